@@ -1,0 +1,18 @@
+//! Yardmaster's simulator crate and the library behind the `yard-sim`
+//! command line.
+//!
+//! So far it holds the layout tools: [`map_cmd`] (check, info, render,
+//! generate), [`render`] (SVG) and [`mapgen`] (the generators of the
+//! project's own maps under `maps/`). The deterministic simulator, scenario
+//! files and benchmarks land here next (see `docs/ARCHITECTURE.md`).
+//!
+//! ```
+//! let plant = sim::mapgen::car_plant::build();
+//! assert!(plant.nodes.len() > 300);
+//! let svg = sim::render::render(&plant).to_string();
+//! assert!(svg.contains("QA-VISION-1"));
+//! ```
+
+pub mod map_cmd;
+pub mod mapgen;
+pub mod render;
