@@ -58,7 +58,8 @@ pub fn summarize(layout: &Layout) -> LayoutSummary {
             }
         })
     });
-    let mut stations_by_kind: BTreeMap<StationKind, usize> = StationKind::ALL.iter().map(|k| (*k, 0)).collect();
+    let mut stations_by_kind: BTreeMap<StationKind, usize> =
+        StationKind::ALL.iter().map(|k| (*k, 0)).collect();
     for s in &layout.stations {
         *stations_by_kind.entry(s.kind).or_default() += 1;
     }

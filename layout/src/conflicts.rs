@@ -9,9 +9,10 @@
 //! closer than `2r` (touching at exactly `2r` is allowed). The disc is
 //! conservative for rotation on nodes, which LIF allows almost everywhere.
 //!
-//! Edges between levels (lifts) conflict with whatever their two end nodes
-//! conflict with, and with those end nodes.
+//! An edge between levels (a lift) has no geometry on either plane: it
+//! occupies the discs around its two end points, each on its own level.
 
+use crate::geometry::point_segment_distance2;
 use crate::model::{EdgeIdx, Layout, NodeIdx};
 use crate::spatial::{SpatialIndex, edge_geometry, is_planar};
 
@@ -100,35 +101,39 @@ impl FootprintConflicts {
                 let min = nalgebra::Point2::new(a.x.min(b.x) - sep, a.y.min(b.y) - sep);
                 let max = nalgebra::Point2::new(a.x.max(b.x) + sep, a.y.max(b.y) + sep);
                 for (other, c, d) in index.edge_pieces_near(level, min, max) {
-                    if other != edge
-                        && crate::geometry::segment_segment_distance2(a, b, c, d) < sep * sep
-                    {
+                    if other != edge && crate::geometry::segment_segment_distance2(a, b, c, d) < sep * sep {
                         pairs.push((Place::Edge(edge.0), Place::Edge(other.0)));
                     }
                 }
             }
         }
-        // Edges between levels take their end nodes' relations.
-        let mut by_node: Vec<Vec<Place>> = vec![Vec::new(); layout.nodes.len()];
-        for &(a, b) in &pairs {
-            if let Place::Node(n) = a {
-                by_node[n as usize].push(b);
-            }
-            if let Place::Node(n) = b {
-                by_node[n as usize].push(a);
-            }
-        }
-        for i in 0..layout.edges.len() {
-            let edge = EdgeIdx(i as u32);
-            if is_planar(layout, edge) {
-                continue;
-            }
-            let e = layout.edge(edge);
-            for end in [e.from, e.to] {
-                pairs.push((Place::Edge(edge.0), Place::Node(end.0)));
-                for &p in &by_node[end.index()] {
-                    if p != Place::Edge(edge.0) {
-                        pairs.push((Place::Edge(edge.0), p));
+        // Edges between levels occupy their two end points (one on each level).
+        let lifts: Vec<EdgeIdx> =
+            (0..layout.edges.len() as u32).map(EdgeIdx).filter(|e| !is_planar(layout, *e)).collect();
+        let ends = |e: EdgeIdx| {
+            let edge = layout.edge(e);
+            [edge.from, edge.to].map(|n| (layout.node(n).level, layout.node(n).position))
+        };
+        for (k, &lift) in lifts.iter().enumerate() {
+            for (level, p) in ends(lift) {
+                for n in index.nodes_within(level, p, sep) {
+                    if (layout.node(n).position - p).norm() < sep {
+                        pairs.push((Place::Edge(lift.0), Place::Node(n.0)));
+                    }
+                }
+                for other in index.edges_within(level, p, sep) {
+                    let g = edge_geometry(layout, other);
+                    let d2 = g
+                        .windows(2)
+                        .map(|w| point_segment_distance2(p, w[0], w[1]))
+                        .fold(f64::INFINITY, f64::min);
+                    if d2 < sep * sep {
+                        pairs.push((Place::Edge(lift.0), Place::Edge(other.0)));
+                    }
+                }
+                for &other in &lifts[k + 1..] {
+                    if ends(other).iter().any(|(l, q)| *l == level && (q - p).norm() < sep) {
+                        pairs.push((Place::Edge(lift.0), Place::Edge(other.0)));
                     }
                 }
             }

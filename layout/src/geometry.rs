@@ -53,10 +53,9 @@ impl std::fmt::Display for TrajectoryProblem {
             TrajectoryProblem::TooFewControlPoints { given, needed } => {
                 write!(f, "{given} control points, at least {needed} needed for this degree")
             }
-            TrajectoryProblem::KnotCount { given, needed } => write!(
-                f,
-                "{given} knots, expected {needed} (control points + degree + 1)"
-            ),
+            TrajectoryProblem::KnotCount { given, needed } => {
+                write!(f, "{given} knots, expected {needed} (control points + degree + 1)")
+            }
             TrajectoryProblem::KnotsNotSorted => f.write_str("knots must not decrease"),
             TrajectoryProblem::BadDegree => {
                 f.write_str("degree must be at least 1 and match knots - control points - 1")
@@ -71,12 +70,14 @@ impl Trajectory {
 
     /// The effective degree: given, or derived from the counts.
     pub fn effective_degree(&self) -> Result<usize, TrajectoryProblem> {
-        let derived = self
-            .knots
-            .len()
-            .checked_sub(self.control_points.len() + 1)
-            .ok_or(TrajectoryProblem::BadDegree)?;
-        let degree = self.degree.map_or(derived, |d| d as usize);
+        let degree = match self.degree {
+            Some(d) => d as usize,
+            None => self
+                .knots
+                .len()
+                .checked_sub(self.control_points.len() + 1)
+                .ok_or(TrajectoryProblem::BadDegree)?,
+        };
         if degree == 0 {
             return Err(TrajectoryProblem::BadDegree);
         }
@@ -129,8 +130,9 @@ impl Trajectory {
                 let left = self.knots[j + k - p];
                 let right = self.knots[j + 1 + k - r];
                 let alpha = if right > left { (u - left) / (right - left) } else { 0.0 };
-                for c in 0..3 {
-                    d[j][c] = (1.0 - alpha) * d[j - 1][c] + alpha * d[j][c];
+                let prev = d[j - 1];
+                for (value, before) in d[j].iter_mut().zip(prev) {
+                    *value = (1.0 - alpha) * before + alpha * *value;
                 }
             }
         }
@@ -144,10 +146,22 @@ impl Trajectory {
         let p = self.effective_degree().ok()?;
         let lo = self.knots[p];
         let hi = self.knots[self.control_points.len()];
-        (0..=Self::SAMPLES)
-            .map(|i| self.point_at(lo + (hi - lo) * i as f64 / Self::SAMPLES as f64))
-            .collect()
+        (0..=Self::SAMPLES).map(|i| self.point_at(lo + (hi - lo) * i as f64 / Self::SAMPLES as f64)).collect()
     }
+}
+
+/// A trajectory may begin or end this far (m) from its nodes and still be
+/// taken as the edge's geometry.
+pub const TRAJECTORY_END_TOLERANCE: f64 = 0.01;
+
+/// The trajectory's polyline if it can be evaluated and runs from `a` to
+/// `b` (within [`TRAJECTORY_END_TOLERANCE`]); `None` otherwise, in which
+/// case the straight segment is the edge's geometry.
+pub fn trajectory_between(t: &Trajectory, a: Point2<f64>, b: Point2<f64>) -> Option<Vec<Point2<f64>>> {
+    let line = t.polyline()?;
+    let (first, last) = (line.first()?, line.last()?);
+    ((first - a).norm() <= TRAJECTORY_END_TOLERANCE && (last - b).norm() <= TRAJECTORY_END_TOLERANCE)
+        .then_some(line)
 }
 
 /// Length of a polyline.
@@ -210,12 +224,7 @@ pub fn segments_intersect(a: Point2<f64>, b: Point2<f64>, c: Point2<f64>, d: Poi
 }
 
 /// Squared distance between segments `a`–`b` and `c`–`d` (0 if they cross).
-pub fn segment_segment_distance2(
-    a: Point2<f64>,
-    b: Point2<f64>,
-    c: Point2<f64>,
-    d: Point2<f64>,
-) -> f64 {
+pub fn segment_segment_distance2(a: Point2<f64>, b: Point2<f64>, c: Point2<f64>, d: Point2<f64>) -> f64 {
     if segments_intersect(a, b, c, d) {
         return 0.0;
     }
@@ -237,10 +246,7 @@ pub struct Aabb {
 impl Aabb {
     /// The box spanned by two corners in any order.
     pub fn from_corners(a: Point2<f64>, b: Point2<f64>) -> Aabb {
-        Aabb {
-            min: Point2::new(a.x.min(b.x), a.y.min(b.y)),
-            max: Point2::new(a.x.max(b.x), a.y.max(b.y)),
-        }
+        Aabb { min: Point2::new(a.x.min(b.x), a.y.min(b.y)), max: Point2::new(a.x.max(b.x), a.y.max(b.y)) }
     }
 
     /// Whether the point is inside or on the border.
@@ -308,9 +314,7 @@ impl Polygon {
 
     /// Whether the segment has any point inside or on the polygon.
     pub fn intersects_segment(&self, a: Point2<f64>, b: Point2<f64>) -> bool {
-        self.contains(a)
-            || self.contains(b)
-            || self.sides().any(|(c, d)| segments_intersect(a, b, c, d))
+        self.contains(a) || self.contains(b) || self.sides().any(|(c, d)| segments_intersect(a, b, c, d))
     }
 }
 
@@ -335,9 +339,13 @@ mod tests {
         let line = t.polyline().unwrap();
         assert!((line[0] - p(0.0, 0.0)).norm() < 1e-9);
         assert!((line[Trajectory::SAMPLES] - p(3.6, 0.0)).norm() < 1e-9);
-        // The arc bulges up to y = 1.35 at its middle (symmetric curve).
+        // At the simple inner knot a quadratic B-spline passes through the
+        // middle of its middle control leg: ((0 + 3.6) / 2, 1.8).
         let mid = t.point_at(0.5).unwrap();
-        assert!((mid.x - 1.8).abs() < 1e-9 && (mid.y - 1.35).abs() < 1e-9, "{mid}");
+        assert!((mid.x - 1.8).abs() < 1e-9 && (mid.y - 1.8).abs() < 1e-9, "{mid}");
+        // A quarter of the way: (1 - t)² P0 + ... on the first span, t = 0.5 there.
+        let q = t.point_at(0.25).unwrap();
+        assert!((q.x - 0.45).abs() < 1e-9 && (q.y - 1.35).abs() < 1e-9, "{q}");
         let len = polyline_length(&line);
         assert!(len > 4.5 && len < 7.2, "{len}");
     }

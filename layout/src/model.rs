@@ -417,12 +417,8 @@ impl Layout {
     /// building layouts by hand must do the same (later ids shadow earlier
     /// ones in [`Layout::node_by_id`]).
     pub fn from_parts(parts: LayoutParts) -> Layout {
-        let node_by_id = parts
-            .nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.id.clone(), NodeIdx(i as u32)))
-            .collect();
+        let node_by_id =
+            parts.nodes.iter().enumerate().map(|(i, n)| (n.id.clone(), NodeIdx(i as u32))).collect();
         let mut out_edges = vec![Vec::new(); parts.nodes.len()];
         for (i, edge) in parts.edges.iter().enumerate() {
             if let Some(list) = out_edges.get_mut(edge.from.index()) {
@@ -463,19 +459,13 @@ impl Layout {
 
     /// The station with this id.
     pub fn station_by_id(&self, id: &str) -> Option<StationIdx> {
-        self.stations
-            .iter()
-            .position(|s| s.id == id)
-            .map(|i| StationIdx(i as u32))
+        self.stations.iter().position(|s| s.id == id).map(|i| StationIdx(i as u32))
     }
 
     /// The reverse of an edge (same end points swapped), if the layout has one.
     pub fn reverse_edge(&self, edge: EdgeIdx) -> Option<EdgeIdx> {
         let e = self.edge(edge);
-        self.out_edges(e.to)
-            .iter()
-            .copied()
-            .find(|&r| self.edge(r).to == e.from)
+        self.out_edges(e.to).iter().copied().find(|&r| self.edge(r).to == e.from)
     }
 
     /// Every vehicle type named anywhere in the layout, sorted.
@@ -484,11 +474,7 @@ impl Layout {
             .nodes
             .iter()
             .flat_map(|n| n.vehicle_types.iter().map(|p| p.vehicle_type.clone()))
-            .chain(
-                self.edges
-                    .iter()
-                    .flat_map(|e| e.vehicle_types.iter().map(|p| p.vehicle_type.clone())),
-            )
+            .chain(self.edges.iter().flat_map(|e| e.vehicle_types.iter().map(|p| p.vehicle_type.clone())))
             .collect();
         types.sort();
         types.dedup();

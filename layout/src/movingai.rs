@@ -34,7 +34,13 @@ pub fn grid_node_id(x: u32, y: u32) -> String {
     format!("{x},{y}")
 }
 
-fn line_issue(code: IssueCode, line: usize, column: usize, found: String, expected: impl Into<String>) -> Issue {
+fn line_issue(
+    code: IssueCode,
+    line: usize,
+    column: usize,
+    found: String,
+    expected: impl Into<String>,
+) -> Issue {
     Issue {
         severity: Severity::Error,
         code,
@@ -68,43 +74,63 @@ pub fn parse_grid(text: &str, file: &Path) -> Result<(u32, u32, Vec<Vec<bool>>),
             }
             (Some(key @ ("height" | "width")), Some(v), None) => {
                 let parsed = v.parse::<u32>().ok().filter(|&s| s > 0 && s <= MAX_SIDE).ok_or_else(|| {
-                    invalid(file, vec![line_issue(
-                        IssueCode::BadHeader,
-                        n,
-                        0,
-                        format!("{key} {:?}", excerpt(v)),
-                        format!("a whole number of cells from 1 to {MAX_SIDE}"),
-                    )])
+                    invalid(
+                        file,
+                        vec![line_issue(
+                            IssueCode::BadHeader,
+                            n,
+                            0,
+                            format!("{key} {:?}", excerpt(v)),
+                            format!("a whole number of cells from 1 to {MAX_SIDE}"),
+                        )],
+                    )
                 })?;
                 if key == "height" { height = Some(parsed) } else { width = Some(parsed) }
             }
             _ => {
-                return Err(invalid(file, vec![line_issue(
-                    IssueCode::BadHeader,
-                    n,
-                    0,
-                    format!("{:?}", excerpt(line)),
-                    "a header of `type octile`, `height H`, `width W`, then `map`",
-                )]));
+                return Err(invalid(
+                    file,
+                    vec![line_issue(
+                        IssueCode::BadHeader,
+                        n,
+                        0,
+                        format!("{:?}", excerpt(line)),
+                        "a header of `type octile`, `height H`, `width W`, then `map`",
+                    )],
+                ));
             }
         }
     }
     let (Some(width), Some(height), true) = (width, height, header_done && saw_type) else {
-        let found = if text.trim().is_empty() { "an empty file".to_string() } else { "an incomplete header".to_string() };
-        return Err(invalid(file, vec![line_issue(
-            if text.trim().is_empty() { IssueCode::EmptyFile } else { IssueCode::BadHeader },
-            last_line.max(1),
-            0,
-            found,
-            "a header of `type octile`, `height H`, `width W`, then `map`",
-        )]));
+        let found = if text.trim().is_empty() {
+            "an empty file".to_string()
+        } else {
+            "an incomplete header".to_string()
+        };
+        return Err(invalid(
+            file,
+            vec![line_issue(
+                if text.trim().is_empty() { IssueCode::EmptyFile } else { IssueCode::BadHeader },
+                last_line.max(1),
+                0,
+                found,
+                "a header of `type octile`, `height H`, `width W`, then `map`",
+            )],
+        ));
     };
     let mut issues = Vec::new();
     let mut grid = Vec::with_capacity(height as usize);
     for (n, line) in lines.by_ref() {
+        last_line = n;
         if grid.len() == height as usize {
             if !line.trim().is_empty() {
-                issues.push(line_issue(IssueCode::BadRowLength, n, 0, "an extra row".into(), format!("exactly {height} rows")));
+                issues.push(line_issue(
+                    IssueCode::BadRowLength,
+                    n,
+                    0,
+                    "an extra row".into(),
+                    format!("exactly {height} rows"),
+                ));
             }
             continue;
         }
@@ -159,7 +185,8 @@ pub fn parse_map(text: &str, file: &Path, options: GridOptions) -> Result<Loaded
     let mut nodes = Vec::new();
     let mut cells = Vec::new();
     let mut index = vec![u32::MAX; (width * height) as usize];
-    let node_props = vec![NodeTypeProperties { vehicle_type: GRID_VEHICLE_TYPE.into(), theta: None, actions: vec![] }];
+    let node_props =
+        vec![NodeTypeProperties { vehicle_type: GRID_VEHICLE_TYPE.into(), theta: None, actions: vec![] }];
     for (y, row) in grid.iter().enumerate() {
         for (x, &free) in row.iter().enumerate() {
             if !free {
@@ -271,7 +298,8 @@ pub fn parse_scen(text: &str, file: &Path) -> Result<Vec<ScenarioAgent>, LoadErr
     match lines.next() {
         Some((_, l)) if l.split_whitespace().next() == Some("version") => {}
         other => {
-            let found = other.map_or_else(|| "an empty file".to_string(), |(_, l)| format!("{:?}", excerpt(l)));
+            let found =
+                other.map_or_else(|| "an empty file".to_string(), |(_, l)| format!("{:?}", excerpt(l)));
             return Err(invalid(file, vec![line_issue(IssueCode::BadHeader, 1, 0, found, "`version 1`")]));
         }
     }
@@ -282,18 +310,23 @@ pub fn parse_scen(text: &str, file: &Path) -> Result<Vec<ScenarioAgent>, LoadErr
         }
         let fields: Vec<&str> = line.split_whitespace().collect();
         let bad = |what: &str| {
-            invalid(file, vec![line_issue(
-                IssueCode::BadScenarioLine,
-                n,
-                0,
-                format!("{:?} ({what})", excerpt(line)),
-                "bucket, map, width, height, start x, start y, goal x, goal y, length",
-            )])
+            invalid(
+                file,
+                vec![line_issue(
+                    IssueCode::BadScenarioLine,
+                    n,
+                    0,
+                    format!("{:?} ({what})", excerpt(line)),
+                    "bucket, map, width, height, start x, start y, goal x, goal y, length",
+                )],
+            )
         };
         if fields.len() != 9 {
             return Err(bad(&format!("{} fields", fields.len())));
         }
-        let num = |i: usize| fields[i].parse::<u32>().map_err(|_| bad(&format!("field {} is not a whole number", i + 1)));
+        let num = |i: usize| {
+            fields[i].parse::<u32>().map_err(|_| bad(&format!("field {} is not a whole number", i + 1)))
+        };
         let agent = ScenarioAgent {
             bucket: num(0)?,
             map: fields[1].to_string(),

@@ -158,7 +158,8 @@ fn arr(p: Point2<f64>) -> [f64; 2] {
 impl PlanGraph {
     /// Builds the plan graph of a layout.
     pub fn build(layout: &Layout, config: &PlanGraphConfig) -> Result<PlanGraph, PlanGraphError> {
-        for (field, value) in [("tick_seconds", config.tick_seconds), ("vehicle_speed", config.vehicle_speed)] {
+        for (field, value) in [("tick_seconds", config.tick_seconds), ("vehicle_speed", config.vehicle_speed)]
+        {
             if !(value.is_finite() && value > 0.0) {
                 return Err(PlanGraphError::BadConfig { field, value, expected: "a positive finite number" });
             }
@@ -171,7 +172,8 @@ impl PlanGraph {
         let n = layout.nodes.len();
         let mut positions: Vec<Point2<f64>> = layout.nodes.iter().map(|x| x.position).collect();
         let mut levels: Vec<LevelIdx> = layout.nodes.iter().map(|x| x.level).collect();
-        let mut origins: Vec<PlanNodeOrigin> = (0..n).map(|i| PlanNodeOrigin::Node(NodeIdx(i as u32))).collect();
+        let mut origins: Vec<PlanNodeOrigin> =
+            (0..n).map(|i| PlanNodeOrigin::Node(NodeIdx(i as u32))).collect();
         let mut shared: BTreeMap<(u32, u32, u32), Vec<PlanNodeIdx>> = BTreeMap::new();
         let mut edge_chains = vec![None; layout.edges.len()];
         let mut arcs: Vec<(u32, u32, EdgeIdx)> = Vec::new();
@@ -229,9 +231,11 @@ impl PlanGraph {
             return Err(PlanGraphError::TooLarge { what: "edges" });
         }
         let n_plan = positions.len();
-        let (out_offsets, out) = csr(n_plan, arcs.iter().map(|&(u, v, e)| (u, (PlanNodeIdx(v), e))).collect());
+        let (out_offsets, out) =
+            csr(n_plan, arcs.iter().map(|&(u, v, e)| (u, (PlanNodeIdx(v), e))).collect());
         let (out_targets, out_layout_edge) = out.into_iter().unzip();
-        let (in_offsets, in_sources) = csr(n_plan, arcs.iter().map(|&(u, v, _)| (v, PlanNodeIdx(u))).collect());
+        let (in_offsets, in_sources) =
+            csr(n_plan, arcs.iter().map(|&(u, v, _)| (v, PlanNodeIdx(u))).collect());
         let mut graph = PlanGraph {
             n_layout_nodes: n,
             positions,
@@ -398,13 +402,15 @@ impl PlanGraph {
     /// Plan nodes another vehicle may not occupy while one is on `node`.
     pub fn node_conflicts(&self, node: PlanNodeIdx) -> &[PlanNodeIdx] {
         let i = node.index();
-        &self.node_conflicts[self.node_conflict_offsets[i] as usize..self.node_conflict_offsets[i + 1] as usize]
+        &self.node_conflicts
+            [self.node_conflict_offsets[i] as usize..self.node_conflict_offsets[i + 1] as usize]
     }
 
     /// Plan edges (dense indices) another vehicle may not traverse while one
     /// traverses `edge`, beyond those sharing an end point.
     pub fn edge_conflicts(&self, edge: usize) -> &[u32] {
-        &self.edge_conflicts[self.edge_conflict_offsets[edge] as usize..self.edge_conflict_offsets[edge + 1] as usize]
+        &self.edge_conflicts
+            [self.edge_conflict_offsets[edge] as usize..self.edge_conflict_offsets[edge + 1] as usize]
     }
 
     /// Total number of entries in the conflict sets (nodes, edges).
@@ -415,7 +421,8 @@ impl PlanGraph {
     /// Approximate heap bytes held.
     pub fn heap_bytes(&self) -> usize {
         use std::mem::size_of;
-        self.positions.len() * (size_of::<Point2<f64>>() + size_of::<LevelIdx>() + size_of::<PlanNodeOrigin>())
+        self.positions.len()
+            * (size_of::<Point2<f64>>() + size_of::<LevelIdx>() + size_of::<PlanNodeOrigin>())
             + (self.out_offsets.len() + self.in_offsets.len()) * 4
             + self.out_targets.len() * (4 + 4 + 4)
             + self.node_conflicts.len() * 4

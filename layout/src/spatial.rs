@@ -11,18 +11,21 @@ use nalgebra::Point2;
 use rstar::primitives::{GeomWithData, Line};
 use rstar::{AABB, RTree};
 
-use crate::geometry::{Aabb, Polygon, point_segment_distance2};
+use crate::geometry::{Aabb, Polygon, point_segment_distance2, trajectory_between};
 use crate::model::{EdgeIdx, Layout, LevelIdx, NodeIdx};
 
 type NodePoint = GeomWithData<[f64; 2], NodeIdx>;
 type EdgePiece = GeomWithData<Line<[f64; 2]>, EdgeIdx>;
 
-/// The geometry of an edge as a polyline from its start to its end node.
+/// The geometry of an edge as a polyline from its start to its end node:
+/// its first trajectory if that runs between the two nodes, else the
+/// straight segment.
 pub fn edge_geometry(layout: &Layout, edge: EdgeIdx) -> Vec<Point2<f64>> {
     let e = layout.edge(edge);
-    match e.trajectory().and_then(|t| t.polyline()) {
+    let (a, b) = (layout.node(e.from).position, layout.node(e.to).position);
+    match e.trajectory().and_then(|t| trajectory_between(t, a, b)) {
         Some(line) => line,
-        None => vec![layout.node(e.from).position, layout.node(e.to).position],
+        None => vec![a, b],
     }
 }
 
@@ -53,8 +56,10 @@ pub struct SpatialIndex {
 impl SpatialIndex {
     /// Builds the index (bulk-loaded).
     pub fn build(layout: &Layout) -> SpatialIndex {
-        let mut node_lists: Vec<Vec<NodePoint>> = (0..layout.levels.len().max(1)).map(|_| Vec::new()).collect();
-        let mut edge_lists: Vec<Vec<EdgePiece>> = (0..layout.levels.len().max(1)).map(|_| Vec::new()).collect();
+        let mut node_lists: Vec<Vec<NodePoint>> =
+            (0..layout.levels.len().max(1)).map(|_| Vec::new()).collect();
+        let mut edge_lists: Vec<Vec<EdgePiece>> =
+            (0..layout.levels.len().max(1)).map(|_| Vec::new()).collect();
         for (i, node) in layout.nodes.iter().enumerate() {
             if let Some(list) = node_lists.get_mut(node.level.index()) {
                 list.push(GeomWithData::new(arr(node.position), NodeIdx(i as u32)));
@@ -76,7 +81,10 @@ impl SpatialIndex {
         let levels = node_lists
             .into_iter()
             .zip(edge_lists)
-            .map(|(nodes, edges)| LevelTrees { nodes: RTree::bulk_load(nodes), edges: RTree::bulk_load(edges) })
+            .map(|(nodes, edges)| LevelTrees {
+                nodes: RTree::bulk_load(nodes),
+                edges: RTree::bulk_load(edges),
+            })
             .collect();
         SpatialIndex { levels }
     }

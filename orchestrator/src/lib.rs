@@ -1,1 +1,19 @@
-//! WIP
+//! Yardmaster's orchestrator core (sans-IO): it reads no clock and does no IO.
+//!
+//! Today it holds the foundation of the planners, [`mapf::distance`]:
+//! exact distance tables over the unit-time plan graph, computed lazily per
+//! goal and cached. The MAPF planners, assignment and traffic control build
+//! on it (see `docs/ARCHITECTURE.md`).
+//!
+//! ```
+//! use layout::{LoadOptions, load_str};
+//! use layout::plan_graph::PlanGraph;
+//! use orchestrator::mapf::distance::DistanceCache;
+//! let map = load_str("type octile\nheight 1\nwidth 4\nmap\n....\n", "row.map", LoadOptions::default()).unwrap().value;
+//! let graph = PlanGraph::build(&map, &Default::default()).unwrap();
+//! let mut cache = DistanceCache::new(&graph);
+//! let goal = graph.plan_node(map.node_by_id("3,0").unwrap());
+//! assert_eq!(cache.get(goal).to_goal(graph.plan_node(map.node_by_id("0,0").unwrap())), Some(3));
+//! ```
+
+pub mod mapf;

@@ -91,15 +91,28 @@ pub fn info_text(path: &Path, layout: &Layout) -> String {
         let _ = writeln!(
             out,
             "bounds      x {:.2} .. {:.2}, y {:.2} .. {:.2} ({:.1} m × {:.1} m)",
-            b.min.x, b.max.x, b.min.y, b.max.y, b.max.x - b.min.x, b.max.y - b.min.y
+            b.min.x,
+            b.max.x,
+            b.min.y,
+            b.max.y,
+            b.max.x - b.min.x,
+            b.max.y - b.min.y
         );
     }
-    let _ = writeln!(out, "vehicle types {}", if s.vehicle_types.is_empty() { "none".into() } else { s.vehicle_types.join(", ") });
+    let _ = writeln!(
+        out,
+        "vehicle types {}",
+        if s.vehicle_types.is_empty() { "none".into() } else { s.vehicle_types.join(", ") }
+    );
     let _ = writeln!(out, "stations    {}", layout.stations.len());
     for (kind, count) in &s.stations_by_kind {
         let _ = writeln!(out, "  {:<11} {count}", kind.as_str());
     }
-    let _ = writeln!(out, "components  {} weakly connected, {} strongly connected (largest {} nodes)", s.weak_components, s.strong_components, s.largest_strong_component);
+    let _ = writeln!(
+        out,
+        "components  {} weakly connected, {} strongly connected (largest {} nodes)",
+        s.weak_components, s.strong_components, s.largest_strong_component
+    );
     let _ = writeln!(
         out,
         "dead ends   {}",

@@ -56,8 +56,10 @@ fn level_frames(layout: &Layout) -> Vec<Frame> {
     for level in 0..layout.levels.len().max(1) {
         let pts: Vec<Point2<f64>> =
             layout.nodes.iter().filter(|n| n.level.index() == level).map(|n| n.position).collect();
-        let min = pts.iter().fold(Point2::new(f64::MAX, f64::MAX), |a, p| Point2::new(a.x.min(p.x), a.y.min(p.y)));
-        let max = pts.iter().fold(Point2::new(f64::MIN, f64::MIN), |a, p| Point2::new(a.x.max(p.x), a.y.max(p.y)));
+        let min =
+            pts.iter().fold(Point2::new(f64::MAX, f64::MAX), |a, p| Point2::new(a.x.min(p.x), a.y.min(p.y)));
+        let max =
+            pts.iter().fold(Point2::new(f64::MIN, f64::MIN), |a, p| Point2::new(a.x.max(p.x), a.y.max(p.y)));
         let (min, max) = if pts.is_empty() { (Point2::origin(), Point2::new(1.0, 1.0)) } else { (min, max) };
         widest = widest.max(max.x - min.x + 2.0 * MARGIN_M);
         boxes.push((min, max));
@@ -112,11 +114,19 @@ pub fn render(layout: &Layout) -> Document {
     for (level_idx, frame) in frames.iter().enumerate() {
         let level = LevelIdx(level_idx as u32);
         let title = layout.levels.get(level_idx).map_or("level".to_string(), |l| {
-            format!("{}{}", l.name.clone().unwrap_or_else(|| l.id.clone()), l.level_id.as_ref().map_or(String::new(), |f| format!(" (level {f})")))
+            format!(
+                "{}{}",
+                l.name.clone().unwrap_or_else(|| l.id.clone()),
+                l.level_id.as_ref().map_or(String::new(), |f| format!(" (level {f})"))
+            )
         });
         let mut group = Group::new().set("id", format!("level-{level_idx}"));
         group = group.add(
-            Text::new(title).set("x", frame.offset_px + 8.0).set("y", 24).set("font-size", 18).set("font-weight", "bold"),
+            Text::new(title)
+                .set("x", frame.offset_px + 8.0)
+                .set("y", 24)
+                .set("font-size", 18)
+                .set("font-weight", "bold"),
         );
         let mut drawn_pairs = std::collections::BTreeSet::new();
         for i in 0..layout.edges.len() {
@@ -130,7 +140,11 @@ pub fn render(layout: &Layout) -> Document {
             if !is_planar(layout, edge) {
                 let (x, y) = frame.px(layout.node(e.from).position);
                 group = group.add(
-                    Text::new(format!("→ {}", layout.node(e.to).id)).set("x", x + 4.0).set("y", y - 4.0).set("font-size", 10).set("fill", "#c00"),
+                    Text::new(format!("→ {}", layout.node(e.to).id))
+                        .set("x", x + 4.0)
+                        .set("y", y - 4.0)
+                        .set("font-size", 10)
+                        .set("fill", "#c00"),
                 );
                 continue;
             }
@@ -156,7 +170,11 @@ pub fn render(layout: &Layout) -> Document {
         for node in layout.nodes.iter().filter(|n| n.level == level) {
             let (x, y) = frame.px(node.position);
             group = group.add(
-                Circle::new().set("cx", x).set("cy", y).set("r", node_r).set("fill", "#333")
+                Circle::new()
+                    .set("cx", x)
+                    .set("cy", y)
+                    .set("r", node_r)
+                    .set("fill", "#333")
                     .add(Title::new(format!("node {}", node.id))),
             );
         }
@@ -167,12 +185,21 @@ pub fn render(layout: &Layout) -> Document {
             let r = (node_r * 2.6).max(4.0);
             group = group
                 .add(
-                    Rectangle::new().set("x", x - r).set("y", y - r).set("width", 2.0 * r).set("height", 2.0 * r)
-                        .set("fill", kind_colour(station.kind)).set("stroke", "black").set("stroke-width", 0.6)
+                    Rectangle::new()
+                        .set("x", x - r)
+                        .set("y", y - r)
+                        .set("width", 2.0 * r)
+                        .set("height", 2.0 * r)
+                        .set("fill", kind_colour(station.kind))
+                        .set("stroke", "black")
+                        .set("stroke-width", 0.6)
                         .add(Title::new(format!("station {} ({})", station.id, station.kind))),
                 )
                 .add(
-                    Text::new(station.id.clone()).set("x", x + r + 2.0).set("y", y - r).set("font-size", (r * 1.6).clamp(7.0, 12.0)),
+                    Text::new(station.id.clone())
+                        .set("x", x + r + 2.0)
+                        .set("y", y - r)
+                        .set("font-size", (r * 1.6).clamp(7.0, 12.0)),
                 );
         }
         doc = doc.add(group);
@@ -185,8 +212,21 @@ pub fn render(layout: &Layout) -> Document {
     for kind in StationKind::ALL {
         let count = summary.stations_by_kind.get(&kind).copied().unwrap_or(0);
         legend = legend
-            .add(Rectangle::new().set("x", x).set("y", y0).set("width", 12).set("height", 12).set("fill", kind_colour(kind)).set("stroke", "black"))
-            .add(Text::new(format!("{kind} ({count})")).set("x", x + 16.0).set("y", y0 + 11.0).set("font-size", 13));
+            .add(
+                Rectangle::new()
+                    .set("x", x)
+                    .set("y", y0)
+                    .set("width", 12)
+                    .set("height", 12)
+                    .set("fill", kind_colour(kind))
+                    .set("stroke", "black"),
+            )
+            .add(
+                Text::new(format!("{kind} ({count})"))
+                    .set("x", x + 16.0)
+                    .set("y", y0 + 11.0)
+                    .set("font-size", 13),
+            );
         x += 130.0;
     }
     let note = format!(

@@ -9,13 +9,11 @@ use serde_json::{Map, Value};
 use super::reader::{Need, Reader, child, item};
 use super::{ACTION_BLOCKING, ORIENTATION_TYPES, REQUIREMENT_TYPES, ROTATION_DIRECTIONS};
 use crate::error::{Issue, IssueCode, Location, Severity, excerpt};
-use crate::geometry::{ControlPoint, Trajectory, polyline_length};
+use crate::geometry::{ControlPoint, Trajectory, polyline_length, trajectory_between};
 use crate::model::*;
 
 /// Positions closer than this (m) count as the same point.
 const SAME_POINT: f64 = 1e-6;
-/// A trajectory may begin or end this far (m) from its node without a warning.
-const TRAJECTORY_END_TOLERANCE: f64 = 0.01;
 
 type Obj = Map<String, Value>;
 
@@ -36,7 +34,15 @@ pub(crate) fn parse(text: &str, strict: bool) -> Result<(Layout, Vec<Issue>), Ve
             severity: Severity::Error,
             code: IssueCode::JsonSyntax,
             location: Location::Line { line: e.line(), column: e.column() },
-            found: if truncated { "end of file".into() } else { e.to_string() },
+            found: if truncated {
+                "end of file".into()
+            } else {
+                let message = e.to_string();
+                match message.rfind(" at line ") {
+                    Some(cut) => message[..cut].to_string(),
+                    None => message,
+                }
+            },
             expected: if truncated {
                 "more JSON: the file looks truncated".into()
             } else {
@@ -191,10 +197,7 @@ impl Importer<'_> {
         Level {
             id: self.r.string(obj, path, "layoutId", Need::Required).unwrap_or_default(),
             name: self.r.string(obj, path, "layoutName", Need::Optional),
-            version: self
-                .r
-                .string(obj, path, "layoutVersion", Need::SchemaRequired)
-                .unwrap_or_default(),
+            version: self.r.string(obj, path, "layoutVersion", Need::SchemaRequired).unwrap_or_default(),
             level_id: self.r.string(obj, path, "layoutLevelId", Need::Optional),
             description: self.r.string(obj, path, "layoutDescription", Need::Optional),
         }
@@ -228,7 +231,11 @@ impl Importer<'_> {
                 let Some(vehicle_type) = self.r.string(p, &ipath, "vehicleTypeId", Need::Required) else {
                     continue;
                 };
-                self.check_duplicate_type(vehicle_types.iter().map(|t: &NodeTypeProperties| &t.vehicle_type), &vehicle_type, &ipath);
+                self.check_duplicate_type(
+                    vehicle_types.iter().map(|t: &NodeTypeProperties| &t.vehicle_type),
+                    &vehicle_type,
+                    &ipath,
+                );
                 let theta = self.r.number(p, &ipath, "theta", Need::Optional);
                 let actions = self.actions(p, &ipath);
                 vehicle_types.push(NodeTypeProperties { vehicle_type, theta, actions });
@@ -274,7 +281,8 @@ impl Importer<'_> {
             let Some(a) = self.r.object(v, &apath) else { continue };
             let action_type = self.r.string(a, &apath, "actionType", Need::Required);
             let description = self.r.string(a, &apath, "actionDescription", Need::Optional);
-            let requirement = self.r.enumeration(a, &apath, "requirementType", Need::Optional, REQUIREMENT_TYPES);
+            let requirement =
+                self.r.enumeration(a, &apath, "requirementType", Need::Optional, REQUIREMENT_TYPES);
             let blocking = self
                 .r
                 .enumeration(a, &apath, "blockingType", Need::SchemaRequired, ACTION_BLOCKING)
@@ -338,7 +346,8 @@ impl Importer<'_> {
         let to = self.node_ref(obj, path, "endNodeId", node_index);
         let mut vehicle_types = Vec::new();
         let list_path = child(path, "vehicleTypeEdgeProperties");
-        if let Some(items) = self.r.array_field(obj, path, "vehicleTypeEdgeProperties", Need::SchemaRequired) {
+        if let Some(items) = self.r.array_field(obj, path, "vehicleTypeEdgeProperties", Need::SchemaRequired)
+        {
             if items.is_empty() {
                 self.empty_vehicle_types(&list_path, "edge");
             }
@@ -375,34 +384,49 @@ impl Importer<'_> {
         }
         let straight = (b.position - a.position).norm();
         if a.level == b.level && straight < SAME_POINT {
-            self.r.error(
-                IssueCode::ZeroLengthEdge,
-                path,
-                format!("nodes {:?} and {:?} both at ({}, {})", a.id, b.id, a.position.x, a.position.y),
-                "an edge between nodes at different positions",
-            );
-            return None;
+            let rotates = vehicle_types.iter().any(|p| {
+                p.rotation_allowed
+                    || [p.rotation_at_start, p.rotation_at_end]
+                        .iter()
+                        .any(|r| matches!(r, Some(d) if *d != RotationDirections::None))
+            });
+            if !rotates {
+                self.r.error(
+                    IssueCode::ZeroLengthEdge,
+                    path,
+                    format!("nodes {:?} and {:?} both at ({}, {})", a.id, b.id, a.position.x, a.position.y),
+                    "an edge between nodes at different positions, or an in-place rotation edge \
+                     (rotationAllowed or rotationAt*NodeAllowed other than NONE)",
+                );
+                return None;
+            }
         }
         let mut length = straight;
+        let mut first_trajectory = true;
         for (i, props) in vehicle_types.iter().enumerate() {
             let Some(trajectory) = &props.trajectory else { continue };
-            let Some(line) = trajectory.polyline() else { continue };
-            if i == vehicle_types.iter().position(|p| p.trajectory.is_some()).unwrap_or(usize::MAX) {
-                length = polyline_length(&line);
+            match trajectory_between(trajectory, a.position, b.position) {
+                Some(line) if first_trajectory => length = polyline_length(&line),
+                Some(_) => {}
+                None => {
+                    let line = trajectory.polyline().unwrap_or_default();
+                    let (start, end) = (
+                        line.first().copied().unwrap_or(a.position),
+                        line.last().copied().unwrap_or(b.position),
+                    );
+                    self.r.report(
+                        Severity::Warning,
+                        IssueCode::TrajectoryOffEnds,
+                        &child(&item(&list_path, i), "trajectory"),
+                        format!("a curve from ({:.3}, {:.3}) to ({:.3}, {:.3})", start.x, start.y, end.x, end.y),
+                        format!(
+                            "a curve from node {:?} ({}, {}) to node {:?} ({}, {}); the straight segment is used instead",
+                            a.id, a.position.x, a.position.y, b.id, b.position.x, b.position.y
+                        ),
+                    );
+                }
             }
-            let tpath = child(&item(&list_path, i), "trajectory");
-            for (end, node) in [(line.first(), a), (line.last(), b)] {
-                if let Some(end) = end
-                    && (end - node.position).norm() > TRAJECTORY_END_TOLERANCE {
-                        self.r.report(
-                            Severity::Warning,
-                            IssueCode::TrajectoryOffEnds,
-                            &tpath,
-                            format!("a curve end at ({:.3}, {:.3})", end.x, end.y),
-                            format!("the curve to end at node {:?} ({}, {})", node.id, node.position.x, node.position.y),
-                        );
-                    }
-            }
+            first_trajectory = false;
         }
         Some(Edge { id, name, description, level, from, to, length, vehicle_types })
     }
@@ -411,35 +435,44 @@ impl Importer<'_> {
         let p = self.r.object(value, path)?;
         let vehicle_type = self.r.string(p, path, "vehicleTypeId", Need::Required);
         let vehicle_orientation = self.r.number(p, path, "vehicleOrientation", Need::Optional);
-        let orientation_type = self.r.enumeration(p, path, "orientationType", Need::Optional, ORIENTATION_TYPES);
-        let rotation_allowed = self.r.boolean(p, path, "rotationAllowed", Need::SchemaRequired).unwrap_or(false);
+        let orientation_type =
+            self.r.enumeration(p, path, "orientationType", Need::Optional, ORIENTATION_TYPES);
+        let rotation_allowed =
+            self.r.boolean(p, path, "rotationAllowed", Need::SchemaRequired).unwrap_or(false);
         let rotation_at_start =
             self.r.enumeration(p, path, "rotationAtStartNodeAllowed", Need::Optional, ROTATION_DIRECTIONS);
         let rotation_at_end =
             self.r.enumeration(p, path, "rotationAtEndNodeAllowed", Need::Optional, ROTATION_DIRECTIONS);
         let max_speed = self.r.number(p, path, "maxSpeed", Need::Optional);
         if let Some(speed) = max_speed
-            && speed <= 0.0 {
-                self.r.error(IssueCode::OutOfRange, &child(path, "maxSpeed"), format!("{speed}"), "a positive speed in m/s");
-            }
+            && speed <= 0.0
+        {
+            self.r.error(
+                IssueCode::OutOfRange,
+                &child(path, "maxSpeed"),
+                format!("{speed}"),
+                "a positive speed in m/s",
+            );
+        }
         let max_rotation_speed = self.r.number(p, path, "maxRotationSpeed", Need::Optional);
         let min_height = self.r.number(p, path, "minHeight", Need::Optional);
         let max_height = self.r.number(p, path, "maxHeight", Need::Optional);
-        let load_restriction = self.r.object_field(p, path, "loadRestriction", Need::Optional).and_then(|l| {
-            let lpath = child(path, "loadRestriction");
-            let unloaded = self.r.boolean(l, &lpath, "unloaded", Need::Required);
-            let loaded = self.r.boolean(l, &lpath, "loaded", Need::Required);
-            let mut load_set_names = Vec::new();
-            if let Some(names) = self.r.array_field(l, &lpath, "loadSetNames", Need::Optional) {
-                let npath = child(&lpath, "loadSetNames");
-                for (i, v) in names.iter().enumerate() {
-                    if let Some(s) = self.r.string_value(v, &item(&npath, i)) {
-                        load_set_names.push(s);
+        let load_restriction =
+            self.r.object_field(p, path, "loadRestriction", Need::Optional).and_then(|l| {
+                let lpath = child(path, "loadRestriction");
+                let unloaded = self.r.boolean(l, &lpath, "unloaded", Need::Required);
+                let loaded = self.r.boolean(l, &lpath, "loaded", Need::Required);
+                let mut load_set_names = Vec::new();
+                if let Some(names) = self.r.array_field(l, &lpath, "loadSetNames", Need::Optional) {
+                    let npath = child(&lpath, "loadSetNames");
+                    for (i, v) in names.iter().enumerate() {
+                        if let Some(s) = self.r.string_value(v, &item(&npath, i)) {
+                            load_set_names.push(s);
+                        }
                     }
                 }
-            }
-            Some(LoadRestriction { unloaded: unloaded?, loaded: loaded?, load_set_names })
-        });
+                Some(LoadRestriction { unloaded: unloaded?, loaded: loaded?, load_set_names })
+            });
         let actions = self.actions(p, path);
         let trajectory = self.trajectory(p, path);
         let reentry_allowed = self.r.boolean(p, path, "reentryAllowed", Need::Optional);
@@ -466,7 +499,12 @@ impl Importer<'_> {
         let tpath = child(path, "trajectory");
         let degree = match self.r.number_in(t, &tpath, "degree", Need::Optional, 1.0, f64::INFINITY) {
             Some(d) if d.fract() != 0.0 || d > 64.0 => {
-                self.r.error(IssueCode::OutOfRange, &child(&tpath, "degree"), format!("{d}"), "a whole number from 1 to 64");
+                self.r.error(
+                    IssueCode::OutOfRange,
+                    &child(&tpath, "degree"),
+                    format!("{d}"),
+                    "a whole number from 1 to 64",
+                );
                 return None;
             }
             Some(d) => Some(d as u32),
@@ -495,7 +533,12 @@ impl Importer<'_> {
         }
         let trajectory = Trajectory { degree, knots, control_points };
         if let Err(problem) = trajectory.check() {
-            self.r.error(IssueCode::BadTrajectory, &tpath, problem.to_string(), "a NURBS curve that can be evaluated");
+            self.r.error(
+                IssueCode::BadTrajectory,
+                &tpath,
+                problem.to_string(),
+                "a NURBS curve that can be evaluated",
+            );
             return None;
         }
         Some(trajectory)
@@ -553,4 +596,3 @@ impl Importer<'_> {
         Some(Station { id, name, description, level, interaction_nodes, height, position, kind })
     }
 }
-

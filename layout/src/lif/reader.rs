@@ -118,11 +118,7 @@ impl Reader {
         }
     }
 
-    pub(crate) fn object<'v>(
-        &mut self,
-        value: &'v Value,
-        path: &str,
-    ) -> Option<&'v Map<String, Value>> {
+    pub(crate) fn object<'v>(&mut self, value: &'v Value, path: &str) -> Option<&'v Map<String, Value>> {
         match value {
             Value::Object(map) => Some(map),
             other => {

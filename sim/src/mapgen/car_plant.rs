@@ -182,7 +182,13 @@ impl Builder {
 pub fn build() -> Layout {
     let mut b = Builder::default();
     // Perimeter and spine: two-way main roads for every vehicle.
-    b.road(&[(0.0, 0.0), (200.0, 0.0), (200.0, 120.0), (0.0, 120.0), (0.0, 0.0)], 5.0, true, BOTH, ROAD_SPEED);
+    b.road(
+        &[(0.0, 0.0), (200.0, 0.0), (200.0, 120.0), (0.0, 120.0), (0.0, 0.0)],
+        5.0,
+        true,
+        BOTH,
+        ROAD_SPEED,
+    );
     b.road(&[(0.0, 40.0), (200.0, 40.0)], 5.0, true, BOTH, ROAD_SPEED);
     // Connectors.
     for x in [75.0, 185.0] {
@@ -209,32 +215,102 @@ pub fn build() -> Layout {
         }
     }
     for (j, x) in [30.0, 40.0, 50.0, 60.0].into_iter().enumerate() {
-        b.station((x, 40.0), (x, 35.0), &format!("WH-DOCK-{}", j + 1), &format!("Warehouse outbound dock {}", j + 1), &["pick"], BOTH, 0.8);
+        b.station(
+            (x, 40.0),
+            (x, 35.0),
+            &format!("WH-DOCK-{}", j + 1),
+            &format!("Warehouse outbound dock {}", j + 1),
+            &["pick"],
+            BOTH,
+            0.8,
+        );
     }
     // Assembly line supply lanes: east-bound below the line, west-bound above.
     b.road(&[(75.0, 75.0), (185.0, 75.0)], 5.0, false, BOTH, LANE_SPEED);
     b.road(&[(185.0, 85.0), (75.0, 85.0)], 5.0, false, BOTH, LANE_SPEED);
     for (j, x) in (0..10).map(|i| 85.0 + 10.0 * f64::from(i)).enumerate() {
-        b.station((x, 75.0), (x, 77.5), &format!("SM-L{:02}", j + 1), &format!("Line-side supermarket L{:02} (lower)", j + 1), &["drop"], BOTH, 0.9);
-        b.station((x, 85.0), (x, 82.5), &format!("SM-U{:02}", j + 1), &format!("Line-side supermarket U{:02} (upper)", j + 1), &["drop"], BOTH, 0.9);
+        b.station(
+            (x, 75.0),
+            (x, 77.5),
+            &format!("SM-L{:02}", j + 1),
+            &format!("Line-side supermarket L{:02} (lower)", j + 1),
+            &["drop"],
+            BOTH,
+            0.9,
+        );
+        b.station(
+            (x, 85.0),
+            (x, 82.5),
+            &format!("SM-U{:02}", j + 1),
+            &format!("Line-side supermarket U{:02} (upper)", j + 1),
+            &["drop"],
+            BOTH,
+            0.9,
+        );
     }
     b.station((185.0, 80.0), (192.0, 80.0), "QA-VISION-1", "Vision inspection", &["drop", "pick"], BOTH, 0.9);
     // Rework: a one-way loop for compact AGVs, east along y=25, back along y=15.
-    b.road(&[(150.0, 25.0), (190.0, 25.0), (190.0, 15.0), (150.0, 15.0)], 5.0, false, COMPACT_ONLY, AISLE_SPEED);
+    b.road(
+        &[(150.0, 25.0), (190.0, 25.0), (190.0, 15.0), (150.0, 15.0)],
+        5.0,
+        false,
+        COMPACT_ONLY,
+        AISLE_SPEED,
+    );
     for (j, x) in [160.0, 170.0, 180.0].into_iter().enumerate() {
-        b.station((x, 25.0), (x, 28.0), &format!("REWORK-{}", j + 1), &format!("Rework bay {}", j + 1), &["drop", "pick"], COMPACT_ONLY, 0.9);
+        b.station(
+            (x, 25.0),
+            (x, 28.0),
+            &format!("REWORK-{}", j + 1),
+            &format!("Rework bay {}", j + 1),
+            &["drop", "pick"],
+            COMPACT_ONLY,
+            0.9,
+        );
     }
     // Chargers on both sides of the x=20 connector.
     for (j, y) in [10.0, 15.0, 20.0, 25.0, 30.0].into_iter().enumerate() {
-        b.station((20.0, y), (23.0, y), &format!("CHG-{:02}", j + 1), &format!("Charger {:02}", j + 1), &["startCharging", "stopCharging"], BOTH, 0.0);
+        b.station(
+            (20.0, y),
+            (23.0, y),
+            &format!("CHG-{:02}", j + 1),
+            &format!("Charger {:02}", j + 1),
+            &["startCharging", "stopCharging"],
+            BOTH,
+            0.0,
+        );
     }
     for (j, y) in [10.0, 20.0, 30.0].into_iter().enumerate() {
-        b.station((20.0, y), (17.0, y), &format!("CHG-{:02}", j + 6), &format!("Charger {:02}", j + 6), &["startCharging", "stopCharging"], BOTH, 0.0);
+        b.station(
+            (20.0, y),
+            (17.0, y),
+            &format!("CHG-{:02}", j + 6),
+            &format!("Charger {:02}", j + 6),
+            &["startCharging", "stopCharging"],
+            BOTH,
+            0.0,
+        );
     }
     // Parking on both sides of the x=100 connector.
     for (j, y) in [10.0, 15.0, 20.0, 25.0, 30.0].into_iter().enumerate() {
-        b.station((100.0, y), (97.0, y), &format!("PARK-{:02}", 2 * j + 1), &format!("Parking {:02}", 2 * j + 1), &[], BOTH, 0.0);
-        b.station((100.0, y), (103.0, y), &format!("PARK-{:02}", 2 * j + 2), &format!("Parking {:02}", 2 * j + 2), &[], BOTH, 0.0);
+        b.station(
+            (100.0, y),
+            (97.0, y),
+            &format!("PARK-{:02}", 2 * j + 1),
+            &format!("Parking {:02}", 2 * j + 1),
+            &[],
+            BOTH,
+            0.0,
+        );
+        b.station(
+            (100.0, y),
+            (103.0, y),
+            &format!("PARK-{:02}", 2 * j + 2),
+            &format!("Parking {:02}", 2 * j + 2),
+            &[],
+            BOTH,
+            0.0,
+        );
     }
 
     // Road nodes may be used by every type that may use an edge touching them.
@@ -249,8 +325,10 @@ pub fn build() -> Layout {
         if node.vehicle_types.is_empty() {
             ts.sort();
             ts.dedup();
-            node.vehicle_types =
-                ts.into_iter().map(|vehicle_type| NodeTypeProperties { vehicle_type, theta: None, actions: Vec::new() }).collect();
+            node.vehicle_types = ts
+                .into_iter()
+                .map(|vehicle_type| NodeTypeProperties { vehicle_type, theta: None, actions: Vec::new() })
+                .collect();
         }
     }
 

@@ -24,7 +24,15 @@ pub struct GridWarehouse {
 
 impl Default for GridWarehouse {
     fn default() -> Self {
-        GridWarehouse { blocks_x: 8, blocks_y: 12, block_width: 10, block_height: 2, aisle_x: 3, aisle_y: 2, border: 5 }
+        GridWarehouse {
+            blocks_x: 8,
+            blocks_y: 12,
+            block_width: 10,
+            block_height: 2,
+            aisle_x: 3,
+            aisle_y: 2,
+            border: 5,
+        }
     }
 }
 

@@ -1,0 +1,4 @@
+//! Multi-agent path finding over the plan graph: pure functions, no ECS,
+//! no IO.
+
+pub mod distance;
