@@ -68,6 +68,10 @@ pub struct PlanGraphConfig {
     /// Body for the extra conflict sets; `None`: [`Footprint::GRID_CELL`]
     /// on grid layouts, [`Footprint::FACTORY_AGV`] otherwise.
     pub footprint: Option<Footprint>,
+    /// Refuse to build more plan nodes than this (a layout with absurd
+    /// distances, say a coordinate of 1e12 m, would otherwise exhaust
+    /// memory).
+    pub max_nodes: usize,
 }
 
 impl Default for PlanGraphConfig {
@@ -78,6 +82,7 @@ impl Default for PlanGraphConfig {
             vehicle_type: None,
             load: LoadState::Any,
             footprint: None,
+            max_nodes: 20_000_000,
         }
     }
 }
@@ -96,11 +101,16 @@ pub enum PlanGraphError {
         /// What would be accepted.
         expected: &'static str,
     },
-    /// The graph would exceed 2³² − 1 nodes or edges.
-    #[error("plan graph: {what} would exceed the u32 index range")]
+    /// The graph would exceed [`PlanGraphConfig::max_nodes`] nodes or the
+    /// `u32` index range.
+    #[error(
+        "plan graph: {what} would exceed the limit of {limit}; check the layout's distances and the tick length"
+    )]
     TooLarge {
         /// Nodes or edges.
         what: &'static str,
+        /// The limit hit.
+        limit: u64,
     },
 }
 
@@ -182,8 +192,9 @@ impl PlanGraph {
             let Some(speed_limit) = usable_speed(edge, config) else { continue };
             let speed = speed_limit.map_or(config.vehicle_speed, |s| s.min(config.vehicle_speed));
             let steps = (edge.length / (speed * config.tick_seconds) - 1e-9).ceil().max(1.0);
-            if steps > f64::from(u32::MAX) {
-                return Err(PlanGraphError::TooLarge { what: "steps of one edge" });
+            let limit = config.max_nodes.min(u32::MAX as usize - 1);
+            if steps - 1.0 + positions.len() as f64 > limit as f64 {
+                return Err(PlanGraphError::TooLarge { what: "plan nodes", limit: limit as u64 });
             }
             let steps = steps as u32;
             let (a, b) = (edge.from.0, edge.to.0);
@@ -200,9 +211,6 @@ impl PlanGraph {
                     let geometry = edge_geometry(layout, edge_idx);
                     let mut chain = Vec::with_capacity(steps as usize - 1);
                     for step in 1..steps {
-                        if positions.len() >= u32::MAX as usize {
-                            return Err(PlanGraphError::TooLarge { what: "nodes" });
-                        }
                         chain.push(PlanNodeIdx(positions.len() as u32));
                         positions.push(polyline_point_at(&geometry, f64::from(step) / f64::from(steps)));
                         levels.push(layout.node(edge.from).level);
@@ -228,7 +236,7 @@ impl PlanGraph {
         arcs.sort();
         arcs.dedup_by_key(|(u, v, _)| (*u, *v));
         if arcs.len() >= u32::MAX as usize {
-            return Err(PlanGraphError::TooLarge { what: "edges" });
+            return Err(PlanGraphError::TooLarge { what: "plan edges", limit: u64::from(u32::MAX) - 1 });
         }
         let n_plan = positions.len();
         let (out_offsets, out) =

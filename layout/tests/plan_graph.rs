@@ -129,3 +129,19 @@ fn bad_configurations_are_rejected() {
         assert!(matches!(PlanGraph::build(&site, &config), Err(PlanGraphError::BadConfig { .. })));
     }
 }
+
+#[test]
+fn absurd_distances_are_refused_not_allocated() {
+    // Regression: a fuzzed layout with a coordinate of 1e12 m asked for a
+    // trillion intermediate plan nodes.
+    let text = r#"{"metaInformation": {"projectIdentification": "p", "creator": "c", "exportTimestamp": "t", "lifVersion": "0.11.0"},
+      "layouts": [{"layoutId": "L", "layoutVersion": "1", "stations": [],
+        "nodes": [{"nodeId": "A", "nodePosition": {"x": 0, "y": 0}, "vehicleTypeNodeProperties": [{"vehicleTypeId": "T"}]},
+                  {"nodeId": "B", "nodePosition": {"x": 1e12, "y": 0}, "vehicleTypeNodeProperties": [{"vehicleTypeId": "T"}]}],
+        "edges": [{"edgeId": "A-B", "startNodeId": "A", "endNodeId": "B",
+          "vehicleTypeEdgeProperties": [{"vehicleTypeId": "T", "rotationAllowed": false}]}]}]}"#;
+    let site = layout::load_str(text, "far.lif.json", LoadOptions::default()).unwrap().value;
+    let err = PlanGraph::build(&site, &PlanGraphConfig::default()).unwrap_err();
+    assert!(matches!(err, PlanGraphError::TooLarge { .. }), "{err}");
+    assert!(err.to_string().contains("distances"), "{err}");
+}
