@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::messages::{Connection, Factsheet, InstantActions, Order, State, Visualization};
+use crate::messages::{Connection, Factsheet, Header, InstantActions, Order, State, Visualization};
 use crate::topic::{Topic, TopicKey};
 
 /// A VDA 5050 message type: which topic it travels on and who sent it.
@@ -19,6 +19,9 @@ pub trait VdaMessage: Serialize + DeserializeOwned + Clone + std::fmt::Debug {
     const TOPIC: Topic;
     /// Header manufacturer and serial number, where the message has them.
     fn sender(&self) -> (Option<&str>, Option<&str>);
+    /// Whether the message embeds the required [`crate::messages::Header`]
+    /// (checked first on decoding, for precise paths into its fields).
+    const HAS_HEADER: bool = true;
 }
 
 macro_rules! with_header {
@@ -36,6 +39,7 @@ with_header!(Order => Topic::Order, InstantActions => Topic::InstantActions, Sta
 
 impl VdaMessage for Factsheet {
     const TOPIC: Topic = Topic::Factsheet;
+    const HAS_HEADER: bool = false;
     fn sender(&self) -> (Option<&str>, Option<&str>) {
         (Some(&self.manufacturer), Some(&self.serial_number))
     }
@@ -43,6 +47,7 @@ impl VdaMessage for Factsheet {
 
 impl VdaMessage for Visualization {
     const TOPIC: Topic = Topic::Visualization;
+    const HAS_HEADER: bool = false;
     fn sender(&self) -> (Option<&str>, Option<&str>) {
         (self.manufacturer.as_deref(), self.serial_number.as_deref())
     }
@@ -190,23 +195,29 @@ pub fn decode<M: VdaMessage>(key: &TopicKey, bytes: &[u8], limits: &DecodeLimits
     if let Some((path, len)) = longest_array(&value, &mut path, limits.max_array_len) {
         return Err(fail(DecodeErrorKind::ArrayTooLong { path, len, max: limits.max_array_len }));
     }
-    let message: M = serde_path_to_error::deserialize(&value).map_err(|e| {
+    let invalid = |e: serde_path_to_error::Error<serde_json::Error>| {
         let inner = e.path().to_string();
         let path = if inner == "." { "$".to_string() } else { format!("$.{inner}") };
         fail(DecodeErrorKind::Invalid { path, message: e.into_inner().to_string() })
-    })?;
+    };
+    if M::HAS_HEADER && value.is_object() {
+        // The header is flattened into the message types, which hides the
+        // paths of its fields; read it on its own first.
+        serde_path_to_error::deserialize::<_, Header>(&value).map_err(invalid)?;
+    }
+    let message: M = serde_path_to_error::deserialize(&value).map_err(invalid)?;
     let (manufacturer, serial) = message.sender();
     for (field, found, expected) in
         [("manufacturer", manufacturer, &key.manufacturer), ("serialNumber", serial, &key.serial_number)]
     {
-        if let Some(found) = found {
-            if found != expected {
-                return Err(fail(DecodeErrorKind::HeaderMismatch {
-                    field,
-                    found: found.to_string(),
-                    expected: expected.clone(),
-                }));
-            }
+        if let Some(found) = found
+            && found != expected
+        {
+            return Err(fail(DecodeErrorKind::HeaderMismatch {
+                field,
+                found: found.to_string(),
+                expected: expected.clone(),
+            }));
         }
     }
     Ok(message)

@@ -343,7 +343,10 @@ pub struct AgvAction {
     /// What the result description holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result_description: Option<String>,
-    /// Allowed blocking types.
+    /// Allowed blocking types. Note: the official 2.1.0 schema constrains
+    /// this array to a single string of the enum, which no array can meet;
+    /// Yardmaster reads it from vendors but never sends it (leave it `None`)
+    /// so that its factsheets validate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blocking_types: Option<Vec<BlockingType>>,
 }

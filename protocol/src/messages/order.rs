@@ -69,14 +69,37 @@ pub struct NodePosition {
     pub map_description: Option<String>,
 }
 
-/// How an edge's orientation is meant.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+/// How an edge's orientation is meant. The 2.1.0 schema allows any string
+/// here; the standard names two, anything else is kept as text.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
 pub enum OrientationType {
-    /// Relative to the map.
+    /// Relative to the map (`GLOBAL`).
     Global,
-    /// Relative to the edge tangent.
+    /// Relative to the edge tangent (`TANGENTIAL`, the default).
     Tangential,
+    /// Any other value, as sent.
+    Other(String),
+}
+
+impl From<String> for OrientationType {
+    fn from(s: String) -> OrientationType {
+        match s.as_str() {
+            "GLOBAL" => OrientationType::Global,
+            "TANGENTIAL" => OrientationType::Tangential,
+            _ => OrientationType::Other(s),
+        }
+    }
+}
+
+impl From<OrientationType> for String {
+    fn from(o: OrientationType) -> String {
+        match o {
+            OrientationType::Global => "GLOBAL".into(),
+            OrientationType::Tangential => "TANGENTIAL".into(),
+            OrientationType::Other(s) => s,
+        }
+    }
 }
 
 /// Reference point of a corridor.
