@@ -26,3 +26,4 @@ pub mod codec;
 pub mod messages;
 pub mod order_rules;
 pub mod topic;
+pub mod transport;
