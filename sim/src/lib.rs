@@ -13,6 +13,7 @@
 //! assert!(svg.contains("QA-VISION-1"));
 //! ```
 
+pub mod bench_cmd;
 pub mod map_cmd;
 pub mod mapgen;
 pub mod render;

@@ -6,7 +6,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use sim::bench_cmd::MapfRun;
 use sim::map_cmd::{self, CheckOutcome, Generated};
 
 #[derive(Parser)]
@@ -22,6 +24,42 @@ enum Command {
     Map {
         #[command(subcommand)]
         command: MapCommand,
+    },
+    /// Benchmarks.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// One-shot MAPF on a MovingAI map and scenario: prints one JSON line.
+    Mapf {
+        /// The .map file.
+        #[arg(long)]
+        map: PathBuf,
+        /// The .scen file.
+        #[arg(long)]
+        scen: PathBuf,
+        /// Number of agents (the scenario's first N).
+        #[arg(long, default_value_t = 100)]
+        agents: usize,
+        /// Wall-clock limit in seconds (first solution plus refinement).
+        #[arg(long, default_value_t = 10.0)]
+        time_limit: f64,
+        /// Seed of the planner's random choices.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Cap on refinement iterations (makes a run reproducible).
+        #[arg(long, default_value_t = u64::MAX)]
+        max_refine_iterations: u64,
+        /// Also write the JSON (with paths) here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Run several agent counts (comma-separated) and print a table.
+        #[arg(long, value_delimiter = ',')]
+        sweep: Vec<usize>,
     },
 }
 
@@ -59,6 +97,55 @@ enum MapCommand {
     },
 }
 
+#[expect(clippy::print_stdout, reason = "the CLI's output goes to stdout")]
+fn bench(command: BenchCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        BenchCommand::Mapf { map, scen, agents, time_limit, seed, max_refine_iterations, out, sweep } => {
+            let counts = if sweep.is_empty() { vec![agents] } else { sweep.clone() };
+            let mut rows = Vec::new();
+            for n in counts {
+                let run = MapfRun {
+                    map: map.clone(),
+                    scen: scen.clone(),
+                    agents: n,
+                    time_limit,
+                    seed,
+                    max_refine_iterations,
+                };
+                let result = sim::bench_cmd::run_mapf(&run)?;
+                let mut line = serde_json::to_value(&result)?;
+                if !sweep.is_empty() {
+                    line.as_object_mut().map(|o| o.remove("paths"));
+                }
+                println!("{}", serde_json::to_string(&line)?);
+                if let Some(out) = &out {
+                    std::fs::write(out, serde_json::to_string(&result)?)
+                        .with_context(|| format!("writing {}", out.display()))?;
+                }
+                rows.push(result);
+            }
+            if !sweep.is_empty() {
+                println!("| agents | solved | first ms | sum_of_loss | lower bound | SoL/LB | peak RSS MB |");
+                println!("|---|---|---|---|---|---|---|");
+                for r in &rows {
+                    let ratio = r.sum_of_loss.map_or(f64::NAN, |s| s as f64 / r.lower_bound.max(1) as f64);
+                    println!(
+                        "| {} | {} | {:.0} | {} | {} | {:.3} | {:.0} |",
+                        r.agents,
+                        r.solved,
+                        r.first_solution_ms.unwrap_or(f64::NAN),
+                        r.sum_of_loss.map_or("-".into(), |s| s.to_string()),
+                        r.lower_bound,
+                        ratio,
+                        r.peak_rss_mb.unwrap_or(f64::NAN)
+                    );
+                }
+            }
+            Ok(if rows.iter().all(|r| r.solved) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+    }
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -77,6 +164,7 @@ fn main() -> ExitCode {
 #[expect(clippy::print_stdout, reason = "the CLI's output goes to stdout")]
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Bench { command } => bench(command),
         Command::Map { command } => match command {
             MapCommand::Check { file, strict } => Ok(match map_cmd::check(&file, strict)? {
                 CheckOutcome::Valid => ExitCode::SUCCESS,

@@ -79,6 +79,21 @@ impl<'g> DistanceCache<'g> {
         slot.get_or_insert_with(|| DistanceTable::compute(self.graph, goal))
     }
 
+    /// Computes the table for `goal` if needed.
+    pub fn ensure(&mut self, goal: PlanNodeIdx) {
+        self.get(goal);
+    }
+
+    /// The table for `goal`, if computed.
+    pub fn table(&self, goal: PlanNodeIdx) -> Option<&DistanceTable> {
+        self.tables.get(goal.index())?.as_ref()
+    }
+
+    /// Approximate heap bytes held by the computed tables.
+    pub fn heap_bytes(&self) -> usize {
+        self.n_computed * self.graph.n_nodes() * size_of::<u32>()
+    }
+
     /// How many tables have been computed.
     pub fn n_computed(&self) -> usize {
         self.n_computed
