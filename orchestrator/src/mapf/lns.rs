@@ -23,8 +23,44 @@ use super::distance::{DistanceTable, UNREACHABLE};
 use super::instance::{path_loss, trim_path};
 use super::rng::Rng;
 
-#[expect(clippy::disallowed_types, reason = "a visited set: looked up, never iterated, fixed hasher")]
-type Visited = std::collections::HashMap<u64, u32, BuildHasherDefault<std::hash::DefaultHasher>>;
+/// A cheap, fixed (so deterministic) hasher for `(node, time)` keys.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3);
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        let z = (x ^ (x >> 31)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = z ^ (z >> 29);
+    }
+}
+
+#[expect(clippy::disallowed_types, reason = "a visited map: looked up, never iterated, fixed hasher")]
+type Visited = std::collections::HashMap<u64, u32, BuildHasherDefault<KeyHasher>>;
+
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Entry {
+    f: std::cmp::Reverse<u32>,
+    t: u32,
+    g: std::cmp::Reverse<u32>,
+    node: u32,
+    index: u32,
+}
+
+/// Buffers reused by every search.
+#[derive(Default)]
+struct Scratch {
+    open: BinaryHeap<Entry>,
+    states: Vec<(u32, u32, u32, u32)>,
+    best: Visited,
+}
 
 const NONE: u32 = u32::MAX;
 
@@ -96,6 +132,9 @@ pub struct Lns<'a> {
     weights: [f64; 3],
     neighbourhood_size: usize,
     junctions: Vec<PlanNodeIdx>,
+    scratch: std::cell::RefCell<Scratch>,
+    has_node_conflicts: bool,
+    has_edge_conflicts: bool,
     /// A* expansions allowed per agent replanned.
     pub expansion_limit: usize,
     /// Iterations run.
@@ -135,7 +174,10 @@ impl<'a> Lns<'a> {
             weights: [1.0, 1.0, 1.0],
             neighbourhood_size: 8,
             junctions,
-            expansion_limit: 200_000,
+            scratch: std::cell::RefCell::default(),
+            has_node_conflicts: graph.conflict_counts().0 > 0,
+            has_edge_conflicts: graph.conflict_counts().1 > 0,
+            expansion_limit: 50_000,
             iterations: 0,
             accepted: 0,
         }
@@ -319,19 +361,11 @@ impl<'a> Lns<'a> {
         let earliest_rest = rest_after.map_or(0, |t| t + 1);
         let horizon = earliest_rest.max(self.horizon_hint()) + h(start) + 64;
 
-        #[derive(PartialEq, Eq, PartialOrd, Ord)]
-        struct Entry {
-            f: std::cmp::Reverse<u32>,
-            t: u32,
-            g: std::cmp::Reverse<u32>,
-            node: u32,
-            index: u32,
-        }
-        let mut open = BinaryHeap::new();
-        // Every state pushed: (node, t, parent state, g).
-        let mut states: Vec<(u32, u32, u32, u32)> = Vec::new();
-        // Best g and its state per (node, t).
-        let mut best = Visited::default();
+        let mut scratch = self.scratch.borrow_mut();
+        let Scratch { open, states, best } = &mut *scratch;
+        open.clear();
+        states.clear();
+        best.clear();
         let key = |v: u32, t: u32| (u64::from(t) << 32) | u64::from(v);
         states.push((start.0, 0, NONE, 0));
         best.insert(key(start.0, 0), 0);
@@ -403,9 +437,11 @@ impl<'a> Lns<'a> {
         if self.space_time.occupant(w, t + 1) != NONE {
             return false;
         }
-        for x in self.graph.node_conflicts(w) {
-            if self.space_time.occupant(*x, t + 1) != NONE {
-                return false;
+        if self.has_node_conflicts {
+            for x in self.graph.node_conflicts(w) {
+                if self.space_time.occupant(*x, t + 1) != NONE {
+                    return false;
+                }
             }
         }
         if v != w {
@@ -413,6 +449,9 @@ impl<'a> Lns<'a> {
             let k = self.space_time.occupant(w, t);
             if k != NONE && self.at(k as usize, t + 1) == v {
                 return false;
+            }
+            if !self.has_edge_conflicts {
+                return true;
             }
             if let Some(e) = self.graph.edge_index(v, w) {
                 for &f in self.graph.edge_conflicts(e) {
