@@ -17,7 +17,7 @@ use orchestrator::mapf::planner::{Budget, PlanError, PlannerConfig, plan};
 use orchestrator::mapf::validate::validate;
 use proptest::prelude::*;
 
-fn grid(width: usize, height: usize, blocked: &[bool]) -> layout::Layout {
+fn grid(width: usize, height: usize, blocked: &[bool]) -> Layout {
     let mut text = format!("type octile\nheight {height}\nwidth {width}\nmap\n");
     for y in 0..height {
         for x in 0..width {
@@ -29,7 +29,7 @@ fn grid(width: usize, height: usize, blocked: &[bool]) -> layout::Layout {
 }
 
 /// Random points joined to near neighbours; some edges one-way.
-fn lif_like(points: &[(u8, u8)], one_way: &[bool]) -> layout::Layout {
+fn lif_like(points: &[(u8, u8)], one_way: &[bool]) -> Layout {
     let mut nodes: Vec<Node> = Vec::new();
     for &(x, y) in points {
         let p = Point2::new(f64::from(x) * 1.5, f64::from(y) * 1.5);
@@ -175,13 +175,12 @@ fn joint_step_valid(graph: &PlanGraph, q: &[PlanNodeIdx], next: &[PlanNodeIdx]) 
             if next[i] == q[j] && next[j] == q[i] && q[i] != q[j] {
                 return false;
             }
-            if q[i] != next[i] && q[j] != next[j] {
-                if let (Some(e), Some(f)) = (graph.edge_index(q[i], next[i]), graph.edge_index(q[j], next[j]))
-                {
-                    if graph.edge_conflicts(e).contains(&(f as u32)) {
-                        return false;
-                    }
-                }
+            if q[i] != next[i]
+                && q[j] != next[j]
+                && let (Some(e), Some(f)) = (graph.edge_index(q[i], next[i]), graph.edge_index(q[j], next[j]))
+                && graph.edge_conflicts(e).contains(&(f as u32))
+            {
+                return false;
             }
         }
     }
@@ -216,7 +215,7 @@ proptest! {
         let graph = PlanGraph::build(&map, &PlanGraphConfig::default()).unwrap();
         let Some((starts, goals)) = pick_agents(&graph, &picks, n_agents) else { return Ok(()) };
         let optimum = optimal_sum_of_loss(&graph, &starts, &goals);
-        match run(&graph, starts.clone(), goals.clone(), seed) {
+        match run(&graph, starts, goals, seed) {
             Ok((_, sol)) => {
                 let opt = optimum.expect("the planner solved an instance the exhaustive search calls unsolvable");
                 prop_assert!(sol >= opt, "sum of loss {} below the optimum {}", sol, opt);
@@ -276,7 +275,7 @@ fn footprints_are_respected_on_the_car_plant() {
         site.stations.iter().map(|s| graph.plan_node(s.interaction_nodes[0])).collect();
     let starts: Vec<PlanNodeIdx> = spots.iter().step_by(5).take(12).copied().collect();
     let goals: Vec<PlanNodeIdx> = spots.iter().skip(2).step_by(5).take(12).copied().collect();
-    let (paths, sol) = run(&graph, starts.clone(), goals.clone(), 7).unwrap();
+    let (paths, sol) = run(&graph, starts, goals, 7).unwrap();
     assert_eq!(paths.len(), 12);
     assert!(sol > 0);
 }
