@@ -36,7 +36,7 @@ fn bench(c: &mut Criterion) {
     let order: Vec<u32> = (0..200).collect();
     let mut pibt = Pibt::new(&graph, &tables, &goals, 1);
     c.bench_function("pibt/step/warehouse-200", |b| {
-        b.iter(|| pibt.step(black_box(&starts), &order, &[]).unwrap())
+        b.iter(|| pibt.step(black_box(&starts), &order, &[]).unwrap());
     });
 
     let never = || false;
