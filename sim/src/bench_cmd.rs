@@ -41,6 +41,8 @@ pub struct MapfResult {
     pub lacam_nodes: usize,
     /// LNS iterations run and kept.
     pub refine_iterations: (u64, u64),
+    /// LNS searches that failed, and search expansions in all.
+    pub refine_searches: (u64, u64),
     /// Peak resident memory of this process, MB.
     pub peak_rss_mb: Option<f64>,
     /// Why not solved.
@@ -128,6 +130,7 @@ pub fn run_mapf(run: &MapfRun) -> anyhow::Result<MapfResult> {
         lower_bound,
         lacam_nodes: 0,
         refine_iterations: (0, 0),
+        refine_searches: (0, 0),
         peak_rss_mb: None,
         error: None,
         paths: Vec::new(),
@@ -152,6 +155,7 @@ pub fn run_mapf(run: &MapfRun) -> anyhow::Result<MapfResult> {
             result.first_sum_of_loss = Some(outcome.first_sum_of_loss);
             result.lacam_nodes = outcome.lacam_nodes;
             result.refine_iterations = outcome.refine_iterations;
+            result.refine_searches = outcome.refine_searches;
         }
         Err(e) => result.error = Some(e.to_string()),
     }

@@ -64,6 +64,9 @@ struct Scratch {
 
 const NONE: u32 = u32::MAX;
 
+/// Heuristic weights the refinement chooses among.
+pub const WEIGHTS: [u32; 3] = [2, 3, 5];
+
 /// Where each agent is over time, by node: `(t, agent)` sorted by t, plus
 /// the agent resting on the node for good and since when.
 struct SpaceTime {
@@ -137,10 +140,21 @@ pub struct Lns<'a> {
     has_edge_conflicts: bool,
     /// A* expansions allowed per agent replanned.
     pub expansion_limit: usize,
+    /// Weight of the heuristic in the current iteration (1 = exact A*;
+    /// more dives toward the goal and expands far fewer states in
+    /// congested solutions). Chosen per iteration from [`WEIGHTS`] by how
+    /// well each has done.
+    heuristic_weight: u32,
+    weight_scores: [f64; WEIGHTS.len()],
+
     /// Iterations run.
     pub iterations: u64,
     /// Iterations whose result was kept.
     pub accepted: u64,
+    /// Searches that found no path (within the expansion limit).
+    pub failed_searches: u64,
+    /// A* expansions, all searches.
+    pub expansions: u64,
 }
 
 impl<'a> Lns<'a> {
@@ -177,9 +191,14 @@ impl<'a> Lns<'a> {
             scratch: std::cell::RefCell::default(),
             has_node_conflicts: graph.conflict_counts().0 > 0,
             has_edge_conflicts: graph.conflict_counts().1 > 0,
-            expansion_limit: 50_000,
+            expansion_limit: 10_000,
+            heuristic_weight: 1,
+            weight_scores: [1.0; WEIGHTS.len()],
+
             iterations: 0,
             accepted: 0,
+            failed_searches: 0,
+            expansions: 0,
         }
     }
 
@@ -204,15 +223,7 @@ impl<'a> Lns<'a> {
     }
 
     fn pick_generator(&mut self) -> usize {
-        let total: f64 = self.weights.iter().sum();
-        let mut x = self.rng.unit() * total;
-        for (k, w) in self.weights.iter().enumerate() {
-            if x < *w {
-                return k;
-            }
-            x -= w;
-        }
-        2
+        pick_weighted(&mut self.rng, &self.weights)
     }
 
     fn neighbourhood(&mut self, generator: usize) -> Vec<u32> {
@@ -292,6 +303,9 @@ impl<'a> Lns<'a> {
     pub fn step(&mut self) -> bool {
         self.iterations += 1;
         let generator = self.pick_generator();
+        let weight_choice = pick_weighted(&mut self.rng, &self.weight_scores);
+        self.heuristic_weight = WEIGHTS[weight_choice];
+
         let mut group = self.neighbourhood(generator);
         let old_loss: u64 = group.iter().map(|&a| self.loss[a as usize]).sum();
         let old_paths: Vec<(u32, Vec<PlanNodeIdx>)> =
@@ -304,9 +318,21 @@ impl<'a> Lns<'a> {
         let mut new_loss = 0;
         let mut failed = false;
         for &a in &group {
-            let Some(path) = self.plan_one(a as usize) else {
-                failed = true;
-                break;
+            let (found, expanded) = self.plan_one(a as usize);
+            self.expansions += expanded as u64;
+            let path = match found {
+                Some(path) => path,
+                None => {
+                    self.failed_searches += 1;
+                    // Keep the old path if the new ones left it free.
+                    let old =
+                        &old_paths.iter().find(|(b, _)| *b == a).map(|(_, p)| p.clone()).unwrap_or_default();
+                    if old.is_empty() || !self.path_free(a as usize, old) {
+                        failed = true;
+                        break;
+                    }
+                    old.clone()
+                }
             };
             new_loss += path_loss(&path, self.goals[a as usize]);
             self.space_time.insert(a, &path);
@@ -323,6 +349,7 @@ impl<'a> Lns<'a> {
         // Adaptive weights: reward the generator by what it gained.
         let gain = if improved { (old_loss - new_loss) as f64 } else { 0.0 };
         self.weights[generator] = 0.9 * self.weights[generator] + 0.1 * gain.max(0.05);
+        self.weight_scores[weight_choice] = 0.9 * self.weight_scores[weight_choice] + 0.1 * gain.max(0.05);
         if keep {
             self.accepted += 1;
             for &a in &group {
@@ -342,13 +369,13 @@ impl<'a> Lns<'a> {
     }
 
     /// Space-time A* for one agent against everyone in the table.
-    fn plan_one(&self, agent: usize) -> Option<Vec<PlanNodeIdx>> {
+    fn plan_one(&self, agent: usize) -> (Option<Vec<PlanNodeIdx>>, usize) {
         let start = self.paths[agent][0];
         let goal = self.goals[agent];
         let table = self.tables[agent];
         let h = |v: PlanNodeIdx| table.raw(v);
         if h(start) == UNREACHABLE {
-            return None;
+            return (None, 0);
         }
         // The agent may rest on its goal only after everyone else has passed.
         let mut rest_after = self.space_time.last_visit(goal);
@@ -356,7 +383,7 @@ impl<'a> Lns<'a> {
             rest_after = rest_after.max(self.space_time.last_visit(*w));
         }
         if rest_after == Some(u32::MAX) {
-            return None;
+            return (None, 0);
         }
         let earliest_rest = rest_after.map_or(0, |t| t + 1);
         let horizon = earliest_rest.max(self.horizon_hint()) + h(start) + 64;
@@ -370,7 +397,7 @@ impl<'a> Lns<'a> {
         states.push((start.0, 0, NONE, 0));
         best.insert(key(start.0, 0), 0);
         open.push(Entry {
-            f: std::cmp::Reverse(h(start)),
+            f: std::cmp::Reverse(self.heuristic_weight * h(start)),
             t: 0,
             g: std::cmp::Reverse(0),
             node: start.0,
@@ -392,11 +419,11 @@ impl<'a> Lns<'a> {
                 }
                 path.reverse();
                 trim_path(&mut path);
-                return Some(path);
+                return (Some(path), expansions);
             }
             expansions += 1;
             if expansions > self.expansion_limit {
-                return None;
+                return (None, expansions);
             }
             if t >= horizon {
                 continue;
@@ -417,7 +444,7 @@ impl<'a> Lns<'a> {
                 states.push((w.0, t + 1, current, g2));
                 best.insert(k, index);
                 open.push(Entry {
-                    f: std::cmp::Reverse(g2 + hw),
+                    f: std::cmp::Reverse(g2 + self.heuristic_weight * hw),
                     t: t + 1,
                     g: std::cmp::Reverse(g2),
                     node: w.0,
@@ -425,7 +452,26 @@ impl<'a> Lns<'a> {
                 });
             }
         }
-        None
+        (None, expansions)
+    }
+
+    /// Whether `path` for `agent` conflicts with nobody in the table.
+    fn path_free(&self, agent: usize, path: &[PlanNodeIdx]) -> bool {
+        let goal = self.goals[agent];
+        let arrival = path.len() - 1;
+        if path[arrival] != goal {
+            return false;
+        }
+        // Nobody may pass the goal after we rest there.
+        let mut last = self.space_time.last_visit(goal);
+        for w in self.graph.node_conflicts(goal) {
+            last = last.max(self.space_time.last_visit(*w));
+        }
+        if last.is_some_and(|t| t as usize >= arrival) {
+            return false;
+        }
+        path.windows(2).enumerate().all(|(t, w)| self.free(w[0], w[1], t as u32))
+            && (self.space_time.occupant(path[0], 0) == NONE)
     }
 
     fn horizon_hint(&self) -> u32 {
@@ -470,4 +516,17 @@ impl<'a> Lns<'a> {
         let p = &self.paths[agent];
         p[(t as usize).min(p.len() - 1)]
     }
+}
+
+/// An index drawn with probability proportional to its score.
+fn pick_weighted(rng: &mut Rng, scores: &[f64]) -> usize {
+    let total: f64 = scores.iter().sum();
+    let mut x = rng.unit() * total;
+    for (k, w) in scores.iter().enumerate() {
+        if x < *w {
+            return k;
+        }
+        x -= w;
+    }
+    scores.len() - 1
 }

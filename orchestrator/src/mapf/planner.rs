@@ -76,6 +76,8 @@ pub struct PlanOutcome {
     pub first_sum_of_loss: u64,
     /// LNS iterations run and accepted.
     pub refine_iterations: (u64, u64),
+    /// LNS searches that failed, and A* expansions in all.
+    pub refine_searches: (u64, u64),
     /// Heap bytes of the distance tables.
     pub table_bytes: usize,
 }
@@ -111,6 +113,7 @@ pub fn plan(
     on_event(PlanEvent::FirstSolution(&first));
     let first_sum_of_loss = first.sum_of_loss(&instance.goals);
     let mut refine_iterations = (0, 0);
+    let mut refine_failures = (0, 0);
     let solution = if config.refine && budget.max_refine_iterations > 0 && !(budget.should_stop)() {
         let mut lns =
             Lns::new(instance.graph, &tables, &instance.goals, first.paths, config.seed.wrapping_add(7));
@@ -121,6 +124,7 @@ pub fn plan(
             lns.step();
         }
         refine_iterations = (lns.iterations, lns.accepted);
+        refine_failures = (lns.failed_searches, lns.expansions);
         Solution { paths: lns.into_paths() }
     } else {
         first
@@ -130,6 +134,7 @@ pub fn plan(
         lacam_nodes,
         first_sum_of_loss,
         refine_iterations,
+        refine_searches: refine_failures,
         table_bytes: cache.heap_bytes(),
     })
 }
