@@ -65,7 +65,7 @@ struct Scratch {
 const NONE: u32 = u32::MAX;
 
 /// Heuristic weights the refinement chooses among.
-pub const WEIGHTS: [u32; 3] = [2, 3, 5];
+pub const WEIGHTS: [u32; 4] = [1, 2, 3, 5];
 
 /// Where each agent is over time, by node: `(t, agent)` sorted by t, plus
 /// the agent resting on the node for good and since when.
