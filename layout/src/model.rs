@@ -178,6 +178,29 @@ pub struct EdgeTypeProperties {
     pub reentry_allowed: Option<bool>,
 }
 
+impl EdgeTypeProperties {
+    /// Properties that restrict nothing: rotation allowed, no speed,
+    /// height or load limits, no actions, no trajectory.
+    pub fn unrestricted(vehicle_type: impl Into<String>) -> EdgeTypeProperties {
+        EdgeTypeProperties {
+            vehicle_type: vehicle_type.into(),
+            vehicle_orientation: None,
+            orientation_type: None,
+            rotation_allowed: true,
+            rotation_at_start: None,
+            rotation_at_end: None,
+            max_speed: None,
+            max_rotation_speed: None,
+            min_height: None,
+            max_height: None,
+            load_restriction: None,
+            actions: Vec::new(),
+            trajectory: None,
+            reentry_allowed: None,
+        }
+    }
+}
+
 /// LIF `orientationType`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OrientationType {

@@ -206,22 +206,7 @@ pub fn parse_map(text: &str, file: &Path, options: GridOptions) -> Result<Loaded
             cells.push((x, y));
         }
     }
-    let edge_props = vec![EdgeTypeProperties {
-        vehicle_type: GRID_VEHICLE_TYPE.into(),
-        vehicle_orientation: None,
-        orientation_type: None,
-        rotation_allowed: true,
-        rotation_at_start: None,
-        rotation_at_end: None,
-        max_speed: None,
-        max_rotation_speed: None,
-        min_height: None,
-        max_height: None,
-        load_restriction: None,
-        actions: vec![],
-        trajectory: None,
-        reentry_allowed: None,
-    }];
+    let edge_props = vec![EdgeTypeProperties::unrestricted(GRID_VEHICLE_TYPE)];
     let mut edges = Vec::new();
     for (i, &(x, y)) in cells.iter().enumerate() {
         let here = NodeIdx(i as u32);

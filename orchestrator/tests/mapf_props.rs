@@ -46,22 +46,7 @@ fn lif_like(points: &[(u8, u8)], one_way: &[bool]) -> Layout {
             vehicle_types: vec![],
         });
     }
-    let props = vec![EdgeTypeProperties {
-        vehicle_type: "t".into(),
-        vehicle_orientation: None,
-        orientation_type: None,
-        rotation_allowed: true,
-        rotation_at_start: None,
-        rotation_at_end: None,
-        max_speed: None,
-        max_rotation_speed: None,
-        min_height: None,
-        max_height: None,
-        load_restriction: None,
-        actions: vec![],
-        trajectory: None,
-        reentry_allowed: None,
-    }];
+    let props = vec![EdgeTypeProperties::unrestricted("t")];
     let mut edges = Vec::new();
     let mut k = 0;
     for a in 0..nodes.len() {

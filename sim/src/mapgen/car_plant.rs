@@ -18,7 +18,6 @@
 
 use std::collections::BTreeMap;
 
-use layout::geometry::Trajectory;
 use layout::model::*;
 use nalgebra::Point2;
 
@@ -86,20 +85,11 @@ impl Builder {
             vehicle_types: types
                 .iter()
                 .map(|t| EdgeTypeProperties {
-                    vehicle_type: (*t).to_string(),
                     vehicle_orientation: Some(0.0),
                     orientation_type: Some(OrientationType::Tangential),
                     rotation_allowed: false,
-                    rotation_at_start: None,
-                    rotation_at_end: None,
                     max_speed: Some(speed),
-                    max_rotation_speed: None,
-                    min_height: None,
-                    max_height: None,
-                    load_restriction: None,
-                    actions: Vec::new(),
-                    trajectory: None::<Trajectory>,
-                    reentry_allowed: None,
+                    ..EdgeTypeProperties::unrestricted(*t)
                 })
                 .collect(),
         });
