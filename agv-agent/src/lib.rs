@@ -1,16 +1,17 @@
 //! The on-vehicle agent AGV vendors embed (an API boundary: changes here
 //! are changes for vendors).
 //!
-//! Today it holds the motion model of the emulated vehicle,
-//! [`motion::MotionProfile`]: how long a vehicle with speed and
-//! acceleration limits takes to drive a distance. The agent core, the
-//! `VehicleDriver` trait and the emulated driver build on it.
+//! - [`agent`]: the sans-IO core, `Agent::step(now, inbound, feedback) ->
+//!   Outputs { messages, commands }`: VDA 5050 order acceptance, driving
+//!   the released base edge by edge, actions, instant actions, state.
+//! - [`motion`]: the trapezoidal motion model of the emulated vehicle.
 //!
 //! ```
-//! use agv_agent::motion::MotionProfile;
-//! let agv = MotionProfile::new(2.0, 0.5).unwrap();
-//! // 10 m from standstill to standstill: 4 s up, 1 s cruise, 4 s down.
-//! assert!((agv.travel_time(10.0) - 9.0).abs() < 1e-9);
+//! use agv_agent::agent::{Agent, AgentConfig};
+//! let mut agent = Agent::new(AgentConfig::new("acme", "AGV-1", "hall-1"));
+//! let out = agent.step(0, &[], &[]);
+//! assert_eq!(out.messages.len(), 1); // the first state
 //! ```
 
+pub mod agent;
 pub mod motion;

@@ -1,0 +1,407 @@
+//! The agent core against the conformance checklist of
+//! `../shared/vda5050/PROTOCOL.md` (the rules that concern a vehicle), one
+//! test per rule, driven with crafted messages. Every message the agent
+//! emits here is validated against the official 2.1.0 schemas.
+
+use std::path::PathBuf;
+
+use agv_agent::agent::{Agent, AgentConfig, DriverCommand, DriverFeedback, Outputs};
+use protocol::messages::*;
+use protocol::transport::{FromVehicle, ToVehicle};
+use serde_json::json;
+
+fn schema(topic: &str) -> jsonschema::Validator {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../../shared/vda5050/schemas/2.1.0/{topic}.schema.json"));
+    let value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    jsonschema::validator_for(&value).unwrap()
+}
+
+/// Checks every emitted message against its schema.
+fn check(out: &Outputs) {
+    for m in &out.messages {
+        let (topic, value) = match m {
+            FromVehicle::State(s) => ("state", serde_json::to_value(s).unwrap()),
+            FromVehicle::Connection(c) => ("connection", serde_json::to_value(c).unwrap()),
+            FromVehicle::Factsheet(f) => ("factsheet", serde_json::to_value(f).unwrap()),
+            FromVehicle::Visualization(v) => ("visualization", serde_json::to_value(v).unwrap()),
+        };
+        let errors: Vec<String> = schema(topic).iter_errors(&value).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{topic} invalid: {errors:?}");
+    }
+}
+
+fn header(id: u32) -> Header {
+    Header {
+        header_id: id,
+        timestamp: Timestamp::from_unix_millis(1_000),
+        version: PROTOCOL_VERSION.into(),
+        manufacturer: "acme".into(),
+        serial_number: "AGV-1".into(),
+    }
+}
+
+fn node(id: &str, seq: u32, released: bool) -> Node {
+    Node {
+        node_id: id.into(),
+        sequence_id: seq,
+        node_description: None,
+        released,
+        node_position: None,
+        actions: vec![],
+    }
+}
+
+fn edge(from: &str, to: &str, seq: u32, released: bool) -> Edge {
+    Edge {
+        edge_id: format!("{from}-{to}"),
+        sequence_id: seq,
+        edge_description: None,
+        released,
+        start_node_id: from.into(),
+        end_node_id: to.into(),
+        max_speed: None,
+        max_height: None,
+        min_height: None,
+        orientation: None,
+        orientation_type: None,
+        direction: None,
+        rotation_allowed: None,
+        max_rotation_speed: None,
+        length: None,
+        trajectory: None,
+        corridor: None,
+        actions: vec![],
+    }
+}
+
+/// An order over `ids` starting at sequence `first_seq`, the first `released` nodes in the base.
+fn order(order_id: &str, update: u32, first_seq: u32, ids: &[&str], released: usize) -> Order {
+    Order {
+        header: header(update),
+        order_id: order_id.into(),
+        order_update_id: update,
+        zone_set_id: None,
+        nodes: ids.iter().enumerate().map(|(i, n)| node(n, first_seq + 2 * i as u32, i < released)).collect(),
+        edges: ids
+            .windows(2)
+            .enumerate()
+            .map(|(i, w)| edge(w[0], w[1], first_seq + 2 * i as u32 + 1, i + 1 < released))
+            .collect(),
+    }
+}
+
+fn agent_at(node_id: &str) -> Agent {
+    let mut agent = Agent::new(AgentConfig::new("acme", "AGV-1", "hall-1"));
+    agent.init_position(
+        node(node_id, 0, true),
+        AgvPosition {
+            x: 0.0,
+            y: 0.0,
+            theta: 0.0,
+            map_id: "hall-1".into(),
+            map_description: None,
+            position_initialized: true,
+            localization_score: None,
+            deviation_range: None,
+        },
+    );
+    agent
+}
+
+fn send(agent: &mut Agent, now: u64, o: &Order) -> Outputs {
+    let out = agent.step(now, &[ToVehicle::Order(Box::new(o.clone()))], &[]);
+    check(&out);
+    out
+}
+
+fn last_state(out: &Outputs) -> &State {
+    out.messages
+        .iter()
+        .rev()
+        .find_map(|m| match m {
+            FromVehicle::State(s) => Some(s.as_ref()),
+            _ => None,
+        })
+        .expect("a state was published")
+}
+
+fn drives(out: &Outputs) -> Vec<String> {
+    out.commands
+        .iter()
+        .filter_map(|c| match c {
+            DriverCommand::DriveEdge { edge, .. } => Some(edge.edge_id.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Lets the (perfect) vehicle reach every node it is sent to, until it stops.
+fn drive_until_stopped(agent: &mut Agent, mut now: u64, mut out: Outputs) -> (u64, Vec<String>, Outputs) {
+    let mut driven = Vec::new();
+    loop {
+        let Some(DriverCommand::DriveEdge { edge, to }) =
+            out.commands.iter().find(|c| matches!(c, DriverCommand::DriveEdge { .. })).cloned()
+        else {
+            return (now, driven, out);
+        };
+        driven.push(edge.edge_id.clone());
+        now += 1_000;
+        out = agent.step(now, &[], &[DriverFeedback::NodeReached { node_id: to.node_id.clone() }]);
+        check(&out);
+    }
+}
+
+fn error_types(state: &State) -> Vec<ErrorType> {
+    state.errors.iter().map(|e| e.error_type.clone()).collect()
+}
+
+#[test]
+fn rule_1_every_emitted_message_validates() {
+    let mut agent = agent_at("a");
+    let out = agent.step(0, &[], &[]);
+    check(&out);
+    let connection = agent.connection(0, ConnectionState::Online);
+    let value = serde_json::to_value(&connection).unwrap();
+    assert!(schema("connection").is_valid(&value));
+    let out = send(&mut agent, 10, &order("o1", 0, 0, &["a", "b", "c"], 3));
+    let (_, _, out) = drive_until_stopped(&mut agent, 10, out);
+    check(&out);
+}
+
+#[test]
+fn rule_2_header_ids_count_up_per_topic() {
+    let mut agent = agent_at("a");
+    let mut ids = Vec::new();
+    for t in 0..4 {
+        let out = agent.step(t * 31_000, &[], &[]);
+        ids.push(last_state(&out).header.header_id);
+    }
+    assert_eq!(ids, vec![0, 1, 2, 3]);
+    assert_eq!(agent.connection(0, ConnectionState::Online).header.header_id, 0);
+    assert_eq!(agent.connection(0, ConnectionState::Offline).header.header_id, 1);
+}
+
+#[test]
+fn rules_3_and_4_reported_states_keep_sequence_ids_and_base_first() {
+    let mut agent = agent_at("a");
+    let out = send(&mut agent, 0, &order("o1", 0, 0, &["a", "b", "c", "d"], 2));
+    let state = last_state(&out);
+    assert_eq!(state.last_node_id, "a");
+    let seqs: Vec<u32> = state.node_states.iter().map(|n| n.sequence_id).collect();
+    assert_eq!(seqs, vec![2, 4, 6]);
+    let edge_seqs: Vec<u32> = state.edge_states.iter().map(|e| e.sequence_id).collect();
+    assert_eq!(edge_seqs, vec![1, 3, 5]);
+    let released: Vec<bool> = state.node_states.iter().map(|n| n.released).collect();
+    assert_eq!(released, vec![true, false, false]);
+}
+
+#[test]
+fn rule_5_an_update_stitching_at_the_decision_point_extends_the_base() {
+    let mut agent = agent_at("a");
+    let out = send(&mut agent, 0, &order("o1", 0, 0, &["a", "b", "c"], 2));
+    let (now, driven, _) = drive_until_stopped(&mut agent, 0, out);
+    assert_eq!(driven, ["a-b"]);
+    let out = send(&mut agent, now + 1, &order("o1", 1, 2, &["b", "c", "d"], 3));
+    assert!(error_types(last_state(&out)).is_empty(), "{:?}", last_state(&out).errors);
+    let (_, driven, out) = drive_until_stopped(&mut agent, now + 1, out);
+    assert_eq!(driven, ["b-c", "c-d"]);
+    let state = last_state(&out);
+    assert_eq!((state.last_node_id.as_str(), state.last_node_sequence_id), ("d", 6));
+    assert!(state.node_states.is_empty() && state.edge_states.is_empty());
+    // An update that does not stitch: orderUpdateError, order kept.
+    let out = send(&mut agent, now + 50_000, &order("o1", 2, 4, &["c", "e"], 2));
+    assert_eq!(error_types(last_state(&out)), [ErrorType::OrderUpdateError]);
+    assert_eq!(last_state(&out).order_update_id, 1);
+}
+
+#[test]
+fn rule_6_a_lower_update_id_is_an_error_and_the_order_is_kept() {
+    let mut agent = agent_at("a");
+    send(&mut agent, 0, &order("o1", 3, 0, &["a", "b", "c"], 2));
+    let out = send(&mut agent, 1, &order("o1", 2, 2, &["b", "c"], 2));
+    let state = last_state(&out);
+    assert_eq!(error_types(state), [ErrorType::OrderUpdateError]);
+    assert_eq!((state.order_id.as_str(), state.order_update_id), ("o1", 3));
+}
+
+#[test]
+fn rule_7_a_resend_is_ignored_without_error() {
+    let mut agent = agent_at("a");
+    let o = order("o1", 0, 0, &["a", "b", "c"], 2);
+    send(&mut agent, 0, &o);
+    let out = send(&mut agent, 1, &o);
+    assert!(out.messages.is_empty(), "nothing changed, nothing to say");
+    assert!(drives(&out).is_empty(), "a resend does not restart driving");
+    let state = agent.state(2);
+    assert!(state.errors.is_empty());
+    assert_eq!(state.node_states.len(), 2);
+}
+
+#[test]
+fn rule_8_busy_rejects_new_orders_and_new_orders_must_start_here() {
+    let mut agent = agent_at("a");
+    let out = send(&mut agent, 0, &order("o1", 0, 0, &["x", "b"], 2));
+    assert_eq!(error_types(last_state(&out)), [ErrorType::NoRouteError]);
+    assert_eq!(last_state(&out).order_id, "", "not taken");
+    send(&mut agent, 1, &order("o1", 0, 0, &["a", "b", "c"], 3));
+    let out = send(&mut agent, 2, &order("o2", 0, 0, &["a", "d"], 2));
+    let state = last_state(&out);
+    assert_eq!(error_types(state), [ErrorType::OrderUpdateError]);
+    assert_eq!(state.order_id, "o1");
+}
+
+#[test]
+fn rule_9_never_past_the_decision_point() {
+    let mut agent = agent_at("a");
+    let out = send(&mut agent, 0, &order("o1", 0, 0, &["a", "b", "c", "d", "e"], 3));
+    let (now, driven, out) = drive_until_stopped(&mut agent, 0, out);
+    assert_eq!(driven, ["a-b", "b-c"], "stops at c, the last released node");
+    let state = last_state(&out);
+    assert_eq!(state.last_node_id, "c");
+    assert!(!state.driving);
+    assert_eq!(state.new_base_request, Some(true));
+    // Nothing more however long we wait.
+    let out = agent.step(now + 60_000, &[], &[]);
+    assert!(drives(&out).is_empty());
+}
+
+#[test]
+fn rule_10_cancel_without_an_order_fails_with_no_order_to_cancel() {
+    let mut agent = agent_at("a");
+    let cancel = InstantActions {
+        header: header(1),
+        actions: vec![Action {
+            action_type: action_types::CANCEL_ORDER.into(),
+            action_id: "cancel-1".into(),
+            action_description: None,
+            blocking_type: BlockingType::Hard,
+            action_parameters: None,
+        }],
+    };
+    let out = agent.step(0, &[ToVehicle::InstantActions(cancel)], &[]);
+    check(&out);
+    let state = last_state(&out);
+    let cancel_state = state.action_states.iter().find(|a| a.action_id == "cancel-1").unwrap();
+    assert_eq!(cancel_state.action_status, ActionStatus::Failed);
+    let error = state.errors.iter().find(|e| e.error_type == ErrorType::NoOrderToCancel).unwrap();
+    assert_eq!(error.error_level, ErrorLevel::Warning);
+    assert!(error.error_references.as_ref().unwrap().iter().any(|r| r.reference_value == "cancel-1"));
+}
+
+#[test]
+fn cancel_with_an_order_stops_at_the_next_node_and_fails_waiting_actions() {
+    let mut agent = agent_at("a");
+    let mut o = order("o1", 0, 0, &["a", "b", "c", "d"], 4);
+    o.nodes[3].actions = vec![Action {
+        action_type: "drop".into(),
+        action_id: "drop-d".into(),
+        action_description: None,
+        blocking_type: BlockingType::Hard,
+        action_parameters: None,
+    }];
+    let out = send(&mut agent, 0, &o);
+    assert_eq!(drives(&out), ["a-b"]);
+    let cancel = InstantActions {
+        header: header(2),
+        actions: vec![Action {
+            action_type: action_types::CANCEL_ORDER.into(),
+            action_id: "cancel-2".into(),
+            action_description: None,
+            blocking_type: BlockingType::Hard,
+            action_parameters: None,
+        }],
+    };
+    let out = agent.step(100, &[ToVehicle::InstantActions(cancel)], &[]);
+    let running =
+        last_state(&out).action_states.iter().find(|a| a.action_id == "cancel-2").unwrap().action_status;
+    assert_eq!(running, ActionStatus::Running);
+    let out = agent.step(1_000, &[], &[DriverFeedback::NodeReached { node_id: "b".into() }]);
+    check(&out);
+    assert!(drives(&out).is_empty());
+    let state = last_state(&out);
+    assert_eq!(state.last_node_id, "b");
+    assert!(state.node_states.is_empty());
+    let status = |id: &str| state.action_states.iter().find(|a| a.action_id == id).unwrap().action_status;
+    assert_eq!(status("cancel-2"), ActionStatus::Finished);
+    assert_eq!(status("drop-d"), ActionStatus::Failed);
+}
+
+#[test]
+fn rule_11_state_on_change_and_at_least_every_30_s() {
+    let mut agent = agent_at("a");
+    assert_eq!(agent.step(0, &[], &[]).messages.len(), 1);
+    assert!(agent.step(10_000, &[], &[]).messages.is_empty(), "nothing changed");
+    assert_eq!(agent.step(30_000, &[], &[]).messages.len(), 1, "30 s passed");
+    let out = send(&mut agent, 31_000, &order("o1", 0, 0, &["a", "b"], 2));
+    assert_eq!(out.messages.len(), 1, "order accepted");
+    let out = agent.step(32_000, &[], &[DriverFeedback::NodeReached { node_id: "b".into() }]);
+    assert_eq!(last_state(&out).last_node_id, "b", "node reached");
+}
+
+#[test]
+fn blocking_actions_hold_the_vehicle_until_they_finish() {
+    let mut agent = agent_at("a");
+    let mut o = order("o1", 0, 0, &["a", "b", "c"], 3);
+    o.nodes[1].actions = vec![Action {
+        action_type: "pick".into(),
+        action_id: "pick-b".into(),
+        action_description: None,
+        blocking_type: BlockingType::Hard,
+        action_parameters: Some(vec![ActionParameter { key: "loadType".into(), value: json!("KLT") }]),
+    }];
+    send(&mut agent, 0, &o);
+    let out = agent.step(1_000, &[], &[DriverFeedback::NodeReached { node_id: "b".into() }]);
+    assert!(
+        out.commands.iter().any(|c| matches!(c, DriverCommand::StartAction(a) if a.action_id == "pick-b"))
+    );
+    assert!(drives(&out).is_empty(), "held by the HARD pick");
+    let running =
+        DriverFeedback::Action { action_id: "pick-b".into(), status: ActionStatus::Running, result: None };
+    assert!(drives(&agent.step(2_000, &[], &[running])).is_empty());
+    let done =
+        DriverFeedback::Action { action_id: "pick-b".into(), status: ActionStatus::Finished, result: None };
+    let out = agent.step(3_000, &[], &[done]);
+    check(&out);
+    assert_eq!(drives(&out), ["b-c"]);
+}
+
+#[test]
+fn hostile_orders_are_rejected_and_the_current_order_is_kept() {
+    let mut agent = agent_at("a");
+    send(&mut agent, 0, &order("o1", 0, 0, &["a", "b", "c"], 3));
+    let mut duplicate = order("o1", 1, 2, &["b", "c", "d"], 3);
+    duplicate.nodes[2].sequence_id = 6;
+    duplicate.nodes[1].sequence_id = 6;
+    let out = send(&mut agent, 1, &duplicate);
+    assert_eq!(error_types(last_state(&out)), [ErrorType::ValidationError]);
+    let huge_ids: Vec<String> = (0..100_000).map(|i| format!("n{i}")).collect();
+    let refs: Vec<&str> = std::iter::once("b").chain(huge_ids.iter().map(String::as_str)).collect();
+    let mut huge = order("o1", 2, 2, &refs, 3);
+    huge.edges[5].start_node_id = "elsewhere".into();
+    let out = send(&mut agent, 2, &huge);
+    let state = last_state(&out);
+    assert!(error_types(state).contains(&ErrorType::ValidationError));
+    assert_eq!((state.order_id.as_str(), state.order_update_id), ("o1", 0));
+    assert_eq!(state.node_states.len(), 2, "the current order is untouched");
+}
+
+#[test]
+fn unknown_instant_actions_fail_with_an_error() {
+    let mut agent = agent_at("a");
+    let batch = InstantActions {
+        header: header(1),
+        actions: vec![Action {
+            action_type: "selfDestruct".into(),
+            action_id: "x".into(),
+            action_description: None,
+            blocking_type: BlockingType::Hard,
+            action_parameters: None,
+        }],
+    };
+    let out = agent.step(0, &[ToVehicle::InstantActions(batch)], &[]);
+    check(&out);
+    let state = last_state(&out);
+    assert_eq!(state.action_states[0].action_status, ActionStatus::Failed);
+    assert!(!state.errors.is_empty());
+}
