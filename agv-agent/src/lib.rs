@@ -4,6 +4,9 @@
 //! - [`agent`]: the sans-IO core, `Agent::step(now, inbound, feedback) ->
 //!   Outputs { messages, commands }`: VDA 5050 order acceptance, driving
 //!   the released base edge by edge, actions, instant actions, state.
+//! - [`driver`]: the `VehicleDriver` trait vendors implement.
+//! - [`emulated`]: the reference driver, an emulated vehicle.
+//! - [`runner`]: one step of agent + driver + link.
 //! - [`motion`]: the trapezoidal motion model of the emulated vehicle.
 //!
 //! ```
@@ -14,4 +17,7 @@
 //! ```
 
 pub mod agent;
+pub mod driver;
+pub mod emulated;
 pub mod motion;
+pub mod runner;

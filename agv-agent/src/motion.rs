@@ -34,6 +34,9 @@ impl MotionProfile {
         Ok(MotionProfile { max_speed, acceleration })
     }
 
+    /// A factory load carrier: 1.5 m/s, 0.5 m/s².
+    pub const FACTORY_AGV: MotionProfile = MotionProfile { max_speed: 1.5, acceleration: 0.5 };
+
     /// Top speed, m/s.
     pub fn max_speed(&self) -> f64 {
         self.max_speed

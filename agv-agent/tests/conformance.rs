@@ -405,3 +405,28 @@ fn unknown_instant_actions_fail_with_an_error() {
     assert_eq!(state.action_states[0].action_status, ActionStatus::Failed);
     assert!(!state.errors.is_empty());
 }
+
+#[test]
+fn nodes_not_on_the_vehicles_map_are_no_route_errors() {
+    let mut config = AgentConfig::new("acme", "AGV-1", "hall-1");
+    config.known_nodes = Some(["a", "b", "c"].iter().map(|s| s.to_string()).collect());
+    let mut agent = Agent::new(config);
+    agent.init_position(
+        node("a", 0, true),
+        AgvPosition {
+            x: 0.0,
+            y: 0.0,
+            theta: 0.0,
+            map_id: "hall-1".into(),
+            map_description: None,
+            position_initialized: true,
+            localization_score: None,
+            deviation_range: None,
+        },
+    );
+    let out = send(&mut agent, 0, &order("o1", 0, 0, &["a", "b", "z"], 3));
+    let state = last_state(&out);
+    assert_eq!(error_types(state), [ErrorType::NoRouteError]);
+    assert!(state.errors[0].error_references.as_ref().unwrap().iter().any(|r| r.reference_value == "z"));
+    assert_eq!(state.order_id, "");
+}

@@ -34,6 +34,9 @@ pub struct AgentConfig {
     pub state_interval_ms: Millis,
     /// The vehicle's factsheet, sent on request.
     pub factsheet: Option<Box<Factsheet>>,
+    /// Node ids on the vehicle's map; an order naming another node is
+    /// rejected with `noRouteError`. `None`: no map check.
+    pub known_nodes: Option<std::collections::BTreeSet<String>>,
 }
 
 impl AgentConfig {
@@ -49,6 +52,7 @@ impl AgentConfig {
             map_id: map_id.into(),
             state_interval_ms: 30_000,
             factsheet: None,
+            known_nodes: None,
         }
     }
 }
@@ -156,6 +160,7 @@ pub struct Agent {
     velocity: Option<Velocity>,
     distance_since_last_node: Option<f64>,
     last_state_at: Option<Millis>,
+    reported_driving: bool,
     dirty: bool,
 }
 
@@ -188,6 +193,7 @@ impl Agent {
             velocity: None,
             distance_since_last_node: None,
             last_state_at: None,
+            reported_driving: false,
             dirty: true,
         }
     }
@@ -233,7 +239,7 @@ impl Agent {
             zone_set_id: None,
             last_node_id: self.last_node.as_ref().map_or_else(String::new, |n| n.node_id.clone()),
             last_node_sequence_id: self.last_node.as_ref().map_or(0, |n| n.sequence_id),
-            driving: self.driving_edge.is_some() && !self.paused,
+            driving: self.is_driving(),
             paused: Some(self.paused),
             new_base_request: Some(horizon_left && released_left <= 1),
             distance_since_last_node: self.distance_since_last_node,
@@ -249,6 +255,14 @@ impl Agent {
             information: None,
             safety_state: SafetyState { e_stop: EStop::None, field_violation: false },
         }
+    }
+
+    /// On an edge, not paused, and — if the vehicle reports a velocity —
+    /// actually moving (a broken-down vehicle is not).
+    fn is_driving(&self) -> bool {
+        self.driving_edge.is_some()
+            && !self.paused
+            && self.velocity.as_ref().and_then(|v| v.vx).is_none_or(|vx| vx.abs() > 1e-6)
     }
 
     /// Whether the current order is done: nothing left to traverse and
@@ -276,6 +290,11 @@ impl Agent {
             }
         }
         self.advance(&mut out);
+        let driving = self.is_driving();
+        if driving != self.reported_driving {
+            self.reported_driving = driving;
+            self.dirty = true;
+        }
         let due = self.last_state_at.is_none_or(|t| now.saturating_sub(t) >= self.config.state_interval_ms);
         if self.dirty || due {
             let state = self.state(now);
@@ -300,6 +319,28 @@ impl Agent {
             stitch_node,
             finished: self.order_finished(),
         });
+        if let Some(known) = &self.config.known_nodes
+            && let Some(unknown) = order.nodes.iter().find(|n| !known.contains(&n.node_id))
+        {
+            self.errors.push(Error {
+                error_type: ErrorType::NoRouteError,
+                error_references: Some(vec![
+                    ErrorReference {
+                        reference_key: "orderId".into(),
+                        reference_value: order.order_id.clone(),
+                    },
+                    ErrorReference {
+                        reference_key: "nodeId".into(),
+                        reference_value: unknown.node_id.clone(),
+                    },
+                ]),
+                error_description: Some(format!("node {} is not on this vehicle's map", unknown.node_id)),
+                error_hint: None,
+                error_level: ErrorLevel::Warning,
+            });
+            self.dirty = true;
+            return;
+        }
         let here = self.last_node.as_ref().map(|n| n.node_id.clone());
         let verdict =
             classify_order(current, order, |first| here.as_deref().is_none_or(|id| id == first.node_id));

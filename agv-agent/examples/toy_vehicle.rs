@@ -1,0 +1,163 @@
+//! A minimal vendor integration. A toy vehicle implements
+//! [`VehicleDriver`] in a few lines (it glides to each node in one second
+//! and finishes every action in half a second); the agent core turns it
+//! into a VDA 5050 vehicle. A stand-in master control sends it an order
+//! over the in-memory link; the example steps virtual time until the
+//! vehicle reports the order done, prints what happened, and exits 0.
+//!
+//! `cargo run -p agv-agent --example toy_vehicle`
+
+#![expect(clippy::print_stdout, reason = "an example narrates")]
+
+use agv_agent::agent::{Agent, AgentConfig, DriverCommand, DriverFeedback, Millis};
+use agv_agent::driver::VehicleDriver;
+use agv_agent::runner;
+use protocol::messages::*;
+use protocol::transport::memory::MemoryBus;
+use protocol::transport::{FromVehicle, OrchestratorEvent, OrchestratorLink, ToVehicle, VehicleId};
+
+/// The vendor's side: where the toy is going and what it is doing.
+#[derive(Default)]
+struct Toy {
+    heading_to: Option<(String, Millis)>,
+    actions: Vec<(String, Millis)>,
+}
+
+impl VehicleDriver for Toy {
+    fn command(&mut self, now: Millis, command: &DriverCommand) {
+        match command {
+            DriverCommand::DriveEdge { to, .. } => self.heading_to = Some((to.node_id.clone(), now + 1_000)),
+            DriverCommand::StartAction(a) => self.actions.push((a.action_id.clone(), now + 500)),
+            _ => {}
+        }
+    }
+
+    fn poll(&mut self, now: Millis) -> Vec<DriverFeedback> {
+        let mut feedback = Vec::new();
+        if let Some((node, at)) = &self.heading_to
+            && now >= *at
+        {
+            feedback.push(DriverFeedback::NodeReached { node_id: node.clone() });
+            self.heading_to = None;
+        }
+        self.actions.retain(|(id, at)| {
+            let done = now >= *at;
+            if done {
+                feedback.push(DriverFeedback::Action {
+                    action_id: id.clone(),
+                    status: ActionStatus::Finished,
+                    result: None,
+                });
+            }
+            !done
+        });
+        feedback
+    }
+}
+
+fn node(id: &str, seq: u32, actions: Vec<Action>) -> Node {
+    Node {
+        node_id: id.into(),
+        sequence_id: seq,
+        node_description: None,
+        released: true,
+        node_position: None,
+        actions,
+    }
+}
+
+fn edge(from: &str, to: &str, seq: u32) -> Edge {
+    Edge {
+        edge_id: format!("{from}-{to}"),
+        sequence_id: seq,
+        edge_description: None,
+        released: true,
+        start_node_id: from.into(),
+        end_node_id: to.into(),
+        max_speed: None,
+        max_height: None,
+        min_height: None,
+        orientation: None,
+        orientation_type: None,
+        direction: None,
+        rotation_allowed: None,
+        max_rotation_speed: None,
+        length: None,
+        trajectory: None,
+        corridor: None,
+        actions: vec![],
+    }
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let bus = MemoryBus::new();
+    let mut master = bus.orchestrator();
+    let vehicle = VehicleId::new("toyco", "TOY-1");
+    let mut link = bus.agent(vehicle.clone());
+    let mut agent = Agent::new(AgentConfig::new("toyco", "TOY-1", "floor"));
+    agent.init_position(
+        node("dock", 0, vec![]),
+        AgvPosition {
+            x: 0.0,
+            y: 0.0,
+            theta: 0.0,
+            map_id: "floor".into(),
+            map_description: None,
+            position_initialized: true,
+            localization_score: None,
+            deviation_range: None,
+        },
+    );
+    let mut toy = Toy::default();
+
+    let drop = Action {
+        action_type: "drop".into(),
+        action_id: "drop-1".into(),
+        action_description: None,
+        blocking_type: BlockingType::Hard,
+        action_parameters: None,
+    };
+    let order = Order {
+        header: Header {
+            header_id: 0,
+            timestamp: Timestamp::from_unix_millis(0),
+            version: PROTOCOL_VERSION.into(),
+            manufacturer: "toyco".into(),
+            serial_number: "TOY-1".into(),
+        },
+        order_id: "deliver-1".into(),
+        order_update_id: 0,
+        zone_set_id: None,
+        nodes: vec![node("dock", 0, vec![]), node("aisle", 2, vec![]), node("line", 4, vec![drop])],
+        edges: vec![edge("dock", "aisle", 1), edge("aisle", "line", 3)],
+    };
+    master.send(&vehicle, &ToVehicle::Order(Box::new(order)))?;
+
+    for tick in 0..600u64 {
+        let now = tick * 100;
+        runner::step(now, &mut agent, &mut toy, &mut link)?;
+        for event in master.poll() {
+            if let OrchestratorEvent::Message { message: FromVehicle::State(state), .. } = event {
+                let done = state.order_id == "deliver-1"
+                    && state.node_states.is_empty()
+                    && state.action_states.iter().all(|a| a.action_status == ActionStatus::Finished);
+                println!(
+                    "t={:>5} ms  last node {:<6} driving {:<5} actions {:?}",
+                    now,
+                    state.last_node_id,
+                    state.driving,
+                    state
+                        .action_states
+                        .iter()
+                        .map(|a| (a.action_id.as_str(), a.action_status))
+                        .collect::<Vec<_>>()
+                );
+                if done {
+                    println!("order deliver-1 done at t={now} ms");
+                    return Ok(());
+                }
+            }
+        }
+    }
+    Err("the toy vehicle did not finish its order within a minute of virtual time".into())
+}
