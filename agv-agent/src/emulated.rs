@@ -287,3 +287,82 @@ impl VehicleDriver for EmulatedVehicle {
         out
     }
 }
+
+/// The factsheet of an emulated vehicle: geometry, speeds and the actions
+/// the agent and this driver support. It validates against the 2.1.0 schema.
+pub fn factsheet(
+    config: &EmulatedConfig,
+    manufacturer: &str,
+    serial_number: &str,
+    length: f64,
+    width: f64,
+) -> Factsheet {
+    let action = |action_type: &str, scopes: Vec<ActionScope>, description: &str| AgvAction {
+        action_type: action_type.into(),
+        action_description: Some(description.into()),
+        action_scopes: scopes,
+        action_parameters: None,
+        result_description: None,
+        blocking_types: None,
+    };
+    let on_route = || vec![ActionScope::Node, ActionScope::Edge, ActionScope::Instant];
+    let instant = || vec![ActionScope::Instant];
+    Factsheet {
+        header_id: None,
+        timestamp: None,
+        version: PROTOCOL_VERSION.into(),
+        manufacturer: manufacturer.into(),
+        serial_number: serial_number.into(),
+        type_specification: TypeSpecification {
+            series_name: "Yardmaster emulated carrier".into(),
+            series_description: Some("emulated vehicle of the agv-agent crate".into()),
+            agv_kinematic: AgvKinematic::Diff,
+            agv_class: AgvClass::Carrier,
+            max_load_mass: 600.0,
+            localization_types: vec![LocalizationType::Natural],
+            navigation_types: vec![NavigationType::VirtualLineGuided],
+        },
+        physical_parameters: PhysicalParameters {
+            speed_min: 0.0,
+            speed_max: config.profile.max_speed(),
+            acceleration_max: config.profile.acceleration(),
+            deceleration_max: config.profile.acceleration(),
+            height_min: None,
+            height_max: 0.4,
+            width,
+            length,
+        },
+        protocol_limits: ProtocolLimits {
+            max_string_lens: MaxStringLens::default(),
+            max_array_lens: MaxArrayLens::default(),
+            timing: Timing {
+                min_order_interval: 0.1,
+                min_state_interval: 0.1,
+                default_state_interval: Some(30.0),
+                visualization_interval: None,
+            },
+        },
+        protocol_features: ProtocolFeatures {
+            optional_parameters: vec![],
+            agv_actions: vec![
+                action(action_types::PICK, on_route(), "pick a load"),
+                action(action_types::DROP, on_route(), "drop a load"),
+                action(action_types::START_CHARGING, on_route(), "start charging"),
+                action(action_types::STOP_CHARGING, on_route(), "stop charging"),
+                action(action_types::START_PAUSE, instant(), "pause"),
+                action(action_types::STOP_PAUSE, instant(), "resume"),
+                action(action_types::CANCEL_ORDER, instant(), "cancel the order, stop at the next node"),
+                action(action_types::STATE_REQUEST, instant(), "send a state now"),
+                action(action_types::FACTSHEET_REQUEST, instant(), "send this factsheet"),
+                action(
+                    action_types::INIT_POSITION,
+                    instant(),
+                    "set the position (x, y, theta, mapId, lastNodeId)",
+                ),
+            ],
+        },
+        agv_geometry: AgvGeometry::default(),
+        load_specification: LoadSpecification::default(),
+        vehicle_config: None,
+    }
+}

@@ -42,6 +42,11 @@ impl MotionProfile {
         self.max_speed
     }
 
+    /// Acceleration (and deceleration), m/s².
+    pub fn acceleration(&self) -> f64 {
+        self.acceleration
+    }
+
     /// Seconds to drive `distance` metres from standstill to standstill.
     pub fn travel_time(&self, distance: f64) -> f64 {
         let distance = distance.max(0.0);

@@ -42,3 +42,17 @@ pub fn step(
     }
     Ok(report)
 }
+
+/// Start-up: publishes `connection` ONLINE and a first state.
+pub fn start(now: Millis, agent: &mut Agent, link: &mut dyn AgentLink) -> Result<(), TransportError> {
+    let online = agent.connection(now, protocol::messages::ConnectionState::Online);
+    link.send(&protocol::transport::FromVehicle::Connection(online))?;
+    let state = agent.state(now);
+    link.send(&protocol::transport::FromVehicle::State(Box::new(state)))
+}
+
+/// The OFFLINE `connection` message for a clean shutdown (hand it to the
+/// link's `close`, which sends it before withdrawing the vehicle's presence).
+pub fn goodbye(now: Millis, agent: &mut Agent) -> protocol::messages::Connection {
+    agent.connection(now, protocol::messages::ConnectionState::Offline)
+}

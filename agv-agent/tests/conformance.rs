@@ -430,3 +430,45 @@ fn nodes_not_on_the_vehicles_map_are_no_route_errors() {
     assert!(state.errors[0].error_references.as_ref().unwrap().iter().any(|r| r.reference_value == "z"));
     assert_eq!(state.order_id, "");
 }
+
+#[test]
+fn the_emulated_factsheet_validates_and_is_sent_on_request() {
+    let emulated = agv_agent::emulated::EmulatedConfig::factory_agv("hall-1");
+    let sheet = agv_agent::emulated::factsheet(&emulated, "acme", "AGV-1", 1.2, 0.8);
+    let mut config = AgentConfig::new("acme", "AGV-1", "hall-1");
+    config.factsheet = Some(Box::new(sheet));
+    let mut agent = Agent::new(config);
+    let request = InstantActions {
+        header: header(1),
+        actions: vec![Action {
+            action_type: action_types::FACTSHEET_REQUEST.into(),
+            action_id: "fs-1".into(),
+            action_description: None,
+            blocking_type: BlockingType::None,
+            action_parameters: None,
+        }],
+    };
+    let out = agent.step(0, &[ToVehicle::InstantActions(request)], &[]);
+    check(&out);
+    let sheet = out.messages.iter().find_map(|m| match m {
+        FromVehicle::Factsheet(f) => Some(f),
+        _ => None,
+    });
+    let sheet = sheet.expect("factsheet sent");
+    assert_eq!(sheet.physical_parameters.speed_max, 1.5);
+    assert!(sheet.protocol_features.agv_actions.iter().any(|a| a.action_type == "cancelOrder"));
+}
+
+#[test]
+fn a_message_for_another_serial_never_reaches_the_agent() {
+    use protocol::transport::memory::MemoryBus;
+    use protocol::transport::{AgentEvent, AgentLink, VehicleId};
+    let bus = MemoryBus::new();
+    let mut link = bus.agent(VehicleId::new("acme", "AGV-1"));
+    let mut wrong = order("o1", 0, 0, &["a", "b"], 2);
+    wrong.header.serial_number = "AGV-2".into();
+    bus.publish_raw("vda5050/v2/acme/AGV-1/order", &serde_json::to_vec(&wrong).unwrap());
+    let events = link.poll();
+    assert!(matches!(&events[..], [AgentEvent::Rejected(e)] if e.to_string().contains("AGV-2")));
+    assert_eq!(link.stats().rejected, 1);
+}

@@ -224,6 +224,21 @@ impl Agent {
         Connection { header: self.header("connection", now), connection_state: state }
     }
 
+    /// The last node reached ("" if none).
+    pub fn last_node_id(&self) -> &str {
+        self.last_node.as_ref().map_or("", |n| n.node_id.as_str())
+    }
+
+    /// The current (or last) order's id ("" if none yet).
+    pub fn order_id(&self) -> &str {
+        &self.order_id
+    }
+
+    /// Battery charge as last reported, %.
+    pub fn battery_charge(&self) -> f64 {
+        self.battery.battery_charge
+    }
+
     /// The current state message (also advances the state header id).
     pub fn state(&mut self, now: Millis) -> State {
         let header = self.header("state", now);

@@ -296,7 +296,8 @@ pub const GOODBYE_GRACE: Duration = Duration::from_millis(250);
 /// OFFLINE first.
 pub struct ZenohAgentLink {
     vehicle: VehicleId,
-    session: ::zenoh::Session,
+    /// Held so that the session lives as long as the link.
+    _session: ::zenoh::Session,
     _subscribers: Vec<Subscriber<()>>,
     token: Option<LivelinessToken>,
     events: Receiver<AgentEvent>,
@@ -363,7 +364,7 @@ impl ZenohAgentLink {
         let token = session.liveliness().declare_token(vehicle.liveliness_key()).wait().map_err(zerr)?;
         Ok(ZenohAgentLink {
             vehicle,
-            session,
+            _session: session,
             _subscribers: subscribers,
             token: Some(token),
             events,
@@ -379,16 +380,24 @@ impl ZenohAgentLink {
 
     /// Clean shutdown: publishes the OFFLINE `connection` message, waits
     /// [`GOODBYE_GRACE`] for it to reach the orchestrator, then withdraws
-    /// the liveliness token and closes the session. (Zenoh sends the token's
-    /// withdrawal at declaration priority, which could overtake the
-    /// message and make a clean goodbye look like a lost connection.)
+    /// the liveliness token. (Zenoh sends the token's withdrawal at
+    /// declaration priority, which could overtake the message and make a
+    /// clean goodbye look like a lost connection.) The session itself closes
+    /// when its last user drops it: other vehicles sharing it go on.
     pub fn close(mut self, offline: &Connection) -> Result<(), TransportError> {
         self.send(&FromVehicle::Connection(offline.clone()))?;
         std::thread::sleep(GOODBYE_GRACE);
+        self.withdraw()
+    }
+
+    /// Withdraws the liveliness token and drops the link, without a
+    /// message or a wait: for fleets that sent every OFFLINE first and
+    /// waited [`GOODBYE_GRACE`] once.
+    pub fn withdraw(mut self) -> Result<(), TransportError> {
         if let Some(token) = self.token.take() {
             token.undeclare().wait().map_err(zerr)?;
         }
-        self.session.close().wait().map_err(zerr)
+        Ok(())
     }
 }
 

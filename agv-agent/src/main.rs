@@ -1,0 +1,202 @@
+//! `agv-agent`: run emulated vehicles on a layout, each a VDA 5050 agent
+//! talking to a master control over Zenoh.
+//!
+//! ```text
+//! agv-agent --layout maps/car-plant.lif.json --count 5 --connect tcp/127.0.0.1:7447
+//! ```
+//!
+//! Vehicles start on parking and charging stations (then other nodes),
+//! say ONLINE, follow the orders they get, and say OFFLINE on Ctrl-C or
+//! when `--duration` ends.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use agv_agent::agent::{Agent, AgentConfig};
+use agv_agent::emulated::{self, EmulatedConfig, EmulatedVehicle};
+use agv_agent::runner;
+use anyhow::Context as _;
+use clap::Parser;
+use layout::StationKind;
+use protocol::messages::{AgvPosition, Node};
+use protocol::transport::zenoh::{ZenohAgentLink, ZenohConfig};
+use protocol::transport::{AgentLink as _, VehicleId};
+
+#[derive(Parser)]
+#[command(name = "agv-agent", version, about = "Emulated VDA 5050 vehicles over Zenoh")]
+struct Cli {
+    /// The layout the vehicles drive on (LIF JSON or MovingAI .map).
+    #[arg(long)]
+    layout: PathBuf,
+    /// How many vehicles.
+    #[arg(long, default_value_t = 1)]
+    count: usize,
+    /// Manufacturer in the vehicles' keys.
+    #[arg(long, default_value = "yardmaster")]
+    manufacturer: String,
+    /// Serial numbers are PREFIX-01, PREFIX-02, ...
+    #[arg(long, default_value = "AGV")]
+    serial_prefix: String,
+    /// A Zenoh JSON5 configuration file.
+    #[arg(long)]
+    zenoh_config: Option<PathBuf>,
+    /// Endpoint to connect to, e.g. tcp/127.0.0.1:7447.
+    #[arg(long)]
+    connect: Vec<String>,
+    /// Endpoint to listen on.
+    #[arg(long)]
+    listen: Vec<String>,
+    /// Stop after this many seconds (default: run until Ctrl-C).
+    #[arg(long)]
+    duration: Option<f64>,
+    /// Step length, ms.
+    #[arg(long, default_value_t = 100)]
+    step_ms: u64,
+    /// Top speed of the emulated vehicles, m/s.
+    #[arg(long, default_value_t = 1.5)]
+    max_speed: f64,
+    /// Acceleration (and braking) of the emulated vehicles, m/s².
+    #[arg(long, default_value_t = 0.5)]
+    acceleration: f64,
+}
+
+struct Vehicle {
+    serial: String,
+    agent: Agent,
+    driver: EmulatedVehicle,
+    link: ZenohAgentLink,
+    last_node: String,
+}
+
+#[expect(clippy::disallowed_methods, reason = "the binary is the clock adapter")]
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let site = layout::load(&cli.layout, layout::LoadOptions::default())
+        .with_context(|| format!("loading {}", cli.layout.display()))?
+        .value;
+    // Start spots: parking, then charging stations, then any node.
+    let mut spots: Vec<layout::NodeIdx> = Vec::new();
+    for kind in [StationKind::Parking, StationKind::Charging] {
+        spots.extend(
+            site.stations.iter().filter(|s| s.kind == kind).flat_map(|s| s.interaction_nodes.iter().copied()),
+        );
+    }
+    spots.extend((0..site.nodes.len() as u32).map(layout::NodeIdx));
+    spots.dedup();
+    let mut seen = std::collections::BTreeSet::new();
+    spots.retain(|n| seen.insert(*n));
+    anyhow::ensure!(
+        spots.len() >= cli.count,
+        "{} has {} nodes for {} vehicles",
+        cli.layout.display(),
+        spots.len(),
+        cli.count
+    );
+
+    let zenoh = ZenohConfig {
+        config_file: cli.zenoh_config.clone(),
+        listen: cli.listen.clone(),
+        connect: cli.connect.clone(),
+        ..ZenohConfig::default()
+    };
+    let session = zenoh.open().context("opening the Zenoh session")?;
+    let map_id = site.levels.first().map_or_else(|| "map".to_string(), |l| l.id.clone());
+    let known: std::collections::BTreeSet<String> = site.nodes.iter().map(|n| n.id.clone()).collect();
+    let mut emulated_config = EmulatedConfig::factory_agv(map_id.clone());
+    emulated_config.profile = agv_agent::motion::MotionProfile::new(cli.max_speed, cli.acceleration)
+        .context("--max-speed and --acceleration")?;
+    emulated_config.node_positions = site.nodes.iter().map(|n| (n.id.clone(), n.position)).collect();
+
+    let started = Instant::now();
+    let now = || started.elapsed().as_millis() as u64;
+    let mut fleet = Vec::new();
+    for (i, spot) in spots.iter().take(cli.count).enumerate() {
+        let serial = format!("{}-{:02}", cli.serial_prefix, i + 1);
+        let here = site.node(*spot);
+        let mut config = AgentConfig::new(&cli.manufacturer, &serial, &map_id);
+        config.known_nodes = Some(known.clone());
+        config.factsheet =
+            Some(Box::new(emulated::factsheet(&emulated_config, &cli.manufacturer, &serial, 1.2, 0.8)));
+        let mut agent = Agent::new(config);
+        agent.init_position(
+            Node {
+                node_id: here.id.clone(),
+                sequence_id: 0,
+                node_description: None,
+                released: true,
+                node_position: None,
+                actions: vec![],
+            },
+            AgvPosition {
+                x: here.position.x,
+                y: here.position.y,
+                theta: 0.0,
+                map_id: map_id.clone(),
+                map_description: None,
+                position_initialized: true,
+                localization_score: None,
+                deviation_range: None,
+            },
+        );
+        let driver = EmulatedVehicle::new(emulated_config.clone(), here.position, 0.0);
+        let mut link =
+            ZenohAgentLink::with_session(session.clone(), VehicleId::new(&cli.manufacturer, &serial))
+                .with_context(|| format!("declaring {serial}"))?;
+        runner::start(now(), &mut agent, &mut link)?;
+        tracing::info!(vehicle = %serial, node = %here.id, "online");
+        fleet.push(Vehicle { serial, agent, driver, link, last_node: here.id.clone() });
+    }
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
+        .context("installing the Ctrl-C handler")?;
+    let deadline = cli.duration.map(|s| started + Duration::from_secs_f64(s));
+    while !stop.load(Ordering::SeqCst) && deadline.is_none_or(|d| Instant::now() < d) {
+        let t = now();
+        for v in &mut fleet {
+            let report = runner::step(t, &mut v.agent, &mut v.driver, &mut v.link)?;
+            if report.rejected > 0 {
+                tracing::warn!(vehicle = %v.serial, rejected = report.rejected, "rejected undecodable messages");
+            }
+            if v.agent.last_node_id() != v.last_node {
+                v.last_node = v.agent.last_node_id().to_string();
+                tracing::info!(
+                    vehicle = %v.serial,
+                    node = %v.last_node,
+                    order = %v.agent.order_id(),
+                    battery = format!("{:.1}%", v.agent.battery_charge()),
+                    "reached"
+                );
+            }
+        }
+        std::thread::sleep(Duration::from_millis(cli.step_ms));
+    }
+    // Every vehicle says OFFLINE, the messages get a moment to arrive,
+    // then the tokens go.
+    let t = now();
+    for v in &mut fleet {
+        let bye = runner::goodbye(t, &mut v.agent);
+        if let Err(e) = v.link.send(&protocol::transport::FromVehicle::Connection(bye)) {
+            tracing::warn!(vehicle = %v.serial, error = %e, "could not say OFFLINE");
+        }
+    }
+    std::thread::sleep(protocol::transport::zenoh::GOODBYE_GRACE);
+    for v in fleet {
+        let serial = v.serial.clone();
+        match v.link.withdraw() {
+            Ok(()) => tracing::info!(vehicle = %serial, "offline"),
+            Err(e) => tracing::warn!(vehicle = %serial, error = %e, "clean shutdown failed"),
+        }
+    }
+    Ok(())
+}
