@@ -153,7 +153,7 @@ fn emulated_vehicles_follow_an_order_over_zenoh() {
                 OrchestratorEvent::Message { message: FromVehicle::Connection(c), .. }
                     if c.connection_state == ConnectionState::Offline =>
                 {
-                    offline += 1
+                    offline += 1;
                 }
                 _ => {}
             }
