@@ -472,3 +472,40 @@ fn a_message_for_another_serial_never_reaches_the_agent() {
     assert!(matches!(&events[..], [AgentEvent::Rejected(e)] if e.to_string().contains("AGV-2")));
     assert_eq!(link.stats().rejected, 1);
 }
+
+#[test]
+fn a_hard_action_runs_alone_and_node_actions_run_in_order() {
+    let mut agent = agent_at("a");
+    let mut o = order("o1", 0, 0, &["a", "b"], 2);
+    let act = |id: &str, blocking| Action {
+        action_type: "vendorThing".into(),
+        action_id: id.into(),
+        action_description: None,
+        blocking_type: blocking,
+        action_parameters: None,
+    };
+    o.nodes[1].actions =
+        vec![act("n1", BlockingType::None), act("h", BlockingType::Hard), act("n2", BlockingType::Soft)];
+    send(&mut agent, 0, &o);
+    let started = |out: &Outputs| -> Vec<String> {
+        out.commands
+            .iter()
+            .filter_map(|c| match c {
+                DriverCommand::StartAction(a) => Some(a.action_id.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let out = agent.step(1_000, &[], &[DriverFeedback::NodeReached { node_id: "b".into() }]);
+    assert_eq!(started(&out), ["n1"], "the HARD action waits for n1");
+    let finish = |id: &str| DriverFeedback::Action {
+        action_id: id.into(),
+        status: ActionStatus::Finished,
+        result: None,
+    };
+    let out = agent.step(2_000, &[], &[finish("n1")]);
+    assert_eq!(started(&out), ["h"], "then runs alone");
+    let out = agent.step(3_000, &[], &[finish("h")]);
+    assert_eq!(started(&out), ["n2"]);
+    check(&out);
+}

@@ -8,18 +8,39 @@ impl Agent {
     /// The vehicle is on `node`: it becomes the last node and its actions start.
     pub(super) fn arrive_at(&mut self, node: Node, out: &mut Outputs) {
         self.distance_since_last_node = Some(0.0);
+        self.last_node = Some(node);
+        self.start_node_actions(out);
+        self.dirty = true;
+    }
+
+    /// Starts the last node's waiting actions in order: NONE and SOFT ones
+    /// may run together; a HARD one waits until everything before it is
+    /// over and runs alone, holding back the ones after it.
+    pub(super) fn start_node_actions(&mut self, out: &mut Outputs) {
+        let Some(node) = self.last_node.clone() else { return };
+        let mut running_before = false;
         for action in &node.actions {
-            let waiting = self
-                .actions
-                .get(&action.action_id)
-                .is_some_and(|(_, s)| s.action_status == ActionStatus::Waiting);
-            if waiting {
-                out.commands.push(DriverCommand::StartAction(action.clone()));
-                self.set_action_status(&action.action_id, ActionStatus::Initializing, None);
+            match self.actions.get(&action.action_id).map(|(_, s)| s.action_status) {
+                Some(ActionStatus::Waiting) => {
+                    if action.blocking_type == BlockingType::Hard && running_before {
+                        return; // waits for what runs before it
+                    }
+                    out.commands.push(DriverCommand::StartAction(action.clone()));
+                    self.set_action_status(&action.action_id, ActionStatus::Initializing, None);
+                    if action.blocking_type == BlockingType::Hard {
+                        return; // runs alone
+                    }
+                    running_before = true;
+                }
+                Some(status) if !status.is_terminal() => {
+                    if action.blocking_type == BlockingType::Hard {
+                        return; // still running alone
+                    }
+                    running_before = true;
+                }
+                _ => {}
             }
         }
-        self.last_node = Some(node);
-        self.dirty = true;
     }
 
     /// The driver says it reached `node_id`, the end of the edge it drives.
@@ -56,6 +77,9 @@ impl Agent {
     pub(super) fn advance(&mut self, out: &mut Outputs) {
         if self.cancelling.is_some() && self.driving_edge.is_none() {
             self.finish_cancel();
+        }
+        if self.driving_edge.is_none() {
+            self.start_node_actions(out);
         }
         if self.paused || self.driving_edge.is_some() || self.held_by_actions() {
             return;
