@@ -56,37 +56,11 @@ impl VehicleDriver for Toy {
 }
 
 fn node(id: &str, seq: u32, actions: Vec<Action>) -> Node {
-    Node {
-        node_id: id.into(),
-        sequence_id: seq,
-        node_description: None,
-        released: true,
-        node_position: None,
-        actions,
-    }
+    Node { actions, ..Node::new(id, seq, true) }
 }
 
 fn edge(from: &str, to: &str, seq: u32) -> Edge {
-    Edge {
-        edge_id: format!("{from}-{to}"),
-        sequence_id: seq,
-        edge_description: None,
-        released: true,
-        start_node_id: from.into(),
-        end_node_id: to.into(),
-        max_speed: None,
-        max_height: None,
-        min_height: None,
-        orientation: None,
-        orientation_type: None,
-        direction: None,
-        rotation_allowed: None,
-        max_rotation_speed: None,
-        length: None,
-        trajectory: None,
-        corridor: None,
-        actions: vec![],
-    }
+    Edge::new(format!("{from}-{to}"), seq, from, to, true)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

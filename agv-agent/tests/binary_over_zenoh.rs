@@ -101,37 +101,14 @@ fn emulated_vehicles_follow_an_order_over_zenoh() {
             .iter()
             .enumerate()
             .map(|(i, id)| Node {
-                node_id: id.clone(),
-                sequence_id: 2 * i as u32,
-                node_description: None,
-                released: true,
                 node_position: Some(position(&site, id)),
-                actions: vec![],
+                ..Node::new(id.clone(), 2 * i as u32, true)
             })
             .collect(),
         edges: [e1, e2]
             .iter()
             .enumerate()
-            .map(|(i, e)| Edge {
-                edge_id: e.id.clone(),
-                sequence_id: 2 * i as u32 + 1,
-                edge_description: None,
-                released: true,
-                start_node_id: ids[i].clone(),
-                end_node_id: ids[i + 1].clone(),
-                max_speed: None,
-                max_height: None,
-                min_height: None,
-                orientation: None,
-                orientation_type: None,
-                direction: None,
-                rotation_allowed: None,
-                max_rotation_speed: None,
-                length: None,
-                trajectory: None,
-                corridor: None,
-                actions: vec![],
-            })
+            .map(|(i, e)| Edge::new(e.id.clone(), 2 * i as u32 + 1, ids[i].clone(), ids[i + 1].clone(), true))
             .collect(),
     };
     master.send(&VehicleId::new("yard", "AGV-01"), &ToVehicle::Order(Box::new(order))).unwrap();

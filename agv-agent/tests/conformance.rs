@@ -42,37 +42,11 @@ fn header(id: u32) -> Header {
 }
 
 fn node(id: &str, seq: u32, released: bool) -> Node {
-    Node {
-        node_id: id.into(),
-        sequence_id: seq,
-        node_description: None,
-        released,
-        node_position: None,
-        actions: vec![],
-    }
+    Node::new(id, seq, released)
 }
 
 fn edge(from: &str, to: &str, seq: u32, released: bool) -> Edge {
-    Edge {
-        edge_id: format!("{from}-{to}"),
-        sequence_id: seq,
-        edge_description: None,
-        released,
-        start_node_id: from.into(),
-        end_node_id: to.into(),
-        max_speed: None,
-        max_height: None,
-        min_height: None,
-        orientation: None,
-        orientation_type: None,
-        direction: None,
-        rotation_allowed: None,
-        max_rotation_speed: None,
-        length: None,
-        trajectory: None,
-        corridor: None,
-        actions: vec![],
-    }
+    Edge::new(format!("{from}-{to}"), seq, from, to, released)
 }
 
 /// An order over `ids` starting at sequence `first_seq`, the first `released` nodes in the base.

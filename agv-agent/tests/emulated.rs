@@ -30,26 +30,7 @@ fn node(id: &str, seq: u32, x: f64) -> Node {
 }
 
 fn straight_order() -> Order {
-    let edge = |a: &str, b: &str, seq| Edge {
-        edge_id: format!("{a}-{b}"),
-        sequence_id: seq,
-        edge_description: None,
-        released: true,
-        start_node_id: a.into(),
-        end_node_id: b.into(),
-        max_speed: None,
-        max_height: None,
-        min_height: None,
-        orientation: None,
-        orientation_type: None,
-        direction: None,
-        rotation_allowed: None,
-        max_rotation_speed: None,
-        length: None,
-        trajectory: None,
-        corridor: None,
-        actions: vec![],
-    };
+    let edge = |a: &str, b: &str, seq| Edge::new(format!("{a}-{b}"), seq, a, b, true);
     Order {
         header: Header {
             header_id: 0,

@@ -179,3 +179,49 @@ pub struct Edge {
     /// Actions to run on the edge.
     pub actions: Vec<Action>,
 }
+
+impl Node {
+    /// A node with no description, position or actions.
+    pub fn new(node_id: impl Into<String>, sequence_id: u32, released: bool) -> Node {
+        Node {
+            node_id: node_id.into(),
+            sequence_id,
+            node_description: None,
+            released,
+            node_position: None,
+            actions: Vec::new(),
+        }
+    }
+}
+
+impl Edge {
+    /// An edge with no limits, geometry or actions.
+    pub fn new(
+        edge_id: impl Into<String>,
+        sequence_id: u32,
+        start_node_id: impl Into<String>,
+        end_node_id: impl Into<String>,
+        released: bool,
+    ) -> Edge {
+        Edge {
+            edge_id: edge_id.into(),
+            sequence_id,
+            edge_description: None,
+            released,
+            start_node_id: start_node_id.into(),
+            end_node_id: end_node_id.into(),
+            max_speed: None,
+            max_height: None,
+            min_height: None,
+            orientation: None,
+            orientation_type: None,
+            direction: None,
+            rotation_allowed: None,
+            max_rotation_speed: None,
+            length: None,
+            trajectory: None,
+            corridor: None,
+            actions: Vec::new(),
+        }
+    }
+}

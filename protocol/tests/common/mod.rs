@@ -89,26 +89,7 @@ pub fn order_node(id: &str, seq: u32, released: bool, actions: Vec<Action>) -> N
 }
 
 pub fn order_edge(id: &str, seq: u32, from: &str, to: &str, released: bool) -> Edge {
-    Edge {
-        edge_id: id.into(),
-        sequence_id: seq,
-        edge_description: None,
-        released,
-        start_node_id: from.into(),
-        end_node_id: to.into(),
-        max_speed: Some(1.5),
-        max_height: None,
-        min_height: None,
-        orientation: None,
-        orientation_type: None,
-        direction: None,
-        rotation_allowed: None,
-        max_rotation_speed: None,
-        length: Some(5.0),
-        trajectory: None,
-        corridor: None,
-        actions: vec![],
-    }
+    Edge { max_speed: Some(1.5), length: Some(5.0), ..Edge::new(id, seq, from, to, released) }
 }
 
 /// A three-node order: base n0 → n1, horizon n2; every optional field somewhere.
