@@ -361,7 +361,18 @@ pub fn factsheet(
                 ),
             ],
         },
-        agv_geometry: AgvGeometry::default(),
+        agv_geometry: AgvGeometry {
+            wheel_definitions: None,
+            envelopes2d: Some(vec![Envelope2d {
+                set: "base".into(),
+                polygon_points: [(0.5, 0.5), (-0.5, 0.5), (-0.5, -0.5), (0.5, -0.5)]
+                    .into_iter()
+                    .map(|(fx, fy)| PolygonPoint { x: fx * length, y: fy * width })
+                    .collect(),
+                description: Some("outline of the body, centred on the kinematic centre".into()),
+            }]),
+            envelopes3d: None,
+        },
         load_specification: LoadSpecification::default(),
         vehicle_config: None,
     }

@@ -430,6 +430,8 @@ fn the_emulated_factsheet_validates_and_is_sent_on_request() {
     });
     let sheet = sheet.expect("factsheet sent");
     assert_eq!(sheet.physical_parameters.speed_max, 1.5);
+    let outline = &sheet.agv_geometry.envelopes2d.as_ref().unwrap()[0].polygon_points;
+    assert_eq!((outline[0].x, outline[0].y), (0.6, 0.4));
     assert!(sheet.protocol_features.agv_actions.iter().any(|a| a.action_type == "cancelOrder"));
 }
 
