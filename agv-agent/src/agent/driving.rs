@@ -45,7 +45,10 @@ impl Agent {
 
     /// The driver says it reached `node_id`, the end of the edge it drives.
     pub(super) fn node_reached(&mut self, node_id: &str, out: &mut Outputs) {
-        if self.driving_edge.is_none() || self.node_states.first().is_none_or(|n| n.node_id != node_id) {
+        if self.driving_edge.is_none()
+            || self.edge_states.is_empty()
+            || self.node_states.first().is_none_or(|n| n.node_id != node_id)
+        {
             // Not the node we sent it to: ignore (the next state still tells the truth).
             return;
         }
