@@ -1,9 +1,11 @@
 //! Yardmaster's orchestrator core (sans-IO): it reads no clock and does no IO.
 //!
-//! Today it holds the foundation of the planners, [`mapf::distance`]:
-//! exact distance tables over the unit-time plan graph, computed lazily per
-//! goal and cached. The MAPF planners, assignment and traffic control build
-//! on it (see `docs/ARCHITECTURE.md`).
+//! - [`mapf`]: one-shot multi-agent path finding (distance tables, PIBT,
+//!   LaCAM, LNS refinement, an independent validator).
+//! - [`traffic`]: the reservation table (safety by reservation).
+//!
+//! The bevy_ecs fleet model, assignment and the rolling-horizon traffic
+//! control build on these (see `docs/ARCHITECTURE.md`).
 //!
 //! ```
 //! use layout::{LoadOptions, load_str};
@@ -17,3 +19,4 @@
 //! ```
 
 pub mod mapf;
+pub mod traffic;

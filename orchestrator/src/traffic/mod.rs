@@ -1,0 +1,4 @@
+//! Traffic control building blocks: the reservation table that keeps
+//! vehicles apart ("safety by reservation").
+
+pub mod reservations;
