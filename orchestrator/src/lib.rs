@@ -3,6 +3,7 @@
 //! - [`mapf`]: one-shot multi-agent path finding (distance tables, PIBT,
 //!   LaCAM, LNS refinement, an independent validator).
 //! - [`traffic`]: the reservation table (safety by reservation).
+//! - [`assign`]: minimum-cost matching of transport orders to vehicles.
 //!
 //! The bevy_ecs fleet model, assignment and the rolling-horizon traffic
 //! control build on these (see `docs/ARCHITECTURE.md`).
@@ -18,5 +19,6 @@
 //! assert_eq!(cache.get(goal).to_goal(graph.plan_node(map.node_by_id("0,0").unwrap())), Some(3));
 //! ```
 
+pub mod assign;
 pub mod mapf;
 pub mod traffic;
