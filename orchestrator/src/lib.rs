@@ -4,6 +4,7 @@
 //!   LaCAM, LNS refinement, an independent validator).
 //! - [`traffic`]: the reservation table (safety by reservation).
 //! - [`assign`]: minimum-cost matching of transport orders to vehicles.
+//! - [`orders`]: transport orders, their validation and lifecycle.
 //!
 //! The bevy_ecs fleet model, assignment and the rolling-horizon traffic
 //! control build on these (see `docs/ARCHITECTURE.md`).
@@ -21,4 +22,5 @@
 
 pub mod assign;
 pub mod mapf;
+pub mod orders;
 pub mod traffic;

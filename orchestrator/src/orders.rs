@@ -1,0 +1,196 @@
+//! Transport orders: what a planner asks for (pickup station → drop
+//! station) and the lifecycle every accepted order goes through. Every
+//! accepted order ends Delivered, Failed (with a reason) or Cancelled; each
+//! transition is recorded with its time, and illegal ones are refused.
+
+use layout::{Layout, StationIdx};
+
+/// Milliseconds of injected time.
+pub type Millis = u64;
+
+/// Where an order is in its life.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum OrderStatus {
+    /// Accepted, waiting for a vehicle.
+    Queued,
+    /// A vehicle is chosen.
+    Assigned {
+        /// Which vehicle (its serial number).
+        vehicle: String,
+    },
+    /// The vehicle drives to the pickup station.
+    ToPickup,
+    /// The load is being picked.
+    Loading,
+    /// The vehicle carries the load to the drop station.
+    ToDrop,
+    /// The load is being dropped.
+    Unloading,
+    /// Done.
+    Delivered,
+    /// Given up, with the reason.
+    Failed {
+        /// Why.
+        reason: String,
+    },
+    /// Cancelled by the user.
+    Cancelled,
+}
+
+impl OrderStatus {
+    /// Whether the order's life is over.
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, OrderStatus::Delivered | OrderStatus::Failed { .. } | OrderStatus::Cancelled)
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            OrderStatus::Queued => "queued",
+            OrderStatus::Assigned { .. } => "assigned",
+            OrderStatus::ToPickup => "to-pickup",
+            OrderStatus::Loading => "loading",
+            OrderStatus::ToDrop => "to-drop",
+            OrderStatus::Unloading => "unloading",
+            OrderStatus::Delivered => "delivered",
+            OrderStatus::Failed { .. } => "failed",
+            OrderStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// What a user asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderRequest {
+    /// Pickup station id.
+    pub from: String,
+    /// Drop station id.
+    pub to: String,
+    /// Higher goes first.
+    pub priority: i32,
+    /// Not before this time.
+    pub earliest_start: Option<Millis>,
+    /// Should be delivered by then.
+    pub deadline: Option<Millis>,
+    /// Only vehicles of this type may take it.
+    pub vehicle_type: Option<String>,
+}
+
+/// A request that cannot be accepted.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// A station id that the layout does not have.
+    #[error("{field}: no station {id:?} in the layout")]
+    UnknownStation {
+        /// `from` or `to`.
+        field: &'static str,
+        /// The id given.
+        id: String,
+    },
+    /// Pickup and drop are the same station.
+    #[error("from and to are the same station {0:?}")]
+    SameStation(String),
+    /// The deadline comes before the earliest start.
+    #[error("deadline {deadline} ms is before the earliest start {earliest_start} ms")]
+    DeadlineBeforeStart {
+        /// Earliest start.
+        earliest_start: Millis,
+        /// Deadline.
+        deadline: Millis,
+    },
+    /// A vehicle type no edge of the layout allows.
+    #[error("vehicle type {0:?} is not used anywhere in the layout")]
+    UnknownVehicleType(String),
+}
+
+/// A refused status change.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("order {order}: cannot go from {from} to {to}")]
+pub struct TransitionError {
+    /// The order's id.
+    pub order: u64,
+    /// Current status.
+    pub from: &'static str,
+    /// Requested status.
+    pub to: &'static str,
+}
+
+/// An accepted transport order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransportOrder {
+    /// Id, unique for the orchestrator's life (and its store's).
+    pub id: u64,
+    /// Pickup station.
+    pub pickup: StationIdx,
+    /// Drop station.
+    pub drop: StationIdx,
+    /// The request as accepted.
+    pub request: OrderRequest,
+    /// Every status with the time it began, first `Queued` at acceptance.
+    pub history: Vec<(Millis, OrderStatus)>,
+}
+
+/// Checks a request against the layout and accepts it as order `id`.
+pub fn accept(
+    layout: &Layout,
+    id: u64,
+    request: OrderRequest,
+    now: Millis,
+) -> Result<TransportOrder, RequestError> {
+    let station = |field: &'static str, sid: &str| {
+        layout.station_by_id(sid).ok_or_else(|| RequestError::UnknownStation { field, id: sid.to_string() })
+    };
+    let pickup = station("from", &request.from)?;
+    let drop = station("to", &request.to)?;
+    if pickup == drop {
+        return Err(RequestError::SameStation(request.from));
+    }
+    if let (Some(earliest_start), Some(deadline)) = (request.earliest_start, request.deadline)
+        && deadline < earliest_start
+    {
+        return Err(RequestError::DeadlineBeforeStart { earliest_start, deadline });
+    }
+    if let Some(t) = &request.vehicle_type
+        && !layout.vehicle_types().contains(t)
+    {
+        return Err(RequestError::UnknownVehicleType(t.clone()));
+    }
+    Ok(TransportOrder { id, pickup, drop, request, history: vec![(now, OrderStatus::Queued)] })
+}
+
+impl TransportOrder {
+    /// The current status.
+    pub fn status(&self) -> &OrderStatus {
+        const QUEUED: &OrderStatus = &OrderStatus::Queued;
+        self.history.last().map_or(QUEUED, |(_, s)| s)
+    }
+
+    /// Moves to `to` at `now` if the lifecycle allows it:
+    /// Queued → Assigned → ToPickup → Loading → ToDrop → Unloading →
+    /// Delivered; before the load is on board an order can go back to
+    /// Queued (its vehicle failed) or be Cancelled; any live order can
+    /// Fail; nothing leaves Delivered, Failed or Cancelled.
+    pub fn transition(&mut self, now: Millis, to: OrderStatus) -> Result<(), TransitionError> {
+        use OrderStatus::*;
+        let from = self.status();
+        let allowed = match (from, &to) {
+            (s, _) if s.is_terminal() => false,
+            (_, Failed { .. }) => true,
+            (Queued, Assigned { .. })
+            | (Assigned { .. }, ToPickup)
+            | (ToPickup, Loading)
+            | (Loading, ToDrop) => true,
+            (ToDrop, Unloading) | (Unloading, Delivered) => true,
+            (Assigned { .. } | ToPickup, Queued) => true,
+            (Queued | Assigned { .. } | ToPickup, Cancelled) => true,
+            _ => false,
+        };
+        if !allowed {
+            return Err(TransitionError { order: self.id, from: from.name(), to: to.name() });
+        }
+        // Time never runs backwards in the history.
+        let at = now.max(self.history.last().map_or(0, |(t, _)| *t));
+        self.history.push((at, to));
+        Ok(())
+    }
+}
