@@ -147,3 +147,43 @@ fn a_vehicle_on_a_node_keeps_its_neighbours_off_the_conflicting_edges() {
     table.release_all_except(a, &[]);
     table.try_reserve(&conflicts, b, &[Place::Node(NodeIdx(1))]).unwrap();
 }
+
+mod cycles {
+    use std::collections::BTreeMap;
+
+    use layout::NodeIdx;
+    use orchestrator::traffic::reservations::{Place, VehicleIdx};
+    use orchestrator::traffic::waits::{WaitReason, wait_for_cycles};
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn found_cycles_are_exactly_the_closed_walks(targets in proptest::collection::vec(proptest::option::of(0u32..12), 1..12)) {
+            let waits: BTreeMap<VehicleIdx, WaitReason> = targets
+                .iter()
+                .enumerate()
+                .filter_map(|(a, t)| t.map(|b| (VehicleIdx(a as u32), WaitReason::Reservation { place: Place::Node(NodeIdx(b)), holder: VehicleIdx(b) })))
+                .collect();
+            let cycles = wait_for_cycles(&waits);
+            let next = |v: VehicleIdx| match waits.get(&v) { Some(WaitReason::Reservation { holder, .. }) => Some(*holder), _ => None };
+            // Brute force: v is on a cycle iff following next from v returns to v.
+            let on_cycle = |v: VehicleIdx| {
+                let mut cur = next(v);
+                for _ in 0..=waits.len() {
+                    match cur { Some(c) if c == v => return true, Some(c) => cur = next(c), None => return false }
+                }
+                false
+            };
+            let mut in_found: Vec<VehicleIdx> = cycles.iter().flatten().copied().collect();
+            in_found.sort();
+            let mut expected: Vec<VehicleIdx> = waits.keys().copied().filter(|v| on_cycle(*v)).collect();
+            expected.sort();
+            prop_assert_eq!(in_found, expected);
+            for c in &cycles {
+                for (i, v) in c.iter().enumerate() {
+                    prop_assert_eq!(next(*v), Some(c[(i + 1) % c.len()]));
+                }
+            }
+        }
+    }
+}
