@@ -5,6 +5,7 @@
 //! - [`traffic`]: the reservation table (safety by reservation).
 //! - [`assign`]: minimum-cost matching of transport orders to vehicles.
 //! - [`orders`]: transport orders, their validation and lifecycle.
+//! - [`vda`]: routes on the layout as VDA 5050 orders (base + horizon) and updates.
 //!
 //! The bevy_ecs fleet model, assignment and the rolling-horizon traffic
 //! control build on these (see `docs/ARCHITECTURE.md`).
@@ -24,3 +25,4 @@ pub mod assign;
 pub mod mapf;
 pub mod orders;
 pub mod traffic;
+pub mod vda;
