@@ -69,19 +69,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let vehicle = VehicleId::new("toyco", "TOY-1");
     let mut link = bus.agent(vehicle.clone());
     let mut agent = Agent::new(AgentConfig::new("toyco", "TOY-1", "floor"));
-    agent.init_position(
-        node("dock", 0, vec![]),
-        AgvPosition {
-            x: 0.0,
-            y: 0.0,
-            theta: 0.0,
-            map_id: "floor".into(),
-            map_description: None,
-            position_initialized: true,
-            localization_score: None,
-            deviation_range: None,
-        },
-    );
+    agent.init_position(node("dock", 0, vec![]), AgvPosition::new(0.0, 0.0, 0.0, "floor"));
     let mut toy = Toy::default();
 
     let drop = Action {

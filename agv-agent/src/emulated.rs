@@ -266,16 +266,12 @@ impl VehicleDriver for EmulatedVehicle {
         }
         let moving = self.leg.is_some() && !frozen;
         out.push(DriverFeedback::Pose {
-            position: AgvPosition {
-                x: self.position.x,
-                y: self.position.y,
-                theta: self.heading,
-                map_id: self.config.map_id.clone(),
-                map_description: None,
-                position_initialized: true,
-                localization_score: None,
-                deviation_range: None,
-            },
+            position: AgvPosition::new(
+                self.position.x,
+                self.position.y,
+                self.heading,
+                self.config.map_id.clone(),
+            ),
             velocity: Velocity {
                 vx: Some(if moving { self.config.profile.max_speed() } else { 0.0 }),
                 vy: Some(0.0),

@@ -136,16 +136,7 @@ fn main() -> anyhow::Result<()> {
                 node_position: None,
                 actions: vec![],
             },
-            AgvPosition {
-                x: here.position.x,
-                y: here.position.y,
-                theta: 0.0,
-                map_id: map_id.clone(),
-                map_description: None,
-                position_initialized: true,
-                localization_score: None,
-                deviation_range: None,
-            },
+            AgvPosition::new(here.position.x, here.position.y, 0.0, map_id.clone()),
         );
         let driver = EmulatedVehicle::new(emulated_config.clone(), here.position, 0.0);
         let mut link =

@@ -111,10 +111,7 @@ proptest! {
     #[test]
     fn the_agent_survives_anything_and_reports_consistently(inputs in proptest::collection::vec(input(), 1..40)) {
         let mut agent = Agent::new(AgentConfig::new("acme", "F-1", "hall"));
-        agent.init_position(Node::new("a", 0, true), AgvPosition {
-            x: 0.0, y: 0.0, theta: 0.0, map_id: "hall".into(), map_description: None,
-            position_initialized: true, localization_score: None, deviation_range: None,
-        });
+        agent.init_position(Node::new("a", 0, true), AgvPosition::new(0.0, 0.0, 0.0, "hall"));
         let mut now = 0u64;
         let mut heading_to: Option<String> = None;
         let mut started: Vec<String> = Vec::new();

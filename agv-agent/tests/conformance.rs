@@ -67,19 +67,7 @@ fn order(order_id: &str, update: u32, first_seq: u32, ids: &[&str], released: us
 
 fn agent_at(node_id: &str) -> Agent {
     let mut agent = Agent::new(AgentConfig::new("acme", "AGV-1", "hall-1"));
-    agent.init_position(
-        node(node_id, 0, true),
-        AgvPosition {
-            x: 0.0,
-            y: 0.0,
-            theta: 0.0,
-            map_id: "hall-1".into(),
-            map_description: None,
-            position_initialized: true,
-            localization_score: None,
-            deviation_range: None,
-        },
-    );
+    agent.init_position(node(node_id, 0, true), AgvPosition::new(0.0, 0.0, 0.0, "hall-1"));
     agent
 }
 
@@ -385,19 +373,7 @@ fn nodes_not_on_the_vehicles_map_are_no_route_errors() {
     let mut config = AgentConfig::new("acme", "AGV-1", "hall-1");
     config.known_nodes = Some(["a", "b", "c"].iter().map(|s| s.to_string()).collect());
     let mut agent = Agent::new(config);
-    agent.init_position(
-        node("a", 0, true),
-        AgvPosition {
-            x: 0.0,
-            y: 0.0,
-            theta: 0.0,
-            map_id: "hall-1".into(),
-            map_description: None,
-            position_initialized: true,
-            localization_score: None,
-            deviation_range: None,
-        },
-    );
+    agent.init_position(node("a", 0, true), AgvPosition::new(0.0, 0.0, 0.0, "hall-1"));
     let out = send(&mut agent, 0, &order("o1", 0, 0, &["a", "b", "z"], 3));
     let state = last_state(&out);
     assert_eq!(error_types(state), [ErrorType::NoRouteError]);

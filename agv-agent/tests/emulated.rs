@@ -50,19 +50,7 @@ fn straight_order() -> Order {
 /// Runs until the order is done; returns (finish time ms, last state).
 fn run(config: EmulatedConfig, limit_ms: u64) -> (Option<u64>, State, Vec<State>) {
     let mut agent = Agent::new(AgentConfig::new("acme", "E-1", "hall"));
-    agent.init_position(
-        node("a", 0, 0.0),
-        AgvPosition {
-            x: 0.0,
-            y: 0.0,
-            theta: 0.0,
-            map_id: "hall".into(),
-            map_description: None,
-            position_initialized: true,
-            localization_score: None,
-            deviation_range: None,
-        },
-    );
+    agent.init_position(node("a", 0, 0.0), AgvPosition::new(0.0, 0.0, 0.0, "hall"));
     let mut vehicle = EmulatedVehicle::new(config, Point2::origin(), 0.0);
     let mut inbound = vec![ToVehicle::Order(Box::new(straight_order()))];
     let mut states = Vec::new();

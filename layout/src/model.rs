@@ -112,6 +112,22 @@ pub struct Node {
     pub vehicle_types: Vec<NodeTypeProperties>,
 }
 
+impl Node {
+    /// A node with only an id, a level and a position (no names, map id or
+    /// vehicle types).
+    pub fn new(id: impl Into<String>, level: LevelIdx, position: Point2<f64>) -> Node {
+        Node {
+            id: id.into(),
+            name: None,
+            description: None,
+            map_id: None,
+            level,
+            position,
+            vehicle_types: Vec::new(),
+        }
+    }
+}
+
 /// Vehicle-type specific properties of a node (LIF `vehicleTypeNodeProperty`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct NodeTypeProperties {

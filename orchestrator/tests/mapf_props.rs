@@ -36,15 +36,7 @@ fn lif_like(points: &[(u8, u8)], one_way: &[bool]) -> Layout {
         if nodes.iter().any(|n| (n.position - p).norm() < 1e-9) {
             continue;
         }
-        nodes.push(Node {
-            id: format!("n{}", nodes.len()),
-            name: None,
-            description: None,
-            map_id: None,
-            level: LevelIdx(0),
-            position: p,
-            vehicle_types: vec![],
-        });
+        nodes.push(Node::new(format!("n{}", nodes.len()), LevelIdx(0), p));
     }
     let props = vec![EdgeTypeProperties::unrestricted("t")];
     let mut edges = Vec::new();

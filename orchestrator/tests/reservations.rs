@@ -15,15 +15,7 @@ fn site(points: &[(u8, u8)], pairs: &[(usize, usize)]) -> Layout {
     for &(x, y) in points {
         let p = Point2::new(f64::from(x), f64::from(y));
         if nodes.iter().all(|n| n.position != p) {
-            nodes.push(Node {
-                id: format!("n{}", nodes.len()),
-                name: None,
-                description: None,
-                map_id: None,
-                level: LevelIdx(0),
-                position: p,
-                vehicle_types: vec![],
-            });
+            nodes.push(Node::new(format!("n{}", nodes.len()), LevelIdx(0), p));
         }
     }
     let n = nodes.len();

@@ -66,16 +66,7 @@ fn a_planned_route_is_driven_base_first_then_by_update() {
     let p = site.node(start).position;
     agent.init_position(
         Node::new(site.node(start).id.clone(), 0, true),
-        AgvPosition {
-            x: p.x,
-            y: p.y,
-            theta: 0.0,
-            map_id: "hall-1".into(),
-            map_description: None,
-            position_initialized: true,
-            localization_score: None,
-            deviation_range: None,
-        },
+        AgvPosition::new(p.x, p.y, 0.0, "hall-1"),
     );
     let mut vehicle = EmulatedVehicle::new(EmulatedConfig::factory_agv("hall-1"), p, 0.0);
 

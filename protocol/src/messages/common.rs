@@ -171,6 +171,22 @@ pub struct AgvPosition {
     pub deviation_range: Option<f64>,
 }
 
+impl AgvPosition {
+    /// An initialised position on `map_id`, with no score or deviation.
+    pub fn new(x: f64, y: f64, theta: f64, map_id: impl Into<String>) -> AgvPosition {
+        AgvPosition {
+            x,
+            y,
+            theta,
+            map_id: map_id.into(),
+            map_description: None,
+            position_initialized: true,
+            localization_score: None,
+            deviation_range: None,
+        }
+    }
+}
+
 /// The vehicle's velocity in its own frame.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
