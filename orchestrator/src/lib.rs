@@ -7,8 +7,13 @@
 //! - [`orders`]: transport orders, their validation and lifecycle.
 //! - [`vda`]: routes on the layout as VDA 5050 orders (base + horizon) and updates.
 //!
-//! The bevy_ecs fleet model, assignment and the rolling-horizon traffic
-//! control build on these (see `docs/ARCHITECTURE.md`).
+//! - [`fleet`]: the core itself — the bevy_ecs fleet model and its
+//!   systems, `step(now, inbound) -> outbound`.
+//! - [`journal`] and [`store`]: durable orders (records out of the core,
+//!   a `redb` adapter that writes them).
+//! - [`scripted`]: a perfect vehicle for tests and benchmarks.
+//!
+//! See `docs/ARCHITECTURE.md`.
 //!
 //! ```
 //! use layout::{LoadOptions, load_str};
@@ -22,7 +27,11 @@
 //! ```
 
 pub mod assign;
+pub mod fleet;
+pub mod journal;
 pub mod mapf;
 pub mod orders;
+pub mod scripted;
+pub mod store;
 pub mod traffic;
 pub mod vda;

@@ -3,13 +3,15 @@
 //! accepted order ends Delivered, Failed (with a reason) or Cancelled; each
 //! transition is recorded with its time, and illegal ones are refused.
 
-use layout::{Layout, StationIdx};
+use layout::{Layout, NodeIdx};
+use serde::{Deserialize, Serialize};
 
 /// Milliseconds of injected time.
 pub type Millis = u64;
 
 /// Where an order is in its life.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
 pub enum OrderStatus {
     /// Accepted, waiting for a vehicle.
     Queued,
@@ -43,7 +45,8 @@ impl OrderStatus {
         matches!(self, OrderStatus::Delivered | OrderStatus::Failed { .. } | OrderStatus::Cancelled)
     }
 
-    fn name(&self) -> &'static str {
+    /// Its name, as in events and the status output (`to-pickup`, …).
+    pub fn name(&self) -> &'static str {
         match self {
             OrderStatus::Queued => "queued",
             OrderStatus::Assigned { .. } => "assigned",
@@ -58,21 +61,45 @@ impl OrderStatus {
     }
 }
 
-/// What a user asks for.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What a user asks for. `from` and `to` name stations of the layout
+/// (or, on layouts without stations such as grid maps, nodes).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct OrderRequest {
     /// Pickup station id.
     pub from: String,
     /// Drop station id.
     pub to: String,
     /// Higher goes first.
+    #[serde(default)]
     pub priority: i32,
     /// Not before this time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub earliest_start: Option<Millis>,
     /// Should be delivered by then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<Millis>,
     /// Only vehicles of this type may take it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vehicle_type: Option<String>,
+    /// The kind of load; only vehicles that carry it may take the order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_type: Option<String>,
+}
+
+impl OrderRequest {
+    /// A plain request from one station to another.
+    pub fn new(from: impl Into<String>, to: impl Into<String>) -> OrderRequest {
+        OrderRequest {
+            from: from.into(),
+            to: to.into(),
+            priority: 0,
+            earliest_start: None,
+            deadline: None,
+            vehicle_type: None,
+            load_type: None,
+        }
+    }
 }
 
 /// A request that cannot be accepted.
@@ -80,7 +107,7 @@ pub struct OrderRequest {
 #[non_exhaustive]
 pub enum RequestError {
     /// A station id that the layout does not have.
-    #[error("{field}: no station {id:?} in the layout")]
+    #[error("{field}: no station (or node) {id:?} in the layout")]
     UnknownStation {
         /// `from` or `to`.
         field: &'static str,
@@ -120,14 +147,24 @@ pub struct TransitionError {
 pub struct TransportOrder {
     /// Id, unique for the orchestrator's life (and its store's).
     pub id: u64,
-    /// Pickup station.
-    pub pickup: StationIdx,
-    /// Drop station.
-    pub drop: StationIdx,
+    /// Where the load is picked (the station's interaction node).
+    pub pickup: NodeIdx,
+    /// Where it is dropped.
+    pub drop: NodeIdx,
     /// The request as accepted.
     pub request: OrderRequest,
     /// Every status with the time it began, first `Queued` at acceptance.
     pub history: Vec<(Millis, OrderStatus)>,
+}
+
+/// The node a station id stands for (its first interaction node), or a
+/// node id on layouts that have no stations.
+pub fn resolve_place(layout: &Layout, id: &str) -> Option<NodeIdx> {
+    match layout.station_by_id(id) {
+        Some(s) => layout.stations.get(s.index())?.interaction_nodes.first().copied(),
+        None if layout.stations.is_empty() => layout.node_by_id(id),
+        None => None,
+    }
 }
 
 /// Checks a request against the layout and accepts it as order `id`.
@@ -138,7 +175,7 @@ pub fn accept(
     now: Millis,
 ) -> Result<TransportOrder, RequestError> {
     let station = |field: &'static str, sid: &str| {
-        layout.station_by_id(sid).ok_or_else(|| RequestError::UnknownStation { field, id: sid.to_string() })
+        resolve_place(layout, sid).ok_or_else(|| RequestError::UnknownStation { field, id: sid.to_string() })
     };
     let pickup = station("from", &request.from)?;
     let drop = station("to", &request.to)?;
@@ -168,7 +205,7 @@ impl TransportOrder {
     /// Moves to `to` at `now` if the lifecycle allows it:
     /// Queued → Assigned → ToPickup → Loading → ToDrop → Unloading →
     /// Delivered; before the load is on board an order can go back to
-    /// Queued (its vehicle failed) or be Cancelled; any live order can
+    /// Queued (its vehicle failed, or the pick failed) or be Cancelled; any live order can
     /// Fail; nothing leaves Delivered, Failed or Cancelled.
     pub fn transition(&mut self, now: Millis, to: OrderStatus) -> Result<(), TransitionError> {
         use OrderStatus::*;
@@ -181,7 +218,7 @@ impl TransportOrder {
             | (ToPickup, Loading)
             | (Loading, ToDrop) => true,
             (ToDrop, Unloading) | (Unloading, Delivered) => true,
-            (Assigned { .. } | ToPickup, Queued) => true,
+            (Assigned { .. } | ToPickup | Loading, Queued) => true,
             (Queued | Assigned { .. } | ToPickup, Cancelled) => true,
             _ => false,
         };

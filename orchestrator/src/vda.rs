@@ -72,13 +72,38 @@ pub fn order_for_route(
     target: &OrderTarget<'_>,
     now_ms: u64,
 ) -> Result<Order, RouteError> {
+    let edges = route_edges(layout, route)?;
+    order_for_path(layout, route, &edges, n_released, target, now_ms)
+}
+
+/// Builds the order for the path `nodes` joined by exactly `edges` (one
+/// fewer), with its first `n_released` nodes released.
+pub fn order_for_path(
+    layout: &Layout,
+    route: &[NodeIdx],
+    edges: &[EdgeIdx],
+    n_released: usize,
+    target: &OrderTarget<'_>,
+    now_ms: u64,
+) -> Result<Order, RouteError> {
     if route.is_empty() {
         return Err(RouteError::Empty);
     }
     if n_released == 0 || n_released > route.len() {
         return Err(RouteError::BadBase { released: n_released, len: route.len() });
     }
-    let edges = route_edges(layout, route)?;
+    if edges.len() + 1 != route.len() {
+        return Err(RouteError::BadBase { released: n_released, len: route.len() });
+    }
+    if let Some(i) = (0..edges.len()).find(|&i| {
+        let e = layout.edge(edges[i]);
+        e.from != route[i] || e.to != route[i + 1]
+    }) {
+        return Err(RouteError::NoEdge {
+            from: layout.node(route[i]).id.clone(),
+            to: layout.node(route[i + 1]).id.clone(),
+        });
+    }
     let map_id = |n: NodeIdx| {
         let node = layout.node(n);
         node.map_id.clone().unwrap_or_else(|| {

@@ -16,14 +16,7 @@ fn plant() -> &'static layout::Layout {
 }
 
 fn request(from: &str, to: &str) -> OrderRequest {
-    OrderRequest {
-        from: from.into(),
-        to: to.into(),
-        priority: 0,
-        earliest_start: None,
-        deadline: None,
-        vehicle_type: None,
-    }
+    OrderRequest::new(from, to)
 }
 
 #[test]

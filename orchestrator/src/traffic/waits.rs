@@ -36,6 +36,15 @@ pub enum WaitReason {
     NoOrder,
     /// It is paused.
     Paused,
+    /// Its goal cannot be reached now (closed nodes or fenced vehicles in the way).
+    NoRoute {
+        /// The goal.
+        goal: layout::NodeIdx,
+    },
+    /// Its last order message is not acknowledged yet.
+    Acknowledgement,
+    /// Not placed yet: it has not reported where it is, or the fleet is still starting.
+    Starting,
 }
 
 /// The wait-for cycles among `waits`: each cycle lists its vehicles,

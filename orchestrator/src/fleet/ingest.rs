@@ -1,0 +1,317 @@
+//! System 1, ingest: vehicle messages into the fleet model, placement of
+//! vehicles on the layout (re-adopting the orders they run after a
+//! restart), and fencing of vehicles the orchestrator can no longer trust.
+
+use bevy_ecs::prelude::*;
+use layout::NodeIdx;
+use nalgebra::Point2;
+use protocol::messages::{ConnectionState, ErrorLevel, State, action_types};
+use protocol::transport::{FromVehicle, OrchestratorEvent};
+
+use super::EventKind;
+use super::emit::{goal_action, leg_tag};
+use super::model::*;
+use crate::traffic::reservations::Place;
+use crate::vda::route_edges;
+
+type VehicleItem<'a> = (
+    &'a Vehicle,
+    Mut<'a, Report>,
+    Mut<'a, Health>,
+    &'a Job,
+    Mut<'a, Drive>,
+);
+
+/// Reads the inbox, then places, checks and fences every vehicle.
+#[expect(clippy::too_many_arguments, reason = "a system takes the resources it uses")]
+pub(super) fn ingest(
+    mut inbox: ResMut<'_, Inbox>,
+    mut out: ResMut<'_, Outbox>,
+    site: Res<'_, Site>,
+    fleet: Res<'_, Fleet>,
+    clock: Res<'_, Clock>,
+    config: Res<'_, Config>,
+    mut reservations: ResMut<'_, Reservations>,
+    mut vehicles: Query<'_, '_, (&Vehicle, &mut Report, &mut Health, &Job, &mut Drive)>,
+) {
+    let now = clock.now;
+    for event in std::mem::take(&mut inbox.0) {
+        let (vehicle, message) = match event {
+            OrchestratorEvent::Rejected(e) => {
+                let vehicle = Some(e.key.serial_number.clone());
+                out.event(now, EventKind::InputRejected { vehicle, reason: e.to_string() });
+                continue;
+            }
+            OrchestratorEvent::Presence { vehicle, state } => (vehicle, Err(state)),
+            OrchestratorEvent::Message { vehicle, message } => (vehicle, Ok(message)),
+        };
+        let Some(&idx) = fleet.by_id.get(&vehicle) else {
+            out.event(
+                now,
+                EventKind::InputRejected {
+                    vehicle: Some(vehicle.serial_number.clone()),
+                    reason: format!("{vehicle} is not a vehicle of this fleet"),
+                },
+            );
+            continue;
+        };
+        let Ok((_, mut report, ..)) = vehicles.get_mut(fleet.entities[idx.0 as usize]) else { continue };
+        match message {
+            Err(state) => report.connection = Some(state),
+            Ok(FromVehicle::Connection(c)) => report.connection = Some(c.connection_state),
+            Ok(FromVehicle::State(state)) => {
+                if let Err(reason) = apply_state(&mut report, &state, &site, config.0.max_offset_m, now) {
+                    out.event(now, EventKind::InputRejected { vehicle: Some(vehicle.serial_number.clone()), reason });
+                }
+            }
+            Ok(FromVehicle::Factsheet(_) | FromVehicle::Visualization(_)) => {}
+        }
+    }
+
+    let mut items: Vec<VehicleItem<'_>> = vehicles.iter_mut().collect();
+    items.sort_by_key(|v| v.0.idx);
+    for (vehicle, report, mut health, job, mut drive) in items {
+        let serial = &vehicle.id.serial_number;
+        let table = &mut reservations.0;
+        match health.clone() {
+            Health::Unplaced => {
+                let Some(node) = report.node else { continue };
+                match place(vehicle, &report, job, &mut drive, table, &site, node) {
+                    Ok(()) => *health = Health::Ok,
+                    Err(reason) => fence(&mut health, &mut out, now, serial, reason),
+                }
+            }
+            Health::Ok => {
+                if let Some(reason) = distrust(&report, &drive, &config.0, now, &site) {
+                    if let Some(node) = report.node {
+                        // Hold where it physically is, if nobody else does.
+                        let _ = table.try_reserve(&site.conflicts, vehicle.idx, &[Place::Node(node)]);
+                    }
+                    drive.extend.clear();
+                    fence(&mut health, &mut out, now, serial, reason);
+                }
+            }
+            Health::Fenced { .. } => {
+                if distrust(&report, &drive, &config.0, now, &site).is_some_and(|r| !r.starts_with("reported node"))
+                {
+                    continue;
+                }
+                let Some(node) = report.node else { continue };
+                if !report.order_done && !report.order_id.is_empty() {
+                    // Let it stop its order first; it will report the cancellation.
+                    if drive.cancel_at.is_none_or(|t| now >= t + config.0.resend_after_ms) {
+                        drive.cancel_at = Some(now);
+                        let id = format!("cancel-{}-{now}", vehicle.id.serial_number);
+                        drive.instant.push(super::emit::instant(action_types::CANCEL_ORDER, &id));
+                    }
+                    continue;
+                }
+                let keep: Vec<Place> = table.held_by(vehicle.idx).filter(|p| *p == Place::Node(node)).collect();
+                table.release_all_except(vehicle.idx, &keep);
+                match table.try_reserve(&site.conflicts, vehicle.idx, &[Place::Node(node)]) {
+                    Ok(()) => {
+                        reset_drive(&mut drive, &report, node);
+                        *health = Health::Ok;
+                        out.event(now, EventKind::VehicleRecovered { vehicle: serial.clone() });
+                    }
+                    Err(b) => {
+                        // Still physically there: hold what we can, stay fenced.
+                        let _ = b;
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn fence(health: &mut Health, out: &mut Outbox, now: u64, serial: &str, reason: String) {
+    out.event(now, EventKind::VehicleFenced { vehicle: serial.to_string(), reason: reason.clone() });
+    *health = Health::Fenced { reason, since: now };
+}
+
+/// A fresh base at `node`, the next order a new one.
+fn reset_drive(drive: &mut Drive, report: &Report, node: NodeIdx) {
+    drive.base.clear();
+    drive.base.push_back((node, report.seq));
+    drive.edges.clear();
+    drive.extend.clear();
+    drive.goal_action = None;
+    drive.goal_released = false;
+    drive.has_horizon = false;
+    drive.truncate = false;
+    drive.start_new = true;
+    drive.order_id = (!report.order_id.is_empty()).then(|| report.order_id.clone());
+    drive.update_id = report.update_id;
+}
+
+/// Why the vehicle can no longer be trusted, if it cannot.
+fn distrust(
+    report: &Report,
+    drive: &Drive,
+    config: &super::FleetConfig,
+    now: u64,
+    site: &Site,
+) -> Option<String> {
+    match report.connection {
+        Some(ConnectionState::ConnectionBroken) => return Some("connection broken".into()),
+        Some(ConnectionState::Offline) => return Some("went offline".into()),
+        _ => {}
+    }
+    if let Some(seen) = report.seen
+        && now.saturating_sub(seen) > config.stale_after_ms
+    {
+        return Some(format!("no state for {:.1} s", (now - seen) as f64 / 1000.0));
+    }
+    if let Some(error) = &report.fatal {
+        return Some(format!("FATAL error: {error}"));
+    }
+    if let Some(node) = report.node
+        && !drive.base.is_empty()
+        && !drive.base.iter().any(|(n, _)| *n == node)
+    {
+        return Some(format!("reported node {} which was not released to it", site.layout.node(node).id));
+    }
+    None
+}
+
+/// Places a vehicle where it reports to be, holding the places it was
+/// already released (from its state) and re-adopting its order if it is
+/// the leg of its (restored) job.
+fn place(
+    vehicle: &Vehicle,
+    report: &Report,
+    job: &Job,
+    drive: &mut Drive,
+    table: &mut crate::traffic::reservations::ReservationTable,
+    site: &Site,
+    node: NodeIdx,
+) -> Result<(), String> {
+    let layout = &site.layout;
+    let running = !report.order_done && !report.order_id.is_empty();
+    let mut route = vec![(node, report.seq)];
+    if running {
+        route.extend(report.released.iter().copied().filter(|(_, s)| *s > report.seq));
+    }
+    let nodes: Vec<NodeIdx> = route.iter().map(|r| r.0).collect();
+    let edges = route_edges(layout, &nodes).map_err(|e| format!("its released route is not on the layout: {e}"))?;
+    let places: Vec<Place> =
+        nodes.iter().map(|n| Place::Node(*n)).chain(edges.iter().map(|e| Place::Edge(*e))).collect();
+    if let Err(b) = table.try_reserve(&site.conflicts, vehicle.idx, &places) {
+        // At least hold the node it stands on, if free.
+        let _ = table.try_reserve(&site.conflicts, vehicle.idx, &[Place::Node(node)]);
+        return Err(format!(
+            "it reports being on {} but {:?} there is held by vehicle #{}",
+            layout.node(node).id,
+            b.held,
+            b.by.0
+        ));
+    }
+    reset_drive(drive, report, node);
+    drive.base = route.into_iter().collect();
+    drive.edges = edges.into_iter().collect();
+    if running {
+        let ours = match &job.kind {
+            JobKind::Transport { order, leg } => report.order_id.starts_with(&leg_tag(*order, *leg)),
+            _ => false,
+        };
+        if ours {
+            // Re-adopt: updates continue its order.
+            drive.start_new = false;
+            drive.has_horizon = true;
+            drive.truncate = false;
+            if let Some((goal, kind)) = job.goal
+                && let Some(&(_, seq)) = drive.base.iter().find(|(n, _)| *n == goal)
+            {
+                drive.goal_released = true;
+                drive.goal_action = kind.map(|k| (seq, goal_action(&report.order_id, k)));
+            }
+        } else {
+            let at = report.seen.unwrap_or(0);
+            drive.cancel_at = Some(at);
+            let id = format!("cancel-{}-{at}", vehicle.id.serial_number);
+            drive.instant.push(super::emit::instant(action_types::CANCEL_ORDER, &id));
+        }
+    }
+    Ok(())
+}
+
+/// Updates the report from a state message, or says why it is refused.
+fn apply_state(
+    report: &mut Report,
+    state: &State,
+    site: &Site,
+    max_offset: f64,
+    now: u64,
+) -> Result<(), String> {
+    let layout = &site.layout;
+    if let Some(p) = &state.agv_position
+        && !p.map_id.is_empty()
+        && !site.map_ids.is_empty()
+        && !site.map_ids.contains(&p.map_id)
+    {
+        return Err(format!(
+            "state: agvPosition.mapId {:?} is not a map of this layout (expected one of {})",
+            p.map_id,
+            site.map_ids.iter().cloned().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    let node = if state.last_node_id.is_empty() {
+        None
+    } else {
+        Some(layout.node_by_id(&state.last_node_id).ok_or_else(|| {
+            format!("state: lastNodeId {:?} is not a node of the layout", state.last_node_id)
+        })?)
+    };
+    if let Some(p) = &state.agv_position
+        && p.position_initialized
+    {
+        let at = Point2::new(p.x, p.y);
+        let level = node.map(|n| layout.node(n).level).unwrap_or(layout::LevelIdx(0));
+        let near_node = site.spatial.nearest_node(level, at).map_or(f64::INFINITY, |(_, d)| d);
+        let near_edge = site.spatial.nearest_edge(level, at).map_or(f64::INFINITY, |(_, d)| d);
+        if near_node.min(near_edge) > max_offset {
+            return Err(format!(
+                "state: agvPosition ({:.2}, {:.2}) is {:.1} m from the nearest road of the layout",
+                p.x,
+                p.y,
+                near_node.min(near_edge)
+            ));
+        }
+    }
+    let mut released = Vec::new();
+    for (i, ns) in state.node_states.iter().enumerate() {
+        if ns.released {
+            let n = layout.node_by_id(&ns.node_id).ok_or_else(|| {
+                format!("state: nodeStates[{i}].nodeId {:?} is not a node of the layout", ns.node_id)
+            })?;
+            released.push((n, ns.sequence_id));
+        }
+    }
+    released.sort_by_key(|r| r.1);
+    report.seen = Some(now);
+    if report.connection.is_none_or(|c| c != ConnectionState::Online) {
+        report.connection = Some(ConnectionState::Online);
+    }
+    if node.is_some() {
+        report.node = node;
+        report.seq = state.last_node_sequence_id;
+    }
+    report.known_seq = released.last().map_or(state.last_node_sequence_id, |r| r.1);
+    report.released = released;
+    report.order_id.clone_from(&state.order_id);
+    report.update_id = state.order_update_id;
+    report.order_done =
+        state.node_states.is_empty() && state.action_states.iter().all(|a| a.action_status.is_terminal());
+    report.paused = state.paused.unwrap_or(false);
+    report.battery = state.battery_state.battery_charge;
+    report.charging = state.battery_state.charging;
+    report.driving = state.driving;
+    report.fatal = state
+        .errors
+        .iter()
+        .find(|e| e.error_level == ErrorLevel::Fatal)
+        .map(|e| e.error_description.clone().unwrap_or_else(|| e.error_type.as_str().to_string()));
+    report.position = state.agv_position.as_ref().map(|p| (p.x, p.y, p.theta));
+    report.actions = state.action_states.iter().map(|a| (a.action_id.clone(), a.action_status)).collect();
+    Ok(())
+}

@@ -1,0 +1,311 @@
+//! The fleet model: the ECS components of a vehicle and the resources of
+//! the orchestrator's `World`.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
+
+use bevy_ecs::prelude::*;
+use layout::conflicts::FootprintConflicts;
+use layout::spatial::SpatialIndex;
+use layout::{EdgeIdx, Layout, NodeIdx, StationIdx};
+use protocol::messages::{Action, ActionStatus, ConnectionState};
+use protocol::transport::{OrchestratorEvent, ToVehicle, VehicleId};
+
+use super::{Event, EventKind, FleetConfig};
+use crate::journal::JournalRecord;
+use crate::orders::{Millis, TransportOrder};
+use crate::traffic::reservations::{ReservationTable, VehicleIdx};
+use crate::traffic::routing::DistanceTables;
+use crate::traffic::waits::WaitReason;
+
+/// Who a vehicle is (never changes).
+#[derive(Component, Clone, Debug)]
+pub struct Vehicle {
+    /// Dense index (reservations, wait-for graph).
+    pub idx: VehicleIdx,
+    /// Manufacturer and serial number.
+    pub id: VehicleId,
+    /// Vehicle type (which roads it may use).
+    pub vehicle_type: String,
+    /// Index of its road graph in [`Routes`].
+    pub road: usize,
+    /// Load types it carries (empty: any).
+    pub load_types: Vec<String>,
+}
+
+/// What the vehicle last told us.
+#[derive(Component, Clone, Debug, Default)]
+pub struct Report {
+    /// When its last state arrived.
+    pub seen: Option<Millis>,
+    /// Its connection (`None` until it says).
+    pub connection: Option<ConnectionState>,
+    /// Last node reached.
+    pub node: Option<NodeIdx>,
+    /// Its sequence id.
+    pub seq: u32,
+    /// The order it runs (empty if none).
+    pub order_id: String,
+    /// Its update id.
+    pub update_id: u32,
+    /// The last released node it knows of `order_id` (its decision point).
+    pub known_seq: u32,
+    /// Released nodes of its order still ahead: node and sequence id.
+    pub released: Vec<(NodeIdx, u32)>,
+    /// Whether that order is finished (no node left, every action over).
+    pub order_done: bool,
+    /// Paused.
+    pub paused: bool,
+    /// Battery, %.
+    pub battery: f64,
+    /// Charging.
+    pub charging: bool,
+    /// The first FATAL error, if any.
+    pub fatal: Option<String>,
+    /// Whether it is driving.
+    pub driving: bool,
+    /// Position, if reported: x, y, θ.
+    pub position: Option<(f64, f64, f64)>,
+    /// Status of each action by id.
+    pub actions: BTreeMap<String, ActionStatus>,
+}
+
+/// Whether the orchestrator trusts the vehicle's whereabouts.
+#[derive(Component, Clone, Debug, PartialEq)]
+pub enum Health {
+    /// Never placed on the layout yet.
+    Unplaced,
+    /// Placed, driving under our reservations.
+    Ok,
+    /// Fenced: holds what it held, gets nothing new, others route around it.
+    Fenced {
+        /// Why.
+        reason: String,
+        /// Since when.
+        since: Millis,
+    },
+}
+
+/// Which leg of a transport order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Leg {
+    /// To the pickup, then `pick`.
+    Pick,
+    /// To the drop, then `drop`.
+    Drop,
+}
+
+/// What a vehicle is doing.
+#[derive(Clone, Debug, PartialEq)]
+pub enum JobKind {
+    /// Nothing; it may be pushed out of the way.
+    Idle,
+    /// A transport order.
+    Transport {
+        /// The order.
+        order: u64,
+        /// Which leg.
+        leg: Leg,
+    },
+    /// Going to a charger (then charging until the battery is full enough).
+    Charge {
+        /// The charger.
+        station: StationIdx,
+        /// Charging has started.
+        charging: bool,
+    },
+    /// Going to a parking spot, out of the traffic.
+    Park {
+        /// The spot.
+        station: StationIdx,
+    },
+}
+
+/// A vehicle's job.
+#[derive(Component, Clone, Debug)]
+pub struct Job {
+    /// What.
+    pub kind: JobKind,
+    /// Since when.
+    pub since: Millis,
+    /// Where it leads and the action to run there (VDA action type).
+    pub goal: Option<(NodeIdx, Option<&'static str>)>,
+}
+
+impl Job {
+    /// No job since `now`.
+    pub fn idle(now: Millis) -> Job {
+        Job { kind: JobKind::Idle, since: now, goal: None }
+    }
+}
+
+/// The VDA 5050 order a vehicle runs and what is released to it.
+#[derive(Component, Clone, Debug, Default)]
+pub struct Drive {
+    /// The order id (as sent), if any was sent.
+    pub order_id: Option<String>,
+    /// Its latest update id.
+    pub update_id: u32,
+    /// Released nodes not yet passed with their sequence ids; the first
+    /// is the last node the vehicle reached.
+    pub base: VecDeque<(NodeIdx, u32)>,
+    /// The edges between consecutive base nodes.
+    pub edges: VecDeque<EdgeIdx>,
+    /// Where and what the job's goal action is, once released: the goal
+    /// node's sequence id and the action.
+    pub goal_action: Option<(u32, Action)>,
+    /// The goal is in the base: nothing more is released for this order.
+    pub goal_released: bool,
+    /// Moves decided this tick, to send.
+    pub extend: Vec<(EdgeIdx, NodeIdx)>,
+    /// The next order must be a new one (the job changed).
+    pub start_new: bool,
+    /// The order in flight carries a horizon that must be withdrawn.
+    pub has_horizon: bool,
+    /// Send an update without horizon.
+    pub truncate: bool,
+    /// When the latest order message was sent.
+    pub sent_at: Millis,
+    /// Header ids of the order and instantActions topics.
+    pub headers: (u32, u32),
+    /// Instant actions to send.
+    pub instant: Vec<Action>,
+    /// Ticks it has been ready without moving (priority).
+    pub waited: u32,
+    /// The job's goal is where the vehicle stands: send its action.
+    pub arrive: bool,
+    /// The order was opened this tick (send it as a new order).
+    pub fresh: bool,
+    /// When a `cancelOrder` was last sent.
+    pub cancel_at: Option<Millis>,
+}
+
+impl Drive {
+    /// The decision point: the last released node.
+    pub fn end(&self) -> Option<NodeIdx> {
+        self.base.back().map(|b| b.0)
+    }
+
+    /// Released nodes ahead of the vehicle.
+    pub fn ahead(&self) -> usize {
+        self.base.len().saturating_sub(1)
+    }
+}
+
+/// Why the vehicle is not moving (if it is not).
+#[derive(Component, Clone, Debug, Default)]
+pub struct Waiting {
+    /// The reason, `None` while it moves.
+    pub reason: Option<WaitReason>,
+}
+
+/// The site: layout, spatial index and footprint conflicts.
+#[derive(Resource)]
+pub struct Site {
+    /// The layout.
+    pub layout: Arc<Layout>,
+    /// Its spatial index.
+    pub spatial: SpatialIndex,
+    /// Footprint conflict sets.
+    pub conflicts: FootprintConflicts,
+    /// Map ids vehicles may report (levels and node map ids).
+    pub map_ids: BTreeSet<String>,
+}
+
+/// Distance tables, one per vehicle type.
+#[derive(Resource)]
+pub struct Routes {
+    /// Vehicle type names, by road index.
+    pub types: Vec<String>,
+    /// Tables by road index.
+    pub tables: Vec<DistanceTables>,
+}
+
+/// Who holds which place.
+#[derive(Resource)]
+pub struct Reservations(pub ReservationTable);
+
+/// The injected clock.
+#[derive(Resource, Clone, Copy, Debug, Default)]
+pub struct Clock {
+    /// Now.
+    pub now: Millis,
+    /// Ticks stepped.
+    pub tick: u64,
+    /// The first tick's time.
+    pub started: Option<Millis>,
+}
+
+/// Configuration.
+#[derive(Resource, Clone, Debug)]
+pub struct Config(pub FleetConfig);
+
+/// Messages received since the last tick.
+#[derive(Resource, Default)]
+pub struct Inbox(pub Vec<OrchestratorEvent>);
+
+/// What the core produces.
+#[derive(Resource, Default)]
+pub struct Outbox {
+    /// Messages to vehicles.
+    pub messages: Vec<(VehicleId, ToVehicle)>,
+    /// Events.
+    pub events: Vec<Event>,
+    /// Journal records to make durable.
+    pub journal: Vec<JournalRecord>,
+}
+
+impl Outbox {
+    /// Records an event.
+    pub fn event(&mut self, at: Millis, kind: EventKind) {
+        self.events.push(Event { at, kind });
+    }
+}
+
+/// Transport orders.
+#[derive(Resource, Default)]
+pub struct OrderBook {
+    /// Every order by id.
+    pub orders: BTreeMap<u64, TransportOrder>,
+    /// The next id.
+    pub next_id: u64,
+}
+
+/// The fleet's index: entities by vehicle index, indices by id.
+#[derive(Resource, Default)]
+pub struct Fleet {
+    /// Entity of each vehicle index.
+    pub entities: Vec<Entity>,
+    /// Vehicle index by id.
+    pub by_id: BTreeMap<VehicleId, VehicleIdx>,
+    /// Vehicle index by serial number (names in order statuses).
+    pub by_serial: BTreeMap<String, VehicleIdx>,
+}
+
+/// Chargers and parking spots: who has claimed which.
+#[derive(Resource, Default)]
+pub struct Claims {
+    /// Claimed stations.
+    pub by_station: BTreeMap<StationIdx, VehicleIdx>,
+}
+
+/// Deadlock tracking.
+#[derive(Resource, Default)]
+pub struct Deadlocks {
+    /// Current wait-for cycles and for how many ticks each has lasted.
+    pub cycles: BTreeMap<Vec<VehicleIdx>, u32>,
+    /// Vehicles that must leave their node at the next step.
+    pub must_move: BTreeSet<VehicleIdx>,
+    /// Cycles detected so far.
+    pub detected: u64,
+}
+
+/// Nodes closed to traffic (by the operator or a fault) and nodes held by
+/// fenced vehicles: routing avoids both.
+#[derive(Resource, Default)]
+pub struct Blocked {
+    /// Closed nodes.
+    pub closed: BTreeSet<NodeIdx>,
+    /// The set routing currently avoids.
+    pub applied: Vec<NodeIdx>,
+}

@@ -1,0 +1,236 @@
+//! Systems 4 and 5: plan the next moves (asynchronous PIBT over the
+//! vehicles whose base runs short) and keep the reservation table in step
+//! with where vehicles are.
+
+use std::sync::Arc;
+
+use bevy_ecs::prelude::*;
+use layout::NodeIdx;
+
+use super::model::*;
+use crate::traffic::reservations::{Place, VehicleIdx};
+use crate::traffic::step::{Decision, Mover, plan_step};
+use crate::traffic::waits::WaitReason;
+
+/// The pseudo-vehicle that holds closed nodes.
+pub(super) fn site_holder(n_vehicles: usize) -> VehicleIdx {
+    VehicleIdx(n_vehicles as u32)
+}
+
+/// Whether the vehicle may get more base now.
+fn ready(health: &Health, report: &Report, drive: &Drive, release_ahead: usize) -> bool {
+    if *health != Health::Ok || report.paused || drive.base.is_empty() || drive.truncate {
+        return false;
+    }
+    if drive.start_new {
+        // A new order only once the vehicle is done with the last one.
+        let ours = drive.order_id.as_deref().is_none_or(|o| o == report.order_id || report.order_id.is_empty());
+        return drive.ahead() == 0 && (report.order_done || report.order_id.is_empty()) && ours;
+    }
+    !drive.goal_released && drive.ahead() < release_ahead
+}
+
+/// System 4: one step of asynchronous PIBT.
+#[expect(clippy::too_many_arguments, reason = "a system takes the resources it uses")]
+pub(super) fn plan(
+    site: Res<'_, Site>,
+    config: Res<'_, Config>,
+    clock: Res<'_, Clock>,
+    mut routes: ResMut<'_, Routes>,
+    mut reservations: ResMut<'_, Reservations>,
+    mut deadlocks: ResMut<'_, Deadlocks>,
+    mut blocked: ResMut<'_, Blocked>,
+    mut vehicles: Query<'_, '_, (&Vehicle, &Report, &Health, &Job, &mut Drive, &mut Waiting)>,
+) {
+    let now = clock.now;
+    let mut items: Vec<_> = vehicles.iter_mut().collect();
+    items.sort_by_key(|v| v.0.idx);
+    let table = &mut reservations.0;
+
+    // Routing avoids closed nodes and nodes held by fenced vehicles.
+    let mut avoid: Vec<NodeIdx> = blocked.closed.iter().copied().collect();
+    for (vehicle, _, health, ..) in &items {
+        if matches!(health, Health::Fenced { .. }) {
+            avoid.extend(table.held_by(vehicle.idx).filter_map(|p| match p {
+                Place::Node(n) => Some(n),
+                Place::Edge(_) => None,
+            }));
+        }
+    }
+    avoid.sort_unstable();
+    avoid.dedup();
+    if avoid != blocked.applied {
+        for t in &mut routes.tables {
+            t.set_blocked(&avoid);
+        }
+        blocked.applied = avoid;
+    }
+
+    for item in &mut items {
+        item.5.reason = None;
+    }
+    let starting = items.iter().any(|(_, _, h, ..)| **h == Health::Unplaced)
+        && now < clock.started.unwrap_or(0) + config.0.startup_grace_ms;
+    if starting {
+        for item in &mut items {
+            item.5.reason = Some(WaitReason::Starting);
+        }
+        return;
+    }
+
+    // The ready vehicles, highest priority first: those with somewhere to
+    // go, then the longest waiting, then the oldest job.
+    let mut ready_idx: Vec<usize> = (0..items.len())
+        .filter(|&i| {
+            let (_, report, health, _, drive, _) = &items[i];
+            ready(health, report, drive, config.0.release_ahead)
+        })
+        .collect();
+    // A new job whose goal is where the vehicle stands needs no move.
+    ready_idx.retain(|&i| {
+        let (_, _, _, job, drive, _) = &mut items[i];
+        let here = drive.end();
+        if drive.start_new && job.goal.is_some_and(|(g, _)| Some(g) == here) {
+            drive.arrive = true;
+            return false;
+        }
+        true
+    });
+    ready_idx.sort_by_key(|&i| {
+        let (vehicle, _, _, job, drive, _) = &items[i];
+        (
+            !deadlocks.must_move.contains(&vehicle.idx),
+            job.goal.is_none(),
+            std::cmp::Reverse(drive.waited),
+            job.since,
+            vehicle.idx,
+        )
+    });
+    let goals: Vec<Option<NodeIdx>> = ready_idx.iter().map(|&i| items[i].3.goal.map(|g| g.0)).collect();
+    let dists: Vec<Option<Arc<[u32]>>> = ready_idx
+        .iter()
+        .zip(&goals)
+        .map(|(&i, g)| g.map(|g| routes.tables[items[i].0.road].shared(g)))
+        .collect();
+    let movers: Vec<Mover<'_>> = ready_idx
+        .iter()
+        .zip(&goals)
+        .map(|(&i, &goal)| {
+            let (vehicle, _, _, _, drive, _) = &items[i];
+            Mover {
+                vehicle: vehicle.idx,
+                at: drive.end().unwrap_or(NodeIdx(0)),
+                goal,
+                must_move: deadlocks.must_move.contains(&vehicle.idx),
+                roads: routes.tables[vehicle.road].roads(),
+            }
+        })
+        .collect();
+    let mut dist = |m: usize, node: NodeIdx| {
+        dists[m].as_ref().and_then(|d| d.get(node.index()).copied()).unwrap_or(crate::traffic::routing::UNREACHABLE)
+    };
+    let decisions = plan_step(&movers, table, &site.conflicts, &mut dist, clock.tick);
+    deadlocks.must_move.clear();
+    for ((&i, decision), goal) in ready_idx.iter().zip(decisions).zip(goals) {
+        let (_, _, _, _, drive, waiting) = &mut items[i];
+        match decision {
+            Decision::Move { edge, to } => {
+                drive.extend.push((edge, to));
+                drive.waited = 0;
+            }
+            Decision::Stay => {}
+            Decision::Wait(b) => {
+                drive.waited += 1;
+                waiting.reason = Some(match (b, goal) {
+                    (Some(b), _) => WaitReason::Reservation { place: b.wanted, holder: b.by },
+                    (None, Some(goal)) => WaitReason::NoRoute { goal },
+                    (None, None) => WaitReason::NoOrder,
+                });
+            }
+        }
+    }
+}
+
+/// System 5: release what vehicles have passed, add decided moves to
+/// their bases (opening a new order where the job changed), and hold
+/// closed nodes.
+pub(super) fn reserve_and_release(
+    site: Res<'_, Site>,
+    clock: Res<'_, Clock>,
+    mut reservations: ResMut<'_, Reservations>,
+    blocked: Res<'_, Blocked>,
+    fleet: Res<'_, Fleet>,
+    mut vehicles: Query<'_, '_, (&Vehicle, &Report, &Health, &Job, &mut Drive)>,
+) {
+    let table = &mut reservations.0;
+    let mut items: Vec<_> = vehicles.iter_mut().collect();
+    items.sort_by_key(|v| v.0.idx);
+    for (vehicle, report, health, job, mut drive) in items {
+        if *health == Health::Unplaced {
+            continue;
+        }
+        // Passed places: everything before the reported node of our order.
+        let ours = drive.order_id.as_deref() == Some(report.order_id.as_str());
+        if ours && let Some(node) = report.node {
+            let k = drive.base.iter().position(|&(n, s)| n == node && s == report.seq);
+            if let Some(k) = k.filter(|&k| k > 0) {
+                let gone_nodes: Vec<NodeIdx> = drive.base.drain(..k).map(|b| b.0).collect();
+                let m = k.min(drive.edges.len());
+                let gone_edges: Vec<_> = drive.edges.drain(..m).collect();
+                let mut release: Vec<Place> = gone_nodes
+                    .into_iter()
+                    .filter(|n| !drive.base.iter().any(|b| b.0 == *n))
+                    .map(Place::Node)
+                    .collect();
+                release.extend(gone_edges.into_iter().filter(|e| !drive.edges.contains(e)).map(Place::Edge));
+                table.release(vehicle.idx, &release);
+            }
+        }
+        if *health != Health::Ok {
+            continue;
+        }
+        if drive.start_new && (!drive.extend.is_empty() || drive.arrive) {
+            // A new order: its first node is where the vehicle stands.
+            let here = drive.end().unwrap_or(NodeIdx(0));
+            drive.base.clear();
+            drive.base.push_back((here, 0));
+            drive.edges.clear();
+            let tag = match &job.kind {
+                JobKind::Idle => format!("{}-move", vehicle.id.serial_number),
+                JobKind::Transport { order, leg } => super::emit::leg_tag(*order, *leg),
+                JobKind::Charge { .. } => format!("{}-charge", vehicle.id.serial_number),
+                JobKind::Park { .. } => format!("{}-park", vehicle.id.serial_number),
+            };
+            drive.order_id = Some(format!("{tag}-{}", clock.now));
+            drive.update_id = 0;
+            drive.start_new = false;
+            drive.fresh = true;
+            drive.has_horizon = false;
+        }
+        let extend = std::mem::take(&mut drive.extend);
+        let mut at_goal = drive.arrive;
+        for &(edge, to) in &extend {
+            let seq = drive.base.back().map_or(0, |b| b.1 + 2);
+            drive.base.push_back((to, seq));
+            drive.edges.push_back(edge);
+            at_goal |= job.goal.is_some_and(|(g, _)| g == to);
+        }
+        drive.extend = extend;
+        if at_goal && let Some((goal, kind)) = job.goal {
+            drive.goal_released = true;
+            let seq = drive.base.iter().rev().find(|b| b.0 == goal).map_or(0, |b| b.1);
+            let order_id = drive.order_id.clone().unwrap_or_default();
+            drive.goal_action = kind.map(|k| (seq, super::emit::goal_action(&order_id, k)));
+        }
+    }
+
+    // Closed nodes are held by the site as soon as they are free; reopened ones let go.
+    let holder = site_holder(fleet.entities.len());
+    let held: Vec<Place> = table.held_by(holder).collect();
+    let reopened: Vec<Place> =
+        held.iter().copied().filter(|p| !matches!(p, Place::Node(n) if blocked.closed.contains(n))).collect();
+    table.release(holder, &reopened);
+    for &n in &blocked.closed {
+        let _ = table.try_reserve(&site.conflicts, holder, &[Place::Node(n)]);
+    }
+}

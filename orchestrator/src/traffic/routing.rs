@@ -1,0 +1,298 @@
+//! Routing for traffic control: which layout edges a vehicle type may
+//! use, how long each takes, and distance tables to goals that avoid
+//! blocked nodes (fenced vehicles, closed nodes).
+//!
+//! Traffic control works on the layout graph itself rather than the
+//! unit-time plan graph: vehicles move asynchronously, one released node
+//! at a time, so what matters is the time-to-goal of each node (the
+//! heuristic that orders a vehicle's candidate moves). Tables are exact
+//! shortest travel times (Dijkstra over reversed edges; breadth-first
+//! search when every edge takes the same time), computed on first use and
+//! evicted least-recently-used above a memory budget.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+use std::sync::Arc;
+
+use layout::{EdgeIdx, Layout, NodeIdx};
+
+/// "Cannot reach the goal".
+pub const UNREACHABLE: u32 = u32::MAX;
+
+/// The edges one vehicle type may use, as compressed rows, with their
+/// travel time in milliseconds.
+#[derive(Clone, Debug)]
+pub struct RoadGraph {
+    out_start: Vec<u32>,
+    out: Vec<(EdgeIdx, NodeIdx, u32)>,
+    in_start: Vec<u32>,
+    inc: Vec<(NodeIdx, u32)>,
+    uniform: Option<u32>,
+}
+
+/// Whether `vehicle_type` may use `edge` (edges that name no type are open to all).
+pub fn edge_allows(layout: &Layout, edge: EdgeIdx, vehicle_type: &str) -> bool {
+    let e = layout.edge(edge);
+    e.vehicle_types.is_empty() || e.properties_for(vehicle_type).is_some()
+}
+
+/// Travel time of `edge` for `vehicle_type` at most `speed` m/s, in whole
+/// milliseconds (at least 1).
+pub fn edge_ms(layout: &Layout, edge: EdgeIdx, vehicle_type: &str, speed: f64) -> u32 {
+    let e = layout.edge(edge);
+    let v = e.properties_for(vehicle_type).and_then(|p| p.max_speed).map_or(speed, |m| m.min(speed));
+    let ms = (e.length / v.max(1e-3) * 1000.0).round();
+    if ms.is_finite() { (ms as u32).max(1) } else { u32::MAX / 4 }
+}
+
+impl RoadGraph {
+    /// The roads of `vehicle_type` driving at most `speed` m/s.
+    pub fn build(layout: &Layout, vehicle_type: &str, speed: f64) -> RoadGraph {
+        let n = layout.nodes.len();
+        let mut out_start = Vec::with_capacity(n + 1);
+        let mut out = Vec::new();
+        let mut incoming: Vec<Vec<(NodeIdx, u32)>> = vec![Vec::new(); n];
+        for i in 0..n {
+            out_start.push(out.len() as u32);
+            for &e in layout.out_edges(NodeIdx(i as u32)) {
+                if edge_allows(layout, e, vehicle_type) {
+                    let to = layout.edge(e).to;
+                    let ms = edge_ms(layout, e, vehicle_type, speed);
+                    out.push((e, to, ms));
+                    incoming[to.index()].push((NodeIdx(i as u32), ms));
+                }
+            }
+        }
+        out_start.push(out.len() as u32);
+        let mut in_start = Vec::with_capacity(n + 1);
+        let mut inc = Vec::new();
+        for list in incoming {
+            in_start.push(inc.len() as u32);
+            inc.extend(list);
+        }
+        in_start.push(inc.len() as u32);
+        let first = out.first().map(|o| o.2);
+        let uniform = first.filter(|&w| out.iter().all(|o| o.2 == w));
+        RoadGraph { out_start, out, in_start, inc, uniform }
+    }
+
+    /// Number of nodes.
+    pub fn n_nodes(&self) -> usize {
+        self.out_start.len() - 1
+    }
+
+    /// The edges leaving `node`: `(edge, to, ms)`.
+    pub fn out(&self, node: NodeIdx) -> &[(EdgeIdx, NodeIdx, u32)] {
+        let i = node.index();
+        match (self.out_start.get(i), self.out_start.get(i + 1)) {
+            (Some(&a), Some(&b)) => &self.out[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+
+    fn incoming(&self, node: NodeIdx) -> &[(NodeIdx, u32)] {
+        let i = node.index();
+        &self.inc[self.in_start[i] as usize..self.in_start[i + 1] as usize]
+    }
+
+    /// Travel times from every node to `goal`, never entering a node
+    /// marked in `blocked` (the goal itself may be blocked).
+    pub fn distances(&self, goal: NodeIdx, blocked: &[bool]) -> Vec<u32> {
+        let n = self.n_nodes();
+        let mut dist = vec![UNREACHABLE; n];
+        if goal.index() >= n {
+            return dist;
+        }
+        dist[goal.index()] = 0;
+        let is_blocked = |v: NodeIdx| blocked.get(v.index()).copied().unwrap_or(false);
+        if let Some(w) = self.uniform {
+            let mut queue = VecDeque::from([goal]);
+            while let Some(v) = queue.pop_front() {
+                let next = dist[v.index()] + w;
+                for &(u, _) in self.incoming(v) {
+                    if dist[u.index()] == UNREACHABLE && !is_blocked(u) {
+                        dist[u.index()] = next;
+                        queue.push_back(u);
+                    }
+                }
+            }
+            return dist;
+        }
+        let mut heap = BinaryHeap::from([Reverse((0u32, goal.0))]);
+        while let Some(Reverse((d, v))) = heap.pop() {
+            let v = NodeIdx(v);
+            if d > dist[v.index()] {
+                continue;
+            }
+            for &(u, w) in self.incoming(v) {
+                let nd = d.saturating_add(w);
+                if nd < dist[u.index()] && !is_blocked(u) {
+                    dist[u.index()] = nd;
+                    heap.push(Reverse((nd, u.0)));
+                }
+            }
+        }
+        dist
+    }
+}
+
+/// Distance tables of one road graph, cached per goal, recomputed when the
+/// set of blocked nodes changes, least recently used evicted first.
+#[derive(Clone, Debug)]
+pub struct DistanceTables {
+    roads: RoadGraph,
+    blocked: Vec<bool>,
+    tables: BTreeMap<NodeIdx, (u64, Arc<[u32]>)>,
+    max_tables: usize,
+    clock: u64,
+    computed: u64,
+}
+
+impl DistanceTables {
+    /// Tables over `roads`, keeping at most `max_bytes` of them (at least 16 tables).
+    pub fn new(roads: RoadGraph, max_bytes: usize) -> DistanceTables {
+        let per_table = roads.n_nodes().max(1) * size_of::<u32>();
+        let n = roads.n_nodes();
+        DistanceTables {
+            roads,
+            blocked: vec![false; n],
+            tables: BTreeMap::new(),
+            max_tables: (max_bytes / per_table).max(16),
+            clock: 0,
+            computed: 0,
+        }
+    }
+
+    /// The road graph.
+    pub fn roads(&self) -> &RoadGraph {
+        &self.roads
+    }
+
+    /// Sets the blocked nodes; tables are dropped if it changed.
+    pub fn set_blocked(&mut self, blocked: &[NodeIdx]) {
+        let mut mask = vec![false; self.roads.n_nodes()];
+        for b in blocked {
+            if let Some(m) = mask.get_mut(b.index()) {
+                *m = true;
+            }
+        }
+        if mask != self.blocked {
+            self.blocked = mask;
+            self.tables.clear();
+        }
+    }
+
+    /// The table for `goal`, computing it if needed.
+    pub fn table(&mut self, goal: NodeIdx) -> &[u32] {
+        self.touch(goal);
+        self.tables.get(&goal).map_or(&[], |(_, dist)| dist)
+    }
+
+    /// The table for `goal` as a shared handle (it stays valid after eviction).
+    pub fn shared(&mut self, goal: NodeIdx) -> Arc<[u32]> {
+        self.touch(goal);
+        self.tables.get(&goal).map_or_else(|| Arc::from(Vec::new()), |(_, dist)| dist.clone())
+    }
+
+    fn touch(&mut self, goal: NodeIdx) {
+        self.clock += 1;
+        let clock = self.clock;
+        match self.tables.get_mut(&goal) {
+            Some((used, _)) => *used = clock,
+            None => {
+                if self.tables.len() >= self.max_tables {
+                    self.evict();
+                }
+                self.computed += 1;
+                let dist = self.roads.distances(goal, &self.blocked);
+                self.tables.insert(goal, (clock, Arc::from(dist)));
+            }
+        }
+    }
+
+    /// Travel time from `from` to `goal` (`UNREACHABLE` if none).
+    pub fn distance(&mut self, from: NodeIdx, goal: NodeIdx) -> u32 {
+        self.table(goal).get(from.index()).copied().unwrap_or(UNREACHABLE)
+    }
+
+    /// How many tables have been computed so far.
+    pub fn n_computed(&self) -> u64 {
+        self.computed
+    }
+
+    fn evict(&mut self) {
+        // Drop the least recently used half: amortised O(1) per insertion.
+        let mut ages: Vec<(u64, NodeIdx)> = self.tables.iter().map(|(g, (used, _))| (*used, *g)).collect();
+        ages.sort_unstable();
+        for (_, g) in ages.iter().take(ages.len().div_ceil(2)) {
+            self.tables.remove(g);
+        }
+    }
+
+    /// The shortest path from `from` toward `goal`, at most `max_nodes`
+    /// nodes after `from`, by steepest descent on the table (ties to the
+    /// lower edge index).
+    pub fn path(&mut self, from: NodeIdx, goal: NodeIdx, max_nodes: usize) -> Vec<(EdgeIdx, NodeIdx)> {
+        let mut path = Vec::new();
+        let mut at = from;
+        let dist = self.shared(goal);
+        while path.len() < max_nodes && at != goal {
+            let here = dist.get(at.index()).copied().unwrap_or(UNREACHABLE);
+            if here == UNREACHABLE {
+                break;
+            }
+            let next = self
+                .roads
+                .out(at)
+                .iter()
+                .filter(|(_, to, ms)| dist.get(to.index()).is_some_and(|&d| d != UNREACHABLE && d + ms == here))
+                .min_by_key(|(e, _, _)| *e);
+            match next {
+                Some(&(e, to, _)) => {
+                    path.push((e, to));
+                    at = to;
+                }
+                None => break,
+            }
+        }
+        path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use layout::{LoadOptions, load_str};
+
+    fn grid(text: &str) -> Layout {
+        load_str(text, "t.map", LoadOptions::default()).unwrap().value
+    }
+
+    #[test]
+    fn grid_distances_are_manhattan_around_walls() {
+        let map = grid("type octile\nheight 3\nwidth 3\nmap\n...\n.@.\n...\n");
+        let roads = RoadGraph::build(&map, "default", 1.0);
+        let mut tables = DistanceTables::new(roads, 1 << 20);
+        let id = |s: &str| map.node_by_id(s).unwrap();
+        assert_eq!(tables.distance(id("0,0"), id("2,2")), 4000);
+        assert_eq!(tables.distance(id("2,2"), id("2,2")), 0);
+        // Block one side: the other way round is still 4 steps.
+        tables.set_blocked(&[id("1,0")]);
+        assert_eq!(tables.distance(id("0,0"), id("2,0")), 6000);
+        assert_eq!(tables.path(id("0,0"), id("2,2"), 10).len(), 4);
+    }
+
+    #[test]
+    fn eviction_keeps_the_cache_bounded_and_answers_stay_right() {
+        let map = grid("type octile\nheight 1\nwidth 40\nmap\n........................................\n");
+        let roads = RoadGraph::build(&map, "default", 1.0);
+        let mut tables = DistanceTables::new(roads, 0);
+        for round in 0..3 {
+            for g in 0..40u32 {
+                assert_eq!(tables.distance(NodeIdx(0), NodeIdx(g)), 1000 * g, "round {round}");
+            }
+        }
+        assert!(tables.tables.len() <= 16);
+        assert!(tables.n_computed() > 40);
+    }
+}

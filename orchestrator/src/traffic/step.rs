@@ -1,0 +1,231 @@
+//! One step of asynchronous PIBT: which vehicles get their next node.
+//!
+//! Vehicles move asynchronously; a vehicle is *ready* when its released
+//! base runs short, and only ready vehicles are planned, each from the
+//! end of its base (its decision point). Everything else anyone holds in
+//! the [`ReservationTable`] is an obstacle. In priority order, each ready
+//! vehicle tries its candidate next nodes, best first by time-to-goal,
+//! waiting in place being one candidate (PIBT, Okumura et al. 2022, in
+//! the time-independent form of "Offline Time-Independent MAPF", 2023):
+//!
+//! - a free candidate is reserved at once — the edge and the node, with
+//!   their footprint conflict sets — and becomes the vehicle's move;
+//! - a candidate held only by another ready vehicle standing at its
+//!   decision point *pushes* it: that vehicle plans next, must leave (it
+//!   may not wait, nor take the pusher's node), and if it can, the pusher
+//!   waits for the node to clear (priority inheritance); if it cannot, the
+//!   pusher tries its next candidate (backtracking);
+//! - a vehicle with nothing better than staying waits, and says for whom.
+//!
+//! Reserving before moving keeps vehicles apart whatever the timing, and
+//! nodes are held until the vehicle reports it has passed them, so swaps
+//! and following into a node still occupied are impossible by construction.
+
+use layout::NodeIdx;
+use layout::conflicts::FootprintConflicts;
+
+use super::reservations::{Blocked, Place, ReservationTable, VehicleIdx};
+use super::routing::{RoadGraph, UNREACHABLE};
+
+/// A ready vehicle.
+#[derive(Clone, Debug)]
+pub struct Mover<'r> {
+    /// Who.
+    pub vehicle: VehicleIdx,
+    /// Its decision point (the last node of its base).
+    pub at: NodeIdx,
+    /// Where it wants to go; `None` for an idle vehicle (it stays unless pushed).
+    pub goal: Option<NodeIdx>,
+    /// It must leave `at` this step if it can (deadlock breaking).
+    pub must_move: bool,
+    /// The roads it may use.
+    pub roads: &'r RoadGraph,
+}
+
+/// What a ready vehicle does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Drive along `edge` to `to` (both now reserved for it).
+    Move {
+        /// The edge.
+        edge: layout::EdgeIdx,
+        /// Its end.
+        to: NodeIdx,
+    },
+    /// Nothing better than staying (at its goal, or idle).
+    Stay,
+    /// It would move but cannot; `Blocked` names the place and who holds it.
+    Wait(Option<Blocked>),
+}
+
+struct Planner<'a, 'r> {
+    movers: &'a [Mover<'r>],
+    /// Mover index by vehicle index.
+    by_vehicle: Vec<Option<usize>>,
+    table: &'a mut ReservationTable,
+    conflicts: &'a FootprintConflicts,
+    dist: &'a mut dyn FnMut(usize, NodeIdx) -> u32,
+    decided: Vec<bool>,
+    out: Vec<Decision>,
+    salt: u64,
+}
+
+fn mix(a: u64, b: u64, c: u64) -> u64 {
+    let mut x = a.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ b.rotate_left(21) ^ c.rotate_left(42);
+    x ^= x >> 31;
+    x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x ^ (x >> 29)
+}
+
+/// Plans one step for `movers`, given in priority order (highest first).
+/// `dist(i, node)` is mover `i`'s time-to-goal from `node`. Moves are
+/// reserved in `table` as they are decided; `salt` varies tie-breaking
+/// between steps. Returns one decision per mover.
+pub fn plan_step(
+    movers: &[Mover<'_>],
+    table: &mut ReservationTable,
+    conflicts: &FootprintConflicts,
+    dist: &mut dyn FnMut(usize, NodeIdx) -> u32,
+    salt: u64,
+) -> Vec<Decision> {
+    let n_vehicles = movers.iter().map(|m| m.vehicle.0 as usize + 1).max().unwrap_or(0);
+    let mut by_vehicle = vec![None; n_vehicles];
+    for (i, m) in movers.iter().enumerate() {
+        by_vehicle[m.vehicle.0 as usize] = Some(i);
+    }
+    let mut planner = Planner {
+        movers,
+        by_vehicle,
+        table,
+        conflicts,
+        dist,
+        decided: vec![false; movers.len()],
+        out: vec![Decision::Stay; movers.len()],
+        salt,
+    };
+    for i in 0..movers.len() {
+        if !planner.decided[i] {
+            planner.plan(i, None);
+        }
+    }
+    planner.out
+}
+
+impl Planner<'_, '_> {
+    /// Plans mover `i`; `pushed_from` is the pusher's node when pushed.
+    /// Returns whether `i` leaves its node (or, unpushed, is settled).
+    fn plan(&mut self, i: usize, pushed_from: Option<NodeIdx>) -> bool {
+        self.decided[i] = true;
+        let m = &self.movers[i];
+        let (at, vehicle, must_move) = (m.at, m.vehicle, m.must_move || pushed_from.is_some());
+        let here = self.cost(i, at);
+        // Candidates: (cost, tie, Some(edge, to)) and staying (None).
+        let mut candidates: Vec<(u32, u64, Option<(layout::EdgeIdx, NodeIdx)>)> = m
+            .roads
+            .out(at)
+            .iter()
+            .filter(|(_, to, _)| Some(*to) != pushed_from)
+            .map(|&(e, to, _)| (self.cost(i, to), mix(self.salt, u64::from(vehicle.0), u64::from(to.0)), Some((e, to))))
+            .collect();
+        if !must_move {
+            candidates.push((here, 0, None));
+        }
+        candidates.sort_unstable_by_key(|&(cost, tie, mv)| (cost, mv.is_some(), tie));
+        let mut first_block = None;
+        for (cost, _, mv) in candidates {
+            let Some((edge, to)) = mv else {
+                self.out[i] = if self.movers[i].goal.is_some_and(|g| g != at) && first_block.is_some() {
+                    Decision::Wait(first_block)
+                } else {
+                    Decision::Stay
+                };
+                return true;
+            };
+            if cost == UNREACHABLE {
+                continue;
+            }
+            let places = [Place::Edge(edge), Place::Node(to)];
+            let blocked = places.iter().find_map(|&p| self.table.blocker(self.conflicts, vehicle, p));
+            match blocked {
+                None => {
+                    if self.table.try_reserve(self.conflicts, vehicle, &places).is_ok() {
+                        self.out[i] = Decision::Move { edge, to };
+                        return true;
+                    }
+                }
+                Some(b) => {
+                    first_block.get_or_insert(b);
+                    // Push a ready, undecided vehicle standing at its decision point there.
+                    let pushable = self
+                        .by_vehicle
+                        .get(b.by.0 as usize)
+                        .copied()
+                        .flatten()
+                        .filter(|&j| !self.decided[j] && self.movers[j].at == to && b.held == Place::Node(to));
+                    if let Some(j) = pushable
+                        && self.plan(j, Some(at))
+                    {
+                        self.out[i] = Decision::Wait(Some(b));
+                        return true;
+                    }
+                }
+            }
+        }
+        self.out[i] = Decision::Wait(first_block);
+        false
+    }
+
+    /// Time-to-goal of mover `i` from `node`; an idle vehicle prefers where it is.
+    fn cost(&mut self, i: usize, node: NodeIdx) -> u32 {
+        match self.movers[i].goal {
+            Some(_) => (self.dist)(i, node),
+            None => u32::from(node != self.movers[i].at),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::traffic::routing::DistanceTables;
+    use layout::{LoadOptions, load_str};
+
+    fn corridor() -> layout::Layout {
+        // A corridor with one siding above its middle.
+        load_str("type octile\nheight 2\nwidth 5\nmap\n@@.@@\n.....\n", "c.map", LoadOptions::default())
+            .unwrap()
+            .value
+    }
+
+    #[test]
+    fn a_pushed_vehicle_steps_aside_and_the_pusher_waits_for_it() {
+        let map = corridor();
+        let id = |s: &str| map.node_by_id(s).unwrap();
+        let roads = crate::traffic::routing::RoadGraph::build(&map, "default", 1.0);
+        let conflicts = layout::conflicts::FootprintConflicts::compute(
+            &map,
+            &layout::spatial::SpatialIndex::build(&map),
+            layout::conflicts::Footprint::GRID_CELL,
+        );
+        let mut table = ReservationTable::new(map.nodes.len(), map.edges.len(), 2);
+        let (a, b) = (VehicleIdx(0), VehicleIdx(1));
+        table.try_reserve(&conflicts, a, &[Place::Node(id("1,1"))]).unwrap();
+        table.try_reserve(&conflicts, b, &[Place::Node(id("2,1"))]).unwrap();
+        let movers = [
+            Mover { vehicle: a, at: id("1,1"), goal: Some(id("4,1")), must_move: false, roads: &roads },
+            Mover { vehicle: b, at: id("2,1"), goal: None, must_move: false, roads: &roads },
+        ];
+        let mut tables = DistanceTables::new(roads.clone(), 1 << 20);
+        let goal = id("4,1");
+        let mut dist = |_: usize, n: NodeIdx| tables.distance(n, goal);
+        let out = plan_step(&movers, &mut table, &conflicts, &mut dist, 7);
+        // b is pushed off a's path (forward or into the siding), a waits for b's node.
+        assert!(matches!(out[1], Decision::Move { .. }), "{out:?}");
+        assert_eq!(out[0], Decision::Wait(Some(Blocked { wanted: Place::Node(id("2,1")), held: Place::Node(id("2,1")), by: b })));
+        // Idle and unpushed, a vehicle stays.
+        let mut t2 = ReservationTable::new(map.nodes.len(), map.edges.len(), 2);
+        t2.try_reserve(&conflicts, b, &[Place::Node(id("2,1"))]).unwrap();
+        let out = plan_step(&movers[1..], &mut t2, &conflicts, &mut dist, 7);
+        assert_eq!(out, vec![Decision::Stay]);
+    }
+}
