@@ -10,12 +10,12 @@
 use std::sync::Arc;
 
 use layout::{Layout, NodeIdx};
+use protocol::messages::EdgeState;
 use protocol::messages::{
     Action, ActionState, ActionStatus, AgvPosition, BatteryState, EStop, Error as VdaError, ErrorLevel,
     ErrorType, Header, NodeState, OperatingMode, Order, PROTOCOL_VERSION, SafetyState, State, Timestamp,
     action_types,
 };
-use protocol::messages::EdgeState;
 use protocol::transport::{FromVehicle, OrchestratorEvent, ToVehicle, VehicleId};
 
 use crate::orders::Millis;
@@ -55,6 +55,7 @@ pub struct ScriptedVehicle {
     running: Option<(String, Millis)>,
     actions: Vec<ActionState>,
     errors: Vec<VdaError>,
+    refused: usize,
     battery: f64,
     charging: bool,
     free_at: Millis,
@@ -69,7 +70,12 @@ pub struct UnknownStart(pub String);
 
 impl ScriptedVehicle {
     /// A vehicle standing on `start`, driving at `speed` m/s.
-    pub fn new(id: VehicleId, layout: &Arc<Layout>, start: &str, speed: f64) -> Result<ScriptedVehicle, UnknownStart> {
+    pub fn new(
+        id: VehicleId,
+        layout: &Arc<Layout>,
+        start: &str,
+        speed: f64,
+    ) -> Result<ScriptedVehicle, UnknownStart> {
         let node = layout.node_by_id(start).ok_or_else(|| UnknownStart(start.to_string()))?;
         Ok(ScriptedVehicle {
             id,
@@ -88,6 +94,7 @@ impl ScriptedVehicle {
             running: None,
             actions: Vec::new(),
             errors: Vec::new(),
+            refused: 0,
             battery: 100.0,
             charging: false,
             free_at: 0,
@@ -137,7 +144,9 @@ impl ScriptedVehicle {
                             let keep = self.leg.map_or(0, |(i, _)| i + 1);
                             self.todo.truncate(keep);
                             for a in &mut self.actions {
-                                if !a.action_status.is_terminal() && self.running.as_ref().is_none_or(|r| r.0 != a.action_id) {
+                                if !a.action_status.is_terminal()
+                                    && self.running.as_ref().is_none_or(|r| r.0 != a.action_id)
+                                {
                                     a.action_status = ActionStatus::Failed;
                                 }
                             }
@@ -220,7 +229,13 @@ impl ScriptedVehicle {
         }
     }
 
+    /// How many orders or updates it refused.
+    pub fn refused(&self) -> usize {
+        self.refused
+    }
+
     fn error(&mut self, error_type: ErrorType, text: &str) {
+        self.refused += 1;
         self.errors.push(VdaError {
             error_type,
             error_references: None,
@@ -256,7 +271,9 @@ impl ScriptedVehicle {
             // Actions of the node it stands on.
             if let Some(step) = self.todo.first().filter(|s| s.seq == self.seq && self.leg.is_none()) {
                 let pending = step.actions.iter().find(|a| {
-                    self.actions.iter().any(|s| s.action_id == a.action_id && s.action_status == ActionStatus::Waiting)
+                    self.actions
+                        .iter()
+                        .any(|s| s.action_id == a.action_id && s.action_status == ActionStatus::Waiting)
                 });
                 match pending {
                     Some(a) => {
@@ -306,7 +323,10 @@ impl ScriptedVehicle {
             let dt = now.saturating_sub(start_floor) as f64 / 1000.0;
             self.battery = (self.battery + self.charge_per_s * dt).min(100.0);
         }
-        vec![OrchestratorEvent::Message { vehicle: self.id.clone(), message: FromVehicle::State(Box::new(self.state(now))) }]
+        vec![OrchestratorEvent::Message {
+            vehicle: self.id.clone(),
+            message: FromVehicle::State(Box::new(self.state(now))),
+        }]
     }
 
     /// Its state now.

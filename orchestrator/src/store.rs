@@ -146,7 +146,11 @@ mod tests {
                 .apply(&[
                     JournalRecord::Accepted { id: 1, at: 5, request: OrderRequest::new("A", "B") },
                     JournalRecord::Accepted { id: 2, at: 6, request: OrderRequest::new("B", "C") },
-                    JournalRecord::Status { id: 1, at: 7, status: OrderStatus::Assigned { vehicle: "v1".into() } },
+                    JournalRecord::Status {
+                        id: 1,
+                        at: 7,
+                        status: OrderStatus::Assigned { vehicle: "v1".into() },
+                    },
                 ])
                 .unwrap();
             let err = store

@@ -81,7 +81,10 @@ pub(super) fn emit(
         } else if due && !ours && report.seen.is_some_and(|s| s > drive.sent_at) && !drive.start_new {
             // The new order never arrived: send it again, whole.
             drive.base.front().map(|b| b.1)
-        } else if due && ours && report.update_id < drive.update_id && report.seen.is_some_and(|s| s > drive.sent_at)
+        } else if due
+            && ours
+            && report.update_id < drive.update_id
+            && report.seen.is_some_and(|s| s > drive.sent_at)
         {
             // An update never arrived: continue from where the vehicle stands.
             Some(report.known_seq.max(drive.base.front().map_or(0, |b| b.1)))

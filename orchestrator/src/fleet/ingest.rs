@@ -14,13 +14,7 @@ use super::model::*;
 use crate::traffic::reservations::Place;
 use crate::vda::route_edges;
 
-type VehicleItem<'a> = (
-    &'a Vehicle,
-    Mut<'a, Report>,
-    Mut<'a, Health>,
-    &'a Job,
-    Mut<'a, Drive>,
-);
+type VehicleItem<'a> = (&'a Vehicle, Mut<'a, Report>, Mut<'a, Health>, &'a Job, Mut<'a, Drive>);
 
 /// Reads the inbox, then places, checks and fences every vehicle.
 #[expect(clippy::too_many_arguments, reason = "a system takes the resources it uses")]
@@ -61,7 +55,10 @@ pub(super) fn ingest(
             Ok(FromVehicle::Connection(c)) => report.connection = Some(c.connection_state),
             Ok(FromVehicle::State(state)) => {
                 if let Err(reason) = apply_state(&mut report, &state, &site, config.0.max_offset_m, now) {
-                    out.event(now, EventKind::InputRejected { vehicle: Some(vehicle.serial_number.clone()), reason });
+                    out.event(
+                        now,
+                        EventKind::InputRejected { vehicle: Some(vehicle.serial_number.clone()), reason },
+                    );
                 }
             }
             Ok(FromVehicle::Factsheet(_) | FromVehicle::Visualization(_)) => {}
@@ -89,10 +86,13 @@ pub(super) fn ingest(
                     }
                     drive.extend.clear();
                     fence(&mut health, &mut out, now, serial, reason);
+                } else {
+                    release_passed(vehicle, &report, &mut drive, table);
                 }
             }
             Health::Fenced { .. } => {
-                if distrust(&report, &drive, &config.0, now, &site).is_some_and(|r| !r.starts_with("reported node"))
+                if distrust(&report, &drive, &config.0, now, &site)
+                    .is_some_and(|r| !r.starts_with("reported node"))
                 {
                     continue;
                 }
@@ -106,7 +106,8 @@ pub(super) fn ingest(
                     }
                     continue;
                 }
-                let keep: Vec<Place> = table.held_by(vehicle.idx).filter(|p| *p == Place::Node(node)).collect();
+                let keep: Vec<Place> =
+                    table.held_by(vehicle.idx).filter(|p| *p == Place::Node(node)).collect();
                 table.release_all_except(vehicle.idx, &keep);
                 match table.try_reserve(&site.conflicts, vehicle.idx, &[Place::Node(node)]) {
                     Ok(()) => {
@@ -122,6 +123,31 @@ pub(super) fn ingest(
             }
         }
     }
+}
+
+/// Releases every place before the node the vehicle reports having
+/// reached on our order (places it will pass again stay held).
+fn release_passed(
+    vehicle: &Vehicle,
+    report: &Report,
+    drive: &mut Drive,
+    table: &mut crate::traffic::reservations::ReservationTable,
+) {
+    if drive.order_id.as_deref() != Some(report.order_id.as_str()) {
+        return;
+    }
+    let Some(node) = report.node else { return };
+    let Some(k) = drive.base.iter().position(|&(n, s)| n == node && s == report.seq).filter(|&k| k > 0)
+    else {
+        return;
+    };
+    let gone_nodes: Vec<NodeIdx> = drive.base.drain(..k).map(|b| b.0).collect();
+    let m = k.min(drive.edges.len());
+    let gone_edges: Vec<_> = drive.edges.drain(..m).collect();
+    let mut release: Vec<Place> =
+        gone_nodes.into_iter().filter(|n| !drive.base.iter().any(|b| b.0 == *n)).map(Place::Node).collect();
+    release.extend(gone_edges.into_iter().filter(|e| !drive.edges.contains(e)).map(Place::Edge));
+    table.release(vehicle.idx, &release);
 }
 
 fn fence(health: &mut Health, out: &mut Outbox, now: u64, serial: &str, reason: String) {
@@ -193,7 +219,8 @@ fn place(
         route.extend(report.released.iter().copied().filter(|(_, s)| *s > report.seq));
     }
     let nodes: Vec<NodeIdx> = route.iter().map(|r| r.0).collect();
-    let edges = route_edges(layout, &nodes).map_err(|e| format!("its released route is not on the layout: {e}"))?;
+    let edges =
+        route_edges(layout, &nodes).map_err(|e| format!("its released route is not on the layout: {e}"))?;
     let places: Vec<Place> =
         nodes.iter().map(|n| Place::Node(*n)).chain(edges.iter().map(|e| Place::Edge(*e))).collect();
     if let Err(b) = table.try_reserve(&site.conflicts, vehicle.idx, &places) {

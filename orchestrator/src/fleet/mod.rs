@@ -296,7 +296,9 @@ pub struct Orchestrator {
 
 impl std::fmt::Debug for Orchestrator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Orchestrator").field("vehicles", &self.world.resource::<Fleet>().entities.len()).finish()
+        f.debug_struct("Orchestrator")
+            .field("vehicles", &self.world.resource::<Fleet>().entities.len())
+            .finish()
     }
 }
 
@@ -314,8 +316,10 @@ impl Orchestrator {
         types.sort();
         types.dedup();
         let per_type = config.distance_cache_bytes / types.len().max(1);
-        let tables =
-            types.iter().map(|t| DistanceTables::new(RoadGraph::build(&layout, t, config.speed), per_type)).collect();
+        let tables = types
+            .iter()
+            .map(|t| DistanceTables::new(RoadGraph::build(&layout, t, config.speed), per_type))
+            .collect();
         let mut map_ids: BTreeSet<String> = layout.levels.iter().map(|l| l.id.clone()).collect();
         map_ids.extend(layout.nodes.iter().filter_map(|n| n.map_id.clone()));
         let mut world = World::new();
@@ -423,7 +427,9 @@ impl Orchestrator {
                 _ => None,
             });
             let leg = match order.status() {
-                OrderStatus::Assigned { .. } | OrderStatus::ToPickup | OrderStatus::Loading => Some(Leg::Pick),
+                OrderStatus::Assigned { .. } | OrderStatus::ToPickup | OrderStatus::Loading => {
+                    Some(Leg::Pick)
+                }
                 OrderStatus::ToDrop | OrderStatus::Unloading => Some(Leg::Drop),
                 _ => None,
             };
@@ -608,7 +614,8 @@ impl Orchestrator {
 }
 
 fn describe_job(job: &JobKind, layout: &Layout) -> String {
-    let station = |s: layout::StationIdx| layout.stations.get(s.index()).map_or("?", |s| s.id.as_str()).to_string();
+    let station =
+        |s: layout::StationIdx| layout.stations.get(s.index()).map_or("?", |s| s.id.as_str()).to_string();
     match job {
         JobKind::Idle => "idle".into(),
         JobKind::Transport { order, leg: Leg::Pick } => format!("order {order}: to pickup"),
@@ -616,6 +623,7 @@ fn describe_job(job: &JobKind, layout: &Layout) -> String {
         JobKind::Charge { station: s, charging: false } => format!("to charger {}", station(*s)),
         JobKind::Charge { station: s, charging: true } => format!("charging at {}", station(*s)),
         JobKind::Park { station: s } => format!("to parking {}", station(*s)),
+        JobKind::Vacate { node } => format!("clearing the station for node {}", layout.node(*node).id),
     }
 }
 

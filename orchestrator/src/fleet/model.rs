@@ -119,6 +119,11 @@ pub enum JobKind {
         /// The spot.
         station: StationIdx,
     },
+    /// Leaving a station it has no business at (it would block it).
+    Vacate {
+        /// The free node it goes to.
+        node: NodeIdx,
+    },
 }
 
 /// A vehicle's job.
@@ -287,6 +292,8 @@ pub struct Fleet {
 pub struct Claims {
     /// Claimed stations.
     pub by_station: BTreeMap<StationIdx, VehicleIdx>,
+    /// Nodes claimed by vehicles vacating a station.
+    pub by_node: BTreeMap<NodeIdx, VehicleIdx>,
 }
 
 /// Deadlock tracking.

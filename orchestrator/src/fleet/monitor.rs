@@ -1,8 +1,9 @@
 //! System 7: every wait has a reason. Vehicles that do not move get one
 //! (the planner's, or their fault, action, pause or lack of work); the
 //! wait-for graph's cycles are deadlocks, reported when they appear and
-//! broken when they last [`super::FleetConfig::deadlock_ticks`] ticks: the
-//! cycle's lowest-priority vehicle must make way at the next step.
+//! broken when they last [`super::FleetConfig::deadlock_ticks`] ticks:
+//! every vehicle of the cycle must make way at the next step, and the
+//! ones that can, do.
 
 use std::collections::BTreeMap;
 
@@ -30,10 +31,9 @@ pub(super) fn monitor(
     for (vehicle, report, health, job, drive, waiting) in &mut items {
         names.push(vehicle.id.serial_number.clone());
         let goal_action = drive.goal_action.as_ref().map(|(_, a)| a.action_id.as_str());
-        let running = report
-            .actions
-            .iter()
-            .find(|(id, s)| Some(id.as_str()) == goal_action && !s.is_terminal() && **s != ActionStatus::Waiting);
+        let running = report.actions.iter().find(|(id, s)| {
+            Some(id.as_str()) == goal_action && !s.is_terminal() && **s != ActionStatus::Waiting
+        });
         let reason = match health {
             Health::Unplaced => Some(WaitReason::Starting),
             Health::Fenced { reason, .. } => Some(WaitReason::Fault { description: reason.clone() }),
@@ -69,9 +69,10 @@ pub(super) fn monitor(
             out.event(now, EventKind::Deadlock { vehicles });
         }
         if ticks >= config.0.deadlock_ticks {
-            // The vehicle with the youngest job makes way.
-            let victim = cycle.iter().copied().max_by_key(|v| (items[v.0 as usize].3.since, v.0));
-            if let Some(v) = victim {
+            // Everyone in the cycle must make way at the next step: those
+            // that can leave do (PIBT still prefers moves toward the goal),
+            // which opens the cycle.
+            for &v in &cycle {
                 deadlocks.must_move.insert(v);
                 out.event(now, EventKind::DeadlockBreak { vehicle: names[v.0 as usize].clone() });
             }

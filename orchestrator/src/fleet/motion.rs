@@ -24,7 +24,8 @@ fn ready(health: &Health, report: &Report, drive: &Drive, release_ahead: usize) 
     }
     if drive.start_new {
         // A new order only once the vehicle is done with the last one.
-        let ours = drive.order_id.as_deref().is_none_or(|o| o == report.order_id || report.order_id.is_empty());
+        let ours =
+            drive.order_id.as_deref().is_none_or(|o| o == report.order_id || report.order_id.is_empty());
         return drive.ahead() == 0 && (report.order_done || report.order_id.is_empty()) && ours;
     }
     !drive.goal_released && drive.ahead() < release_ahead
@@ -127,7 +128,10 @@ pub(super) fn plan(
         })
         .collect();
     let mut dist = |m: usize, node: NodeIdx| {
-        dists[m].as_ref().and_then(|d| d.get(node.index()).copied()).unwrap_or(crate::traffic::routing::UNREACHABLE)
+        dists[m]
+            .as_ref()
+            .and_then(|d| d.get(node.index()).copied())
+            .unwrap_or(crate::traffic::routing::UNREACHABLE)
     };
     let decisions = plan_step(&movers, table, &site.conflicts, &mut dist, clock.tick);
     deadlocks.must_move.clear();
@@ -151,9 +155,10 @@ pub(super) fn plan(
     }
 }
 
-/// System 5: release what vehicles have passed, add decided moves to
-/// their bases (opening a new order where the job changed), and hold
-/// closed nodes.
+/// System 5: add decided moves to the bases (opening a new order where
+/// the job changed) and hold closed nodes. (Places vehicles have passed
+/// are released at ingest, before planning, so that a vehicle pushed back
+/// the way it came re-reserves what it left.)
 pub(super) fn reserve_and_release(
     site: Res<'_, Site>,
     clock: Res<'_, Clock>,
@@ -165,27 +170,7 @@ pub(super) fn reserve_and_release(
     let table = &mut reservations.0;
     let mut items: Vec<_> = vehicles.iter_mut().collect();
     items.sort_by_key(|v| v.0.idx);
-    for (vehicle, report, health, job, mut drive) in items {
-        if *health == Health::Unplaced {
-            continue;
-        }
-        // Passed places: everything before the reported node of our order.
-        let ours = drive.order_id.as_deref() == Some(report.order_id.as_str());
-        if ours && let Some(node) = report.node {
-            let k = drive.base.iter().position(|&(n, s)| n == node && s == report.seq);
-            if let Some(k) = k.filter(|&k| k > 0) {
-                let gone_nodes: Vec<NodeIdx> = drive.base.drain(..k).map(|b| b.0).collect();
-                let m = k.min(drive.edges.len());
-                let gone_edges: Vec<_> = drive.edges.drain(..m).collect();
-                let mut release: Vec<Place> = gone_nodes
-                    .into_iter()
-                    .filter(|n| !drive.base.iter().any(|b| b.0 == *n))
-                    .map(Place::Node)
-                    .collect();
-                release.extend(gone_edges.into_iter().filter(|e| !drive.edges.contains(e)).map(Place::Edge));
-                table.release(vehicle.idx, &release);
-            }
-        }
+    for (vehicle, _, health, job, mut drive) in items {
         if *health != Health::Ok {
             continue;
         }
@@ -200,6 +185,7 @@ pub(super) fn reserve_and_release(
                 JobKind::Transport { order, leg } => super::emit::leg_tag(*order, *leg),
                 JobKind::Charge { .. } => format!("{}-charge", vehicle.id.serial_number),
                 JobKind::Park { .. } => format!("{}-park", vehicle.id.serial_number),
+                JobKind::Vacate { .. } => format!("{}-clear", vehicle.id.serial_number),
             };
             drive.order_id = Some(format!("{tag}-{}", clock.now));
             drive.update_id = 0;

@@ -14,7 +14,13 @@ use crate::traffic::routing::UNREACHABLE;
 
 /// Changes a vehicle's job: the next order is a new one, and an order in
 /// flight with a horizon is cut back to its base.
-pub(super) fn set_job(job: &mut Job, drive: &mut Drive, kind: JobKind, goal: Option<(NodeIdx, Option<&'static str>)>, now: Millis) {
+pub(super) fn set_job(
+    job: &mut Job,
+    drive: &mut Drive,
+    kind: JobKind,
+    goal: Option<(NodeIdx, Option<&'static str>)>,
+    now: Millis,
+) {
     *job = Job { kind, since: now, goal };
     drive.start_new = true;
     drive.goal_released = false;
@@ -82,7 +88,10 @@ pub(super) fn update_tasks(
                     continue;
                 }
                 if status == (OrderStatus::Assigned { vehicle: vehicle.id.serial_number.clone() })
-                    && drive.order_id.as_deref().is_some_and(|o| o.starts_with(&super::emit::leg_tag(order, leg)))
+                    && drive
+                        .order_id
+                        .as_deref()
+                        .is_some_and(|o| o.starts_with(&super::emit::leg_tag(order, leg)))
                 {
                     advance(&mut book, &mut out, now, order, OrderStatus::ToPickup);
                 }
@@ -108,7 +117,13 @@ pub(super) fn update_tasks(
                         if state == ActionStatus::Finished {
                             advance(&mut book, &mut out, now, order, OrderStatus::ToDrop);
                             let goal = book.orders.get(&order).map(|o| leg_goal(o, Leg::Drop));
-                            set_job(&mut job, &mut drive, JobKind::Transport { order, leg: Leg::Drop }, goal, now);
+                            set_job(
+                                &mut job,
+                                &mut drive,
+                                JobKind::Transport { order, leg: Leg::Drop },
+                                goal,
+                                now,
+                            );
                         }
                     }
                     (Leg::Drop, ActionStatus::Running | ActionStatus::Finished) => {
@@ -152,6 +167,12 @@ pub(super) fn update_tasks(
                     set_job(&mut job, &mut drive, JobKind::Idle, None, now);
                 }
             }
+            JobKind::Vacate { node } => {
+                if fenced_since.is_some() || drive.goal_released && drive.ahead() == 0 {
+                    claims.by_node.remove(&node);
+                    set_job(&mut job, &mut drive, JobKind::Idle, None, now);
+                }
+            }
             JobKind::Park { station } => {
                 if fenced_since.is_some() {
                     claims.by_station.remove(&station);
@@ -173,6 +194,7 @@ pub(super) fn assign(
     mut out: ResMut<'_, Outbox>,
     mut claims: ResMut<'_, Claims>,
     mut routes: ResMut<'_, Routes>,
+    reservations: Res<'_, Reservations>,
     site: Res<'_, Site>,
     clock: Res<'_, Clock>,
     config: Res<'_, Config>,
@@ -182,6 +204,11 @@ pub(super) fn assign(
     let layout = &site.layout;
     let mut items: Vec<_> = vehicles.iter_mut().collect();
     items.sort_by_key(|v| v.0.idx);
+    claims.by_node.retain(|n, v| {
+        items
+            .get(v.0 as usize)
+            .is_some_and(|item| matches!(item.3.kind, JobKind::Vacate { node } if node == *n))
+    });
     // Claims of vehicles that neither go to nor stand on the spot lapse.
     claims.by_station.retain(|s, v| {
         let node = station_node(layout, *s);
@@ -192,7 +219,7 @@ pub(super) fn assign(
     });
     let free = |item: &(&Vehicle, &Report, &Health, Mut<'_, Job>, Mut<'_, Drive>)| {
         *item.2 == Health::Ok
-            && matches!(item.3.kind, JobKind::Idle | JobKind::Park { .. })
+            && matches!(item.3.kind, JobKind::Idle | JobKind::Park { .. } | JobKind::Vacate { .. })
             && item.1.battery >= config.0.battery_low
             && !item.1.paused
     };
@@ -203,43 +230,50 @@ pub(super) fn assign(
         .values()
         .filter(|o| *o.status() == OrderStatus::Queued && o.request.earliest_start.is_none_or(|t| t <= now))
         .collect();
-    queued.sort_by_key(|o| (std::cmp::Reverse(o.request.priority), o.request.deadline.unwrap_or(u64::MAX), o.id));
+    queued.sort_by_key(|o| {
+        (std::cmp::Reverse(o.request.priority), o.request.deadline.unwrap_or(u64::MAX), o.id)
+    });
     let mut taken = vec![false; items.len()];
     let mut assignments: Vec<(u64, usize)> = Vec::new();
     let mut start = 0;
     while start < queued.len() {
         let tier = queued[start].request.priority;
-        let end = queued[start..].iter().position(|o| o.request.priority != tier).map_or(queued.len(), |p| start + p);
+        let end = queued[start..]
+            .iter()
+            .position(|o| o.request.priority != tier)
+            .map_or(queued.len(), |p| start + p);
         let candidates: Vec<usize> = (0..items.len()).filter(|&v| !taken[v] && free(&items[v])).collect();
         if candidates.is_empty() {
             break;
         }
         // Bound the matrix: a tier larger than the free fleet waits its turn.
-        let rows: Vec<&TransportOrder> = queued[start..end].iter().copied().take(candidates.len() * 2).collect();
-        let costs: Vec<Vec<Option<u32>>> = rows
-            .iter()
-            .map(|o| {
-                candidates
-                    .iter()
-                    .map(|&v| {
-                        let (vehicle, ..) = &items[v];
-                        let drive = &items[v].4;
-                        let fits_type = o.request.vehicle_type.as_ref().is_none_or(|t| *t == vehicle.vehicle_type);
-                        let fits_load = o.request.load_type.as_ref().is_none_or(|t| {
-                            vehicle.load_types.is_empty() || vehicle.load_types.contains(t)
-                        });
-                        let from = drive.end()?;
-                        if !fits_type || !fits_load {
-                            return None;
-                        }
-                        let tables = routes.tables.get_mut(vehicle.road)?;
-                        let to_pick = tables.distance(from, o.pickup);
-                        let to_drop = tables.distance(o.pickup, o.drop);
-                        (to_pick != UNREACHABLE && to_drop != UNREACHABLE).then_some(to_pick / 100)
-                    })
-                    .collect()
-            })
-            .collect();
+        let rows: Vec<&TransportOrder> =
+            queued[start..end].iter().copied().take(candidates.len() * 2).collect();
+        let costs: Vec<Vec<Option<u32>>> =
+            rows.iter()
+                .map(|o| {
+                    candidates
+                        .iter()
+                        .map(|&v| {
+                            let (vehicle, ..) = &items[v];
+                            let drive = &items[v].4;
+                            let fits_type =
+                                o.request.vehicle_type.as_ref().is_none_or(|t| *t == vehicle.vehicle_type);
+                            let fits_load = o.request.load_type.as_ref().is_none_or(|t| {
+                                vehicle.load_types.is_empty() || vehicle.load_types.contains(t)
+                            });
+                            let from = drive.end()?;
+                            if !fits_type || !fits_load {
+                                return None;
+                            }
+                            let tables = routes.tables.get_mut(vehicle.road)?;
+                            let to_pick = tables.distance(from, o.pickup);
+                            let to_drop = tables.distance(o.pickup, o.drop);
+                            (to_pick != UNREACHABLE && to_drop != UNREACHABLE).then_some(to_pick / 100)
+                        })
+                        .collect()
+                })
+                .collect();
         for (o, c) in match_orders(&costs, &config.0.assign) {
             let v = candidates[c];
             taken[v] = true;
@@ -249,13 +283,55 @@ pub(super) fn assign(
     }
     for (order, v) in assignments {
         let (vehicle, _, _, job, drive) = &mut items[v];
-        if let JobKind::Park { station } = job.kind {
-            claims.by_station.remove(&station);
+        match job.kind {
+            JobKind::Park { station } => {
+                claims.by_station.remove(&station);
+            }
+            JobKind::Vacate { node } => {
+                claims.by_node.remove(&node);
+            }
+            _ => {}
         }
         let serial = vehicle.id.serial_number.clone();
         advance(&mut book, &mut out, now, order, OrderStatus::Assigned { vehicle: serial });
         let goal = book.orders.get(&order).map(|o| leg_goal(o, Leg::Pick));
         set_job(job, drive, JobKind::Transport { order, leg: Leg::Pick }, goal, now);
+    }
+
+    // Idle vehicles leave work stations at once, so as not to block them.
+    let station_nodes: Vec<bool> = {
+        let mut mask = vec![false; layout.nodes.len()];
+        for s in &layout.stations {
+            for n in &s.interaction_nodes {
+                if let Some(m) = mask.get_mut(n.index()) {
+                    *m = true;
+                }
+            }
+        }
+        mask
+    };
+    for (vehicle, _, health, job, drive) in &mut items {
+        if **health != Health::Ok || !matches!(job.kind, JobKind::Idle) || drive.ahead() > 0 {
+            continue;
+        }
+        let Some(from) = drive.end() else { continue };
+        let on_work_station = layout.stations.iter().any(|s| {
+            !matches!(s.kind, StationKind::Parking | StationKind::Charging)
+                && s.interaction_nodes.contains(&from)
+        });
+        if !on_work_station {
+            continue;
+        }
+        let Some(tables) = routes.tables.get(vehicle.road) else { continue };
+        let free = |n: NodeIdx| {
+            !station_nodes.get(n.index()).copied().unwrap_or(true)
+                && !claims.by_node.contains_key(&n)
+                && reservations.0.holder(crate::traffic::reservations::Place::Node(n)).is_none()
+        };
+        if let Some(node) = nearest(tables.roads(), from, free, 64) {
+            claims.by_node.insert(node, vehicle.idx);
+            set_job(job, drive, JobKind::Vacate { node }, Some((node, None)), now);
+        }
     }
 
     // Low batteries to the nearest free charger; long-idle vehicles to parking.
@@ -312,4 +388,30 @@ pub(super) fn assign(
             set_job(job, drive, JobKind::Park { station }, Some((node, None)), now);
         }
     }
+}
+
+/// The nearest node (fewest edges) from `from` that `accept`s, looking at
+/// most `limit` nodes.
+fn nearest(
+    roads: &crate::traffic::routing::RoadGraph,
+    from: NodeIdx,
+    accept: impl Fn(NodeIdx) -> bool,
+    limit: usize,
+) -> Option<NodeIdx> {
+    let mut seen = std::collections::BTreeSet::from([from]);
+    let mut queue = std::collections::VecDeque::from([from]);
+    while let Some(v) = queue.pop_front() {
+        if seen.len() > limit {
+            break;
+        }
+        for &(_, to, _) in roads.out(v) {
+            if seen.insert(to) {
+                if accept(to) {
+                    return Some(to);
+                }
+                queue.push_back(to);
+            }
+        }
+    }
+    None
 }

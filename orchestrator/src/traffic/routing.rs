@@ -245,7 +245,9 @@ impl DistanceTables {
                 .roads
                 .out(at)
                 .iter()
-                .filter(|(_, to, ms)| dist.get(to.index()).is_some_and(|&d| d != UNREACHABLE && d + ms == here))
+                .filter(|(_, to, ms)| {
+                    dist.get(to.index()).is_some_and(|&d| d != UNREACHABLE && d + ms == here)
+                })
                 .min_by_key(|(e, _, _)| *e);
             match next {
                 Some(&(e, to, _)) => {

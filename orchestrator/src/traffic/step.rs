@@ -114,8 +114,9 @@ pub fn plan_step(
 impl Planner<'_, '_> {
     /// Plans mover `i`; `pushed_from` is the pusher's node when pushed.
     /// Returns whether `i` leaves its node (or, unpushed, is settled).
-    fn plan(&mut self, i: usize, pushed_from: Option<NodeIdx>) -> bool {
+    fn plan(&mut self, i: usize, pushed_by: Option<(NodeIdx, VehicleIdx)>) -> bool {
         self.decided[i] = true;
+        let pushed_from = pushed_by.map(|p| p.0);
         let m = &self.movers[i];
         let (at, vehicle, must_move) = (m.at, m.vehicle, m.must_move || pushed_from.is_some());
         let here = self.cost(i, at);
@@ -125,23 +126,30 @@ impl Planner<'_, '_> {
             .out(at)
             .iter()
             .filter(|(_, to, _)| Some(*to) != pushed_from)
-            .map(|&(e, to, _)| (self.cost(i, to), mix(self.salt, u64::from(vehicle.0), u64::from(to.0)), Some((e, to))))
+            .map(|&(e, to, _)| {
+                (self.cost(i, to), mix(self.salt, u64::from(vehicle.0), u64::from(to.0)), Some((e, to)))
+            })
             .collect();
         if !must_move {
             candidates.push((here, 0, None));
         }
         candidates.sort_unstable_by_key(|&(cost, tie, mv)| (cost, mv.is_some(), tie));
-        let mut first_block = None;
+        // A pushed vehicle that cannot leave waits for its pusher to go.
+        let mut first_block =
+            pushed_by.map(|(node, by)| Blocked { wanted: Place::Node(node), held: Place::Node(node), by });
         for (cost, _, mv) in candidates {
             let Some((edge, to)) = mv else {
-                self.out[i] = if self.movers[i].goal.is_some_and(|g| g != at) && first_block.is_some() {
+                // Staying short of the goal is waiting: for whom, or for a route (`None`).
+                self.out[i] = if self.movers[i].goal.is_some_and(|g| g != at) {
                     Decision::Wait(first_block)
                 } else {
                     Decision::Stay
                 };
                 return true;
             };
-            if cost == UNREACHABLE {
+            // Unreachable, or a node it is still leaving: turning back into
+            // its own released base would undo the move it is making.
+            if cost == UNREACHABLE || self.table.holder(Place::Node(to)) == Some(vehicle) {
                 continue;
             }
             let places = [Place::Edge(edge), Place::Node(to)];
@@ -154,16 +162,15 @@ impl Planner<'_, '_> {
                     }
                 }
                 Some(b) => {
-                    first_block.get_or_insert(b);
+                    if pushed_by.is_none() {
+                        first_block.get_or_insert(b);
+                    }
                     // Push a ready, undecided vehicle standing at its decision point there.
-                    let pushable = self
-                        .by_vehicle
-                        .get(b.by.0 as usize)
-                        .copied()
-                        .flatten()
-                        .filter(|&j| !self.decided[j] && self.movers[j].at == to && b.held == Place::Node(to));
+                    let pushable = self.by_vehicle.get(b.by.0 as usize).copied().flatten().filter(|&j| {
+                        !self.decided[j] && self.movers[j].at == to && b.held == Place::Node(to)
+                    });
                     if let Some(j) = pushable
-                        && self.plan(j, Some(at))
+                        && self.plan(j, Some((at, vehicle)))
                     {
                         self.out[i] = Decision::Wait(Some(b));
                         return true;
@@ -221,7 +228,14 @@ mod tests {
         let out = plan_step(&movers, &mut table, &conflicts, &mut dist, 7);
         // b is pushed off a's path (forward or into the siding), a waits for b's node.
         assert!(matches!(out[1], Decision::Move { .. }), "{out:?}");
-        assert_eq!(out[0], Decision::Wait(Some(Blocked { wanted: Place::Node(id("2,1")), held: Place::Node(id("2,1")), by: b })));
+        assert_eq!(
+            out[0],
+            Decision::Wait(Some(Blocked {
+                wanted: Place::Node(id("2,1")),
+                held: Place::Node(id("2,1")),
+                by: b
+            }))
+        );
         // Idle and unpushed, a vehicle stays.
         let mut t2 = ReservationTable::new(map.nodes.len(), map.edges.len(), 2);
         t2.try_reserve(&conflicts, b, &[Place::Node(id("2,1"))]).unwrap();

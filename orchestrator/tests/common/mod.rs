@@ -1,0 +1,214 @@
+//! A test harness: the orchestrator core, scripted vehicles and an
+//! in-memory exchange, with an independent safety check after every tick.
+
+#![allow(dead_code, reason = "each test file uses part of the harness")]
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use layout::Layout;
+use orchestrator::fleet::{Event, EventKind, FleetConfig, Orchestrator, VehicleSpec};
+use orchestrator::orders::OrderStatus;
+use orchestrator::scripted::ScriptedVehicle;
+use orchestrator::store::OrderStore;
+use orchestrator::traffic::reservations::{Place, VehicleIdx, check_invariant};
+use protocol::transport::{OrchestratorEvent, VehicleId};
+
+/// The core and its vehicles on one clock.
+pub struct Harness {
+    /// The core.
+    pub core: Orchestrator,
+    /// The vehicles, by index.
+    pub vehicles: Vec<ScriptedVehicle>,
+    /// Now, ms.
+    pub now: u64,
+    /// Tick length, ms.
+    pub dt: u64,
+    /// Messages for the core's next step.
+    pub pending: Vec<OrchestratorEvent>,
+    /// Every event so far.
+    pub events: Vec<Event>,
+    /// A store the journal goes to, if any.
+    pub store: Option<OrderStore>,
+    /// Vehicles that send nothing (silent) — their states are dropped.
+    pub silent: BTreeSet<usize>,
+    /// Vehicles whose inbound messages are lost.
+    pub deaf: BTreeSet<usize>,
+    /// Ticks run.
+    pub ticks: u64,
+}
+
+/// Vehicle `i`'s id.
+pub fn vid(i: usize) -> VehicleId {
+    VehicleId::new("yard", format!("v{i:02}"))
+}
+
+impl Harness {
+    /// Vehicles of `vehicle_type` at `starts`.
+    pub fn new(layout: &Arc<Layout>, vehicle_type: &str, starts: &[&str], config: FleetConfig) -> Harness {
+        let specs = (0..starts.len()).map(|i| VehicleSpec::new(vid(i), vehicle_type)).collect();
+        let core = Orchestrator::new(layout.clone(), specs, config).unwrap();
+        let vehicles = starts
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ScriptedVehicle::new(vid(i), layout, s, 1.0).unwrap())
+            .collect();
+        Harness {
+            core,
+            vehicles,
+            now: 0,
+            dt: 1000,
+            pending: Vec::new(),
+            events: Vec::new(),
+            store: None,
+            silent: BTreeSet::new(),
+            deaf: BTreeSet::new(),
+            ticks: 0,
+        }
+    }
+
+    /// One tick: the core steps, the journal is stored, safety is
+    /// checked, messages go out, vehicles move and report.
+    pub fn tick(&mut self) {
+        let out = self.core.step(self.now, std::mem::take(&mut self.pending));
+        if let Some(store) = &self.store {
+            store.apply(&out.journal).unwrap();
+        }
+        self.events.extend(out.events);
+        if let Ok(i) = std::env::var("YM_TRACE").unwrap_or_default().parse::<usize>() {
+            let v = &self.vehicles[i];
+            eprintln!(
+                "t={} v{i} at {} -> {:?}; core {:?}",
+                self.now,
+                self.core.layout().node(v.node()).id,
+                v.heading_to().map(|n| self.core.layout().node(n).id.clone()),
+                self.core.vehicles()[i]
+            );
+        }
+        check_safety(&self.core, &self.vehicles);
+        let trace: Option<usize> = std::env::var("YM_TRACE").ok().and_then(|v| v.parse().ok());
+        for (id, message) in out.messages {
+            let i =
+                self.vehicles.iter().position(|v| *v.id() == id).expect("message for a vehicle of the fleet");
+            if trace == Some(i) {
+                let text = match &message {
+                    protocol::transport::ToVehicle::Order(o) => {
+                        let nodes: Vec<String> = o
+                            .nodes
+                            .iter()
+                            .map(|n| {
+                                format!(
+                                    "{}#{}{}",
+                                    n.node_id,
+                                    n.sequence_id,
+                                    if n.released { "" } else { "?" }
+                                )
+                            })
+                            .collect();
+                        format!("order {} u{} {}", o.order_id, o.order_update_id, nodes.join(" "))
+                    }
+                    protocol::transport::ToVehicle::InstantActions(a) => {
+                        format!("instant {:?}", a.actions.iter().map(|a| &a.action_type).collect::<Vec<_>>())
+                    }
+                };
+                eprintln!("t={} -> v{i}: {text}", self.now);
+            }
+            if !self.deaf.contains(&i) {
+                self.vehicles[i].receive(message);
+            }
+        }
+        self.now += self.dt;
+        self.ticks += 1;
+        for (i, v) in self.vehicles.iter_mut().enumerate() {
+            let states = v.step(self.now);
+            if !self.silent.contains(&i) {
+                self.pending.extend(states);
+            }
+        }
+    }
+
+    /// Ticks until `done` or `max` ticks; whether `done` held.
+    pub fn run_until(&mut self, max: u64, mut done: impl FnMut(&Harness) -> bool) -> bool {
+        for _ in 0..max {
+            if done(self) {
+                return true;
+            }
+            self.tick();
+        }
+        done(self)
+    }
+
+    /// Whether every order has ended.
+    pub fn all_ended(&self) -> bool {
+        self.core.orders().all(|o| o.status().is_terminal())
+    }
+
+    /// Whether every order is delivered.
+    pub fn all_delivered(&self) -> bool {
+        self.core.orders().all(|o| *o.status() == OrderStatus::Delivered)
+    }
+
+    /// Events of a kind.
+    pub fn count(&self, pred: impl Fn(&EventKind) -> bool) -> usize {
+        self.events.iter().filter(|e| pred(&e.kind)).count()
+    }
+}
+
+/// The independent checks: no two vehicles hold conflicting places (brute
+/// force over the table), and every placed vehicle physically stands on a
+/// node (and drives on an edge toward a node) that it holds.
+pub fn check_safety(core: &Orchestrator, vehicles: &[ScriptedVehicle]) {
+    let layout = core.layout();
+    let table = core.reservations();
+    if let Err((p, a, q, b)) =
+        check_invariant(table, core.conflicts(), layout.nodes.len(), layout.edges.len())
+    {
+        panic!("vehicles #{} and #{} hold conflicting places {p:?} and {q:?}", a.0, b.0);
+    }
+    let status = core.vehicles();
+    for (i, v) in vehicles.iter().enumerate() {
+        if status[i].node.is_none() {
+            continue;
+        }
+        let me = Some(VehicleIdx(i as u32));
+        assert_eq!(
+            table.holder(Place::Node(v.node())),
+            me,
+            "vehicle {i} stands on {} which it does not hold",
+            layout.node(v.node()).id
+        );
+        if let Some(to) = v.heading_to() {
+            assert_eq!(
+                table.holder(Place::Node(to)),
+                me,
+                "vehicle {i} drives to {} unreserved",
+                layout.node(to).id
+            );
+        }
+    }
+    // Physically apart: no two vehicles on one node or on conflicting nodes.
+    for (i, a) in vehicles.iter().enumerate() {
+        for b in &vehicles[i + 1..] {
+            assert_ne!(a.node(), b.node(), "two vehicles on {}", layout.node(a.node()).id);
+            assert!(
+                !core.conflicts().of_node(a.node()).nodes.contains(&b.node()),
+                "vehicles on conflicting nodes {} and {}",
+                layout.node(a.node()).id,
+                layout.node(b.node()).id
+            );
+        }
+    }
+}
+
+/// The car plant.
+pub fn plant() -> Arc<Layout> {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../maps/car-plant.lif.json");
+    Arc::new(layout::load(&path, layout::LoadOptions::default()).unwrap().value)
+}
+
+/// A grid map from text.
+pub fn grid(rows: &[&str]) -> Arc<Layout> {
+    let text =
+        format!("type octile\nheight {}\nwidth {}\nmap\n{}\n", rows.len(), rows[0].len(), rows.join("\n"));
+    Arc::new(layout::load_str(&text, "t.map", layout::LoadOptions::default()).unwrap().value)
+}

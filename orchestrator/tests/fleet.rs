@@ -1,0 +1,302 @@
+//! The orchestrator core end to end with scripted vehicles over an
+//! in-memory exchange: deliveries on the car plant, stitched updates,
+//! fencing and requeueing, restart from the order store, bad input,
+//! head-on traffic, charging. Every tick passes the independent safety
+//! check of `common::check_safety`.
+
+mod common;
+
+use common::{Harness, grid, plant, vid};
+use orchestrator::fleet::{EventKind, FleetConfig, Orchestrator, VehicleSpec};
+use orchestrator::journal::JournalRecord;
+use orchestrator::orders::{OrderRequest, OrderStatus, RequestError};
+use orchestrator::store::OrderStore;
+use orchestrator::traffic::waits::WaitReason;
+use protocol::messages::{AgvPosition, ConnectionState};
+use protocol::transport::{FromVehicle, OrchestratorEvent, VehicleId};
+
+const AGV: &str = "yard.compact-agv";
+const PARKING: [&str; 6] =
+    ["N0970-0100", "N1030-0100", "N0970-0150", "N1030-0150", "N0970-0200", "N1030-0200"];
+
+fn plant_config() -> FleetConfig {
+    FleetConfig { park_after_ms: None, ..FleetConfig::default() }
+}
+
+#[test]
+fn a_fleet_delivers_every_order_on_the_car_plant() {
+    let site = plant();
+    let mut h = Harness::new(&site, AGV, &PARKING, plant_config());
+    let lines = ["SM-L01", "SM-L04", "SM-U02", "SM-U07", "SM-L09", "QA-VISION-1"];
+    let picks = ["WH-PICK-A1", "WH-PICK-B3", "WH-PICK-C2", "WH-PICK-D4", "WH-DOCK-2", "WH-PICK-E1"];
+    for k in 0..12 {
+        h.core.submit(0, OrderRequest::new(picks[k % 6], lines[(k * 5) % 6])).unwrap();
+    }
+    assert!(
+        h.run_until(4_000, |h| h.all_delivered()),
+        "not delivered after {} ticks: {:?}",
+        h.ticks,
+        h.core.vehicles()
+    );
+    for order in h.core.orders() {
+        let names: Vec<&str> = order.history.iter().map(|(_, s)| s.name()).collect();
+        assert_eq!(
+            names,
+            ["queued", "assigned", "to-pickup", "loading", "to-drop", "unloading", "delivered"],
+            "order {}",
+            order.id
+        );
+        assert!(order.history.windows(2).all(|w| w[0].0 <= w[1].0), "time runs forward");
+    }
+    // Updates stitched: no vehicle ever refused a message.
+    assert!(h.vehicles.iter().all(|v| v.refused() == 0), "a vehicle refused an order or update");
+    // Every vehicle is idle soon (after clearing the stations), and says so.
+    assert!(h.run_until(100, |h| h.core.vehicles().iter().all(|v| v.job == "idle")));
+    h.tick();
+    assert!(h.core.vehicles().iter().all(|v| v.job == "idle" && v.waiting.as_deref() == Some("no order")));
+}
+
+#[test]
+fn a_failed_vehicle_is_fenced_and_its_order_delivered_by_another() {
+    let site = plant();
+    let mut h = Harness::new(&site, AGV, &PARKING[..2], plant_config());
+    let order = h.core.submit(0, OrderRequest::new("WH-PICK-C3", "SM-U05")).unwrap();
+    // Wait until one vehicle is on its way, then break it down.
+    assert!(h.run_until(200, |h| h.core.order(order).unwrap().status() == &OrderStatus::ToPickup));
+    // Out on the main road (not in the parking lane, which it would block).
+    h.run_until(15, |_| false);
+    let first = match h.core.order(order).unwrap().history.iter().find_map(|(_, s)| match s {
+        OrderStatus::Assigned { vehicle } => Some(vehicle.clone()),
+        _ => None,
+    }) {
+        Some(v) => v,
+        None => panic!("never assigned"),
+    };
+    let broken = h.vehicles.iter().position(|v| v.id().serial_number == first).unwrap();
+    h.vehicles[broken].fault = Some("drive unit overheated".into());
+    assert!(h.run_until(3_000, |h| h.all_delivered()), "{:?}", h.core.vehicles());
+    let history = &h.core.order(order).unwrap().history;
+    let assigned: Vec<&OrderStatus> =
+        history.iter().map(|(_, s)| s).filter(|s| matches!(s, OrderStatus::Assigned { .. })).collect();
+    assert_eq!(assigned.len(), 2, "{history:?}");
+    assert_ne!(assigned[0], assigned[1]);
+    assert!(history.iter().any(|(_, s)| *s == OrderStatus::Queued && history[0].1 == OrderStatus::Queued));
+    assert_eq!(
+        h.count(|e| matches!(e, EventKind::VehicleFenced { reason, .. } if reason.contains("overheated"))),
+        1
+    );
+    // The broken vehicle says why it does not move and still holds where it stands.
+    let status = &h.core.vehicles()[broken];
+    assert!(status.fenced.as_deref().is_some_and(|r| r.contains("FATAL")), "{status:?}");
+    assert!(h.core.waits().values().any(|w| matches!(w, WaitReason::Fault { .. })));
+    // Repaired, it comes back into service.
+    h.vehicles[broken].fault = None;
+    assert!(h.run_until(100, |h| h.core.vehicles()[broken].fenced.is_none()));
+    assert_eq!(h.count(|e| matches!(e, EventKind::VehicleRecovered { .. })), 1);
+    let again = h.core.submit(h.now, OrderRequest::new("WH-PICK-A2", "SM-L03")).unwrap();
+    assert!(h.run_until(3_000, |h| h.core.order(again).unwrap().status().is_terminal()));
+    assert!(h.all_delivered());
+}
+
+#[test]
+fn a_silent_vehicle_is_fenced_and_resynchronises_when_it_returns() {
+    let site = plant();
+    let mut h =
+        Harness::new(&site, AGV, &PARKING[..2], FleetConfig { stale_after_ms: 5_000, ..plant_config() });
+    let order = h.core.submit(0, OrderRequest::new("WH-PICK-B1", "SM-L02")).unwrap();
+    assert!(h.run_until(200, |h| h.core.order(order).unwrap().status() == &OrderStatus::ToPickup));
+    let serial = h.core.order(order).unwrap().history.iter().find_map(|(_, s)| match s {
+        OrderStatus::Assigned { vehicle } => Some(vehicle.clone()),
+        _ => None,
+    });
+    let gone = h.vehicles.iter().position(|v| Some(&v.id().serial_number) == serial.as_ref()).unwrap();
+    // Out of the parking lane first, so that it does not wall the other one in.
+    h.run_until(15, |_| false);
+    h.silent.insert(gone);
+    h.deaf.insert(gone);
+    assert!(h.run_until(20, |h| h.core.vehicles()[gone].fenced.is_some()));
+    assert!(h.core.vehicles()[gone].fenced.as_deref().unwrap().contains("no state"));
+    assert!(h.run_until(3_000, |h| h.all_delivered()));
+    h.silent.clear();
+    h.deaf.clear();
+    assert!(h.run_until(100, |h| h.core.vehicles()[gone].fenced.is_none()), "{:?}", h.core.vehicles()[gone]);
+}
+
+#[test]
+fn restarting_from_the_store_loses_nothing() {
+    let site = plant();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("orders.redb");
+    let mut h = Harness::new(&site, AGV, &PARKING[..4], plant_config());
+    h.store = Some(OrderStore::open(&path).unwrap());
+    let pairs = [
+        ("WH-PICK-A1", "SM-L01"),
+        ("WH-PICK-B2", "SM-U03"),
+        ("WH-DOCK-1", "REWORK-1"),
+        ("WH-PICK-E4", "SM-L10"),
+    ];
+    for k in 0..8 {
+        let (a, b) = pairs[k % 4];
+        h.core.submit(0, OrderRequest::new(a, b)).unwrap();
+    }
+    // Durable before acknowledged: the journal goes to the store now.
+    let journal = h.core.drain_journal();
+    assert_eq!(journal.iter().filter(|r| matches!(r, JournalRecord::Accepted { .. })).count(), 8);
+    h.store.as_ref().unwrap().apply(&journal).unwrap();
+    // Run until some are delivered and others in flight, then "kill" the core.
+    assert!(h.run_until(3_000, |h| {
+        h.core.orders().any(|o| *o.status() == OrderStatus::Delivered)
+            && h.core.orders().any(|o| matches!(o.status(), OrderStatus::ToDrop))
+    }));
+    let before: Vec<(u64, String)> = h.core.orders().map(|o| (o.id, o.status().name().to_string())).collect();
+    h.store = None;
+    let store = OrderStore::open(&path).unwrap();
+    let stored = store.load().unwrap();
+    assert_eq!(stored.len(), 8);
+    let specs = (0..4).map(|i| VehicleSpec::new(vid(i), AGV)).collect();
+    let mut core = Orchestrator::new(site.clone(), specs, plant_config()).unwrap();
+    core.restore(h.now, stored);
+    let after: Vec<(u64, String)> = core.orders().map(|o| (o.id, o.status().name().to_string())).collect();
+    assert_eq!(before, after, "the store has every order as it was");
+    h.core = core;
+    h.store = Some(store);
+    assert!(h.run_until(6_000, |h| h.all_delivered()), "{:?}", h.core.vehicles());
+    // Orders in flight were re-adopted, not handed to another vehicle.
+    for order in h.core.orders() {
+        let assigned =
+            order.history.iter().filter(|(_, s)| matches!(s, OrderStatus::Assigned { .. })).count();
+        assert_eq!(assigned, 1, "order {} was reassigned: {:?}", order.id, order.history);
+    }
+    let ids = h.core.submit(h.now, OrderRequest::new("WH-PICK-A3", "SM-U01")).unwrap();
+    assert_eq!(ids, 9, "ids continue after the stored ones");
+}
+
+#[test]
+fn bad_input_is_flagged_and_never_corrupts_the_fleet() {
+    let site = plant();
+    let mut h = Harness::new(&site, AGV, &PARKING[..2], plant_config());
+    h.tick();
+    h.tick();
+    // Orders naming unknown places are refused with the field and value.
+    let err = h.core.submit(0, OrderRequest::new("WH-PICK-Z9", "SM-L01")).unwrap_err();
+    assert_eq!(err, RequestError::UnknownStation { field: "from", id: "WH-PICK-Z9".into() });
+    // A state from a vehicle that is not in the fleet.
+    let mut stranger = h.vehicles[0].state(h.now);
+    stranger.header.serial_number = "intruder".into();
+    let intruder = VehicleId::new("yard", "intruder");
+    h.pending.push(OrchestratorEvent::Message {
+        vehicle: intruder,
+        message: FromVehicle::State(Box::new(stranger)),
+    });
+    // A state on another map, one far off the layout, one naming a node the layout lacks.
+    let mut other_map = h.vehicles[0].state(h.now);
+    other_map.agv_position = Some(AgvPosition::new(10.0, 10.0, 0.0, "another-plant"));
+    let mut far = h.vehicles[0].state(h.now);
+    far.agv_position = Some(AgvPosition::new(5_000.0, -300.0, 0.0, site.levels[0].id.clone()));
+    let mut unknown_node = h.vehicles[0].state(h.now);
+    unknown_node.last_node_id = "N9999-9999".into();
+    for s in [other_map, far, unknown_node] {
+        h.pending
+            .push(OrchestratorEvent::Message { vehicle: vid(0), message: FromVehicle::State(Box::new(s)) });
+    }
+    h.tick();
+    let rejected: Vec<String> = h
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::InputRejected { reason, .. } => Some(reason.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(rejected.len(), 4, "{rejected:?}");
+    assert!(rejected[0].contains("not a vehicle of this fleet"));
+    assert!(rejected[1].contains("\"another-plant\" is not a map"));
+    assert!(rejected[2].contains("from the nearest road"));
+    assert!(rejected[3].contains("lastNodeId \"N9999-9999\""));
+    assert_eq!(
+        h.core.vehicles()[0].node.as_deref(),
+        Some(PARKING[0]),
+        "the model kept the vehicle where it is"
+    );
+    // A vehicle reporting a node never released to it is fenced (it deviated).
+    let mut deviated = h.vehicles[1].state(h.now);
+    deviated.last_node_id = "N0230-0100".into();
+    h.pending.push(OrchestratorEvent::Message {
+        vehicle: vid(1),
+        message: FromVehicle::State(Box::new(deviated)),
+    });
+    h.tick();
+    assert!(
+        h.core.vehicles()[1].fenced.as_deref().is_some_and(|r| r.contains("not released")),
+        "{:?}",
+        h.core.vehicles()[1]
+    );
+    // The rest of the fleet works on.
+    let order = h.core.submit(h.now, OrderRequest::new("WH-PICK-A1", "SM-L01")).unwrap();
+    assert!(h.run_until(3_000, |h| h.core.order(order).unwrap().status().is_terminal()));
+    assert_eq!(*h.core.order(order).unwrap().status(), OrderStatus::Delivered);
+}
+
+#[test]
+fn head_on_vehicles_in_a_corridor_pass_by_the_siding() {
+    // A corridor with one siding: two vehicles must swap ends.
+    let map = grid(&["@@@.@@@", "......."]);
+    let mut h = Harness::new(&map, "default", &["0,1", "6,1"], FleetConfig::grid());
+    let a = h.core.submit(0, OrderRequest::new("5,1", "6,1")).unwrap();
+    let b = h.core.submit(0, OrderRequest::new("1,1", "0,1")).unwrap();
+    assert!(h.run_until(300, |h| h.all_ended()), "{:?}", h.core.vehicles());
+    assert!(h.all_delivered());
+    let _ = (a, b);
+}
+
+#[test]
+fn every_wait_names_its_reason_and_deadlocks_are_broken() {
+    // A ring of four cells fully occupied by four vehicles that each want the next cell.
+    let map = grid(&["..", ".."]);
+    let starts = ["0,0", "1,0", "1,1", "0,1"];
+    let mut h = Harness::new(&map, "default", &starts, FleetConfig::grid());
+    for (from, to) in [("1,0", "1,1"), ("1,1", "0,1"), ("0,1", "0,0"), ("0,0", "1,0")] {
+        h.core.submit(0, OrderRequest::new(from, to)).unwrap();
+    }
+    h.run_until(5, |_| false);
+    let waits = h.core.waits();
+    assert!(!waits.is_empty());
+    assert!(waits.values().all(|w| !matches!(w, WaitReason::Starting)), "{waits:?}");
+    // Nobody can move in a full ring: the wait-for cycle is found and reported, and stays a fact.
+    assert!(h.core.deadlocks_detected() >= 1, "{:?}", h.core.vehicles());
+    assert!(h.count(|e| matches!(e, EventKind::Deadlock { vehicles } if vehicles.len() >= 2)) >= 1);
+    assert!(h.core.vehicles().iter().all(|v| v.waiting.is_some()));
+}
+
+#[test]
+fn a_low_battery_sends_an_idle_vehicle_to_charge_and_back_to_work() {
+    let site = plant();
+    let mut h =
+        Harness::new(&site, AGV, &PARKING[..1], FleetConfig { battery_resume: 60.0, ..plant_config() });
+    h.vehicles[0].set_battery(20.0);
+    h.vehicles[0].charge_per_s = 5.0;
+    let order = h.core.submit(0, OrderRequest::new("WH-PICK-A1", "SM-L01")).unwrap();
+    assert!(
+        h.run_until(2_000, |h| h.core.vehicles()[0].job.starts_with("charging")),
+        "{:?}",
+        h.core.vehicles()
+    );
+    assert_eq!(
+        *h.core.order(order).unwrap().status(),
+        OrderStatus::Queued,
+        "no orders while the battery is low"
+    );
+    assert!(h.run_until(3_000, |h| h.all_delivered()), "{:?}", h.core.vehicles());
+    assert!(h.vehicles[0].battery() >= 60.0 - 1e-9);
+}
+
+#[test]
+fn presence_loss_fences_at_once() {
+    let site = plant();
+    let mut h = Harness::new(&site, AGV, &PARKING[..2], plant_config());
+    h.run_until(3, |_| false);
+    h.pending.push(OrchestratorEvent::Presence { vehicle: vid(1), state: ConnectionState::ConnectionBroken });
+    h.silent.insert(1);
+    h.tick();
+    assert_eq!(h.core.vehicles()[1].fenced.as_deref(), Some("connection broken"));
+}
