@@ -72,14 +72,26 @@ pub(super) fn emit(
         let Some(order_id) = drive.order_id.clone() else { continue };
         let ours = report.order_id == order_id;
         let due = now >= drive.sent_at + config.0.resend_after_ms;
+        // A job changed while the vehicle still holds a horizon of the old
+        // order (e.g. a cut-back update was lost): cut it back again.
+        if drive.start_new
+            && ours
+            && !report.order_done
+            && report.released.is_empty()
+            && drive.ahead() == 0
+            && due
+        {
+            drive.truncate = true;
+        }
         let from_seq = if drive.fresh {
             drive.base.front().map(|b| b.1)
         } else if !drive.extend.is_empty() {
             drive.base.get(drive.base.len() - 1 - drive.extend.len()).map(|b| b.1)
         } else if drive.truncate {
             drive.base.back().map(|b| b.1)
-        } else if due && !ours && report.seen.is_some_and(|s| s > drive.sent_at) && !drive.start_new {
-            // The new order never arrived: send it again, whole.
+        } else if due && !ours && report.seen.is_some_and(|s| s > drive.sent_at) {
+            // The new order never arrived: send it again, whole (even if the
+            // job has changed since: the vehicle must finish this base first).
             drive.base.front().map(|b| b.1)
         } else if due
             && ours
@@ -100,6 +112,7 @@ pub(super) fn emit(
         // The horizon: the rest of the way, unless the goal is released or the order is cut back.
         if !drive.goal_released
             && !drive.truncate
+            && !drive.start_new
             && let (Some((goal, _)), Some(end)) = (job.goal, drive.end())
             && let Some(tables) = routes.tables.get_mut(vehicle.road)
         {

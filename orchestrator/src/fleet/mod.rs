@@ -104,6 +104,8 @@ pub struct FleetConfig {
     pub park_after_ms: Option<Millis>,
     /// A wait-for cycle lasting this many ticks is broken.
     pub deadlock_ticks: u32,
+    /// The vehicle that breaks a cycle gives way for this long, ms.
+    pub yield_ms: Millis,
     /// A reported position farther than this from every node and edge is off the layout, m.
     pub max_offset_m: f64,
     /// An order whose load sits on a fenced vehicle fails after this long, ms.
@@ -128,6 +130,7 @@ impl Default for FleetConfig {
             battery_resume: 90.0,
             park_after_ms: Some(20_000),
             deadlock_ticks: 3,
+            yield_ms: 20_000,
             max_offset_m: 1.5,
             load_fault_timeout_ms: 600_000,
             assign: AssignConfig::default(),

@@ -175,8 +175,6 @@ pub struct Drive {
     pub headers: (u32, u32),
     /// Instant actions to send.
     pub instant: Vec<Action>,
-    /// Ticks it has been ready without moving (priority).
-    pub waited: u32,
     /// The job's goal is where the vehicle stands: send its action.
     pub arrive: bool,
     /// The order was opened this tick (send it as a new order).
@@ -303,6 +301,9 @@ pub struct Deadlocks {
     pub cycles: BTreeMap<Vec<VehicleIdx>, u32>,
     /// Vehicles that must leave their node at the next step.
     pub must_move: BTreeSet<VehicleIdx>,
+    /// Vehicles that gave way to break a cycle, and until when they plan
+    /// after everyone else (so that they do not retake what they freed).
+    pub yielding: BTreeMap<VehicleIdx, Millis>,
     /// Cycles detected so far.
     pub detected: u64,
 }

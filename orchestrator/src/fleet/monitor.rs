@@ -1,9 +1,9 @@
 //! System 7: every wait has a reason. Vehicles that do not move get one
 //! (the planner's, or their fault, action, pause or lack of work); the
 //! wait-for graph's cycles are deadlocks, reported when they appear and
-//! broken when they last [`super::FleetConfig::deadlock_ticks`] ticks:
-//! every vehicle of the cycle must make way at the next step, and the
-//! ones that can, do.
+//! broken when they last [`super::FleetConfig::deadlock_ticks`] ticks: the
+//! cycle's vehicle with the most free ways out must make way at the next
+//! step, then plans after the others for [`super::FleetConfig::yield_ms`].
 
 use std::collections::BTreeMap;
 
@@ -12,12 +12,15 @@ use protocol::messages::ActionStatus;
 
 use super::EventKind;
 use super::model::*;
-use crate::traffic::reservations::VehicleIdx;
+use crate::traffic::reservations::{Place, VehicleIdx};
 use crate::traffic::waits::{WaitReason, wait_for_cycles};
 
 /// Fills in wait reasons and tracks deadlocks.
+#[expect(clippy::too_many_arguments, reason = "a system takes the resources it uses")]
 pub(super) fn monitor(
     clock: Res<'_, Clock>,
+    routes: Res<'_, Routes>,
+    reservations: Res<'_, Reservations>,
     config: Res<'_, Config>,
     mut out: ResMut<'_, Outbox>,
     mut deadlocks: ResMut<'_, Deadlocks>,
@@ -69,11 +72,25 @@ pub(super) fn monitor(
             out.event(now, EventKind::Deadlock { vehicles });
         }
         if ticks >= config.0.deadlock_ticks {
-            // Everyone in the cycle must make way at the next step: those
-            // that can leave do (PIBT still prefers moves toward the goal),
-            // which opens the cycle.
-            for &v in &cycle {
+            // The vehicle with the most free ways out makes way (the one at
+            // a junction, not the one in a dead end), and then gives way for
+            // a while so that it does not retake what it freed.
+            let free_ways = |v: VehicleIdx| {
+                let (vehicle, _, _, _, drive, _) = &items[v.0 as usize];
+                let Some(at) = drive.end() else { return 0 };
+                routes.tables.get(vehicle.road).map_or(0, |t| {
+                    t.roads()
+                        .out(at)
+                        .iter()
+                        .filter(|(_, to, _)| reservations.0.holder(Place::Node(*to)).is_none())
+                        .count()
+                })
+            };
+            let victim =
+                cycle.iter().copied().max_by_key(|&v| (free_ways(v), items[v.0 as usize].3.since, v.0));
+            if let Some(v) = victim {
                 deadlocks.must_move.insert(v);
+                deadlocks.yielding.insert(v, now + config.0.yield_ms);
                 out.event(now, EventKind::DeadlockBreak { vehicle: names[v.0 as usize].clone() });
             }
             next.insert(cycle, 0);
@@ -81,5 +98,6 @@ pub(super) fn monitor(
             next.insert(cycle, ticks);
         }
     }
+    deadlocks.yielding.retain(|_, until| *until > now);
     deadlocks.cycles = next;
 }

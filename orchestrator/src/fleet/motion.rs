@@ -80,7 +80,9 @@ pub(super) fn plan(
     }
 
     // The ready vehicles, highest priority first: those with somewhere to
-    // go, then the longest waiting, then the oldest job.
+    // go, oldest job first (PIBT's priority: it grows until the goal is
+    // reached, so the most urgent vehicle keeps precedence over the ones it
+    // pushes instead of trading places with them).
     let mut ready_idx: Vec<usize> = (0..items.len())
         .filter(|&i| {
             let (_, report, health, _, drive, _) = &items[i];
@@ -98,11 +100,11 @@ pub(super) fn plan(
         true
     });
     ready_idx.sort_by_key(|&i| {
-        let (vehicle, _, _, job, drive, _) = &items[i];
+        let (vehicle, _, _, job, _, _) = &items[i];
         (
             !deadlocks.must_move.contains(&vehicle.idx),
+            deadlocks.yielding.contains_key(&vehicle.idx),
             job.goal.is_none(),
-            std::cmp::Reverse(drive.waited),
             job.since,
             vehicle.idx,
         )
@@ -140,11 +142,9 @@ pub(super) fn plan(
         match decision {
             Decision::Move { edge, to } => {
                 drive.extend.push((edge, to));
-                drive.waited = 0;
             }
             Decision::Stay => {}
             Decision::Wait(b) => {
-                drive.waited += 1;
                 waiting.reason = Some(match (b, goal) {
                     (Some(b), _) => WaitReason::Reservation { place: b.wanted, holder: b.by },
                     (None, Some(goal)) => WaitReason::NoRoute { goal },

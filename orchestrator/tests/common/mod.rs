@@ -36,6 +36,8 @@ pub struct Harness {
     pub deaf: BTreeSet<usize>,
     /// Ticks run.
     pub ticks: u64,
+    /// Message loss: a seed and the share lost in both directions, ‰.
+    pub loss: (u64, u32),
 }
 
 /// Vehicle `i`'s id.
@@ -64,6 +66,7 @@ impl Harness {
             silent: BTreeSet::new(),
             deaf: BTreeSet::new(),
             ticks: 0,
+            loss: (0, 0),
         }
     }
 
@@ -113,18 +116,30 @@ impl Harness {
                 };
                 eprintln!("t={} -> v{i}: {text}", self.now);
             }
-            if !self.deaf.contains(&i) {
+            if !self.deaf.contains(&i) && !self.lose() {
                 self.vehicles[i].receive(message);
             }
         }
         self.now += self.dt;
         self.ticks += 1;
-        for (i, v) in self.vehicles.iter_mut().enumerate() {
-            let states = v.step(self.now);
-            if !self.silent.contains(&i) {
+        for i in 0..self.vehicles.len() {
+            let states = self.vehicles[i].step(self.now);
+            if !self.silent.contains(&i) && !self.lose() {
                 self.pending.extend(states);
             }
         }
+    }
+
+    /// Whether the next message is lost (xorshift on the loss seed).
+    fn lose(&mut self) -> bool {
+        if self.loss.1 == 0 {
+            return false;
+        }
+        let s = &mut self.loss.0;
+        *s ^= *s << 13;
+        *s ^= *s >> 7;
+        *s ^= *s << 17;
+        (*s % 1000) < u64::from(self.loss.1)
     }
 
     /// Ticks until `done` or `max` ticks; whether `done` held.
