@@ -258,7 +258,7 @@ fn every_wait_names_its_reason_and_deadlocks_are_broken() {
     for (from, to) in [("1,0", "1,1"), ("1,1", "0,1"), ("0,1", "0,0"), ("0,0", "1,0")] {
         h.core.submit(0, OrderRequest::new(from, to)).unwrap();
     }
-    h.run_until(5, |_| false);
+    h.run_until(25, |_| false);
     let waits = h.core.waits();
     assert!(!waits.is_empty());
     assert!(waits.values().all(|w| !matches!(w, WaitReason::Starting)), "{waits:?}");

@@ -3,8 +3,10 @@
 //!
 //! So far it holds the layout tools: [`map_cmd`] (check, info, render,
 //! generate), [`render`] (SVG) and [`mapgen`] (the generators of the
-//! project's own maps under `maps/`). The deterministic simulator, scenario
-//! files and benchmarks land here next (see `docs/ARCHITECTURE.md`).
+//! project's own maps under `maps/`), and the benchmarks: [`bench_cmd`]
+//! (one-shot MAPF) and [`tick_bench`] (the orchestrator core's tick time
+//! with a whole fleet). The deterministic simulator and scenario files land
+//! here next (see `docs/ARCHITECTURE.md`).
 //!
 //! ```
 //! let plant = sim::mapgen::car_plant::build();
@@ -17,3 +19,4 @@ pub mod bench_cmd;
 pub mod map_cmd;
 pub mod mapgen;
 pub mod render;
+pub mod tick_bench;

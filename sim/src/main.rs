@@ -61,6 +61,31 @@ enum BenchCommand {
         #[arg(long, value_delimiter = ',')]
         sweep: Vec<usize>,
     },
+    /// The orchestrator core's tick time with N scripted vehicles under a
+    /// steady order stream: prints one JSON line.
+    Tick {
+        /// The .map file.
+        #[arg(long)]
+        map: PathBuf,
+        /// Fleet size.
+        #[arg(long, default_value_t = 100)]
+        vehicles: usize,
+        /// Ticks to run (1 s of simulated time each).
+        #[arg(long, default_value_t = 2_000)]
+        ticks: u64,
+        /// Seed of the starts and the order stream.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Nodes released ahead of each vehicle.
+        #[arg(long, default_value_t = 2)]
+        release_ahead: usize,
+        /// How long a wait-for cycle lasts before it is broken, ms.
+        #[arg(long, default_value_t = 20_000)]
+        deadlock_after_ms: u64,
+        /// How long the vehicle that breaks a cycle gives way, ms.
+        #[arg(long, default_value_t = 20_000)]
+        yield_ms: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -142,6 +167,19 @@ fn bench(command: BenchCommand) -> anyhow::Result<ExitCode> {
                 }
             }
             Ok(if rows.iter().all(|r| r.solved) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        BenchCommand::Tick { map, vehicles, ticks, seed, release_ahead, deadlock_after_ms, yield_ms } => {
+            let config = orchestrator::fleet::FleetConfig {
+                park_after_ms: None,
+                release_ahead,
+                deadlock_after_ms,
+                yield_ms,
+                ..orchestrator::fleet::FleetConfig::grid()
+            };
+            let run = sim::tick_bench::TickRun { map, vehicles, ticks, seed, progress: true, config };
+            let result = sim::tick_bench::run_tick(&run)?;
+            println!("{}", serde_json::to_string(&result)?);
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

@@ -28,7 +28,7 @@
 //!    horizon = the rest of the way), resends of lost messages, instant
 //!    actions;
 //! 7. **monitor** — every vehicle's wait reason, wait-for cycles, and
-//!    deadlock breaking after [`FleetConfig::deadlock_ticks`].
+//!    deadlock breaking after [`FleetConfig::deadlock_after_ms`].
 //!
 //! ```
 //! use std::sync::Arc;
@@ -102,8 +102,8 @@ pub struct FleetConfig {
     pub battery_resume: f64,
     /// An idle vehicle goes to park after this long, ms (`None`: never).
     pub park_after_ms: Option<Millis>,
-    /// A wait-for cycle lasting this many ticks is broken.
-    pub deadlock_ticks: u32,
+    /// A wait-for cycle lasting this long is a deadlock, and is broken, ms.
+    pub deadlock_after_ms: Millis,
     /// The vehicle that breaks a cycle gives way for this long, ms.
     pub yield_ms: Millis,
     /// A reported position farther than this from every node and edge is off the layout, m.
@@ -129,7 +129,7 @@ impl Default for FleetConfig {
             battery_low: 25.0,
             battery_resume: 90.0,
             park_after_ms: Some(20_000),
-            deadlock_ticks: 3,
+            deadlock_after_ms: 20_000,
             yield_ms: 20_000,
             max_offset_m: 1.5,
             load_fault_timeout_ms: 600_000,
@@ -245,7 +245,7 @@ pub enum EventKind {
         /// Why.
         reason: String,
     },
-    /// A wait-for cycle.
+    /// A wait-for cycle that lasted: a deadlock (it is being broken).
     Deadlock {
         /// Its vehicles.
         vehicles: Vec<String>,
@@ -573,7 +573,7 @@ impl Orchestrator {
             .collect()
     }
 
-    /// Wait-for cycles found so far.
+    /// Deadlocks (wait-for cycles that lasted) found so far.
     pub fn deadlocks_detected(&self) -> u64 {
         self.world.resource::<Deadlocks>().detected
     }

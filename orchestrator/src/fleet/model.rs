@@ -297,14 +297,14 @@ pub struct Claims {
 /// Deadlock tracking.
 #[derive(Resource, Default)]
 pub struct Deadlocks {
-    /// Current wait-for cycles and for how many ticks each has lasted.
-    pub cycles: BTreeMap<Vec<VehicleIdx>, u32>,
+    /// Current wait-for cycles and since when each has lasted.
+    pub cycles: BTreeMap<Vec<VehicleIdx>, Millis>,
     /// Vehicles that must leave their node at the next step.
     pub must_move: BTreeSet<VehicleIdx>,
     /// Vehicles that gave way to break a cycle, and until when they plan
     /// after everyone else (so that they do not retake what they freed).
     pub yielding: BTreeMap<VehicleIdx, Millis>,
-    /// Cycles detected so far.
+    /// Deadlocks (lasting cycles) found so far.
     pub detected: u64,
 }
 

@@ -1,9 +1,9 @@
 //! System 7: every wait has a reason. Vehicles that do not move get one
 //! (the planner's, or their fault, action, pause or lack of work); the
-//! wait-for graph's cycles are deadlocks, reported when they appear and
-//! broken when they last [`super::FleetConfig::deadlock_ticks`] ticks: the
-//! cycle's vehicle with the most free ways out must make way at the next
-//! step, then plans after the others for [`super::FleetConfig::yield_ms`].
+//! wait-for graph's cycles that last [`super::FleetConfig::deadlock_after_ms`]
+//! are deadlocks: reported, and broken — the cycle's vehicle with the most
+//! free ways out must make way at the next step, then plans after the
+//! others for [`super::FleetConfig::yield_ms`].
 
 use std::collections::BTreeMap;
 
@@ -65,13 +65,13 @@ pub(super) fn monitor(
     let cycles = wait_for_cycles(&waits);
     let mut next = BTreeMap::new();
     for cycle in cycles {
-        let ticks = deadlocks.cycles.get(&cycle).copied().unwrap_or(0) + 1;
-        if ticks == 1 {
+        let since = deadlocks.cycles.get(&cycle).copied().unwrap_or(now);
+        // Most cycles dissolve by themselves within a few steps (a pushed
+        // vehicle moves on); one that lasts is a deadlock: reported and broken.
+        if now.saturating_sub(since) >= config.0.deadlock_after_ms {
             deadlocks.detected += 1;
             let vehicles = cycle.iter().map(|v| names[v.0 as usize].clone()).collect();
             out.event(now, EventKind::Deadlock { vehicles });
-        }
-        if ticks >= config.0.deadlock_ticks {
             // The vehicle with the most free ways out makes way (the one at
             // a junction, not the one in a dead end), and then gives way for
             // a while so that it does not retake what it freed.
@@ -93,9 +93,9 @@ pub(super) fn monitor(
                 deadlocks.yielding.insert(v, now + config.0.yield_ms);
                 out.event(now, EventKind::DeadlockBreak { vehicle: names[v.0 as usize].clone() });
             }
-            next.insert(cycle, 0);
+            next.insert(cycle, now);
         } else {
-            next.insert(cycle, ticks);
+            next.insert(cycle, since);
         }
     }
     deadlocks.yielding.retain(|_, until| *until > now);

@@ -1,0 +1,194 @@
+//! `yard-sim bench tick`: the orchestrator core's tick time with a whole
+//! fleet of scripted vehicles (which follow their released base perfectly,
+//! one grid cell per second) under a steady stream of transport orders
+//! between random free cells (seeded).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context as _, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use layout::movingai::{self, GridOptions};
+use orchestrator::fleet::{EventKind, FleetConfig, Orchestrator, VehicleSpec};
+use orchestrator::mapf::rng::Rng;
+use orchestrator::orders::{OrderRequest, OrderStatus};
+use orchestrator::scripted::ScriptedVehicle;
+use protocol::transport::VehicleId;
+use serde::Serialize;
+
+use crate::bench_cmd::peak_rss_mb;
+
+/// Options of one run.
+#[derive(Clone, Debug)]
+pub struct TickRun {
+    /// The `.map` file.
+    pub map: PathBuf,
+    /// Fleet size.
+    pub vehicles: usize,
+    /// Ticks (1 s of simulated time each).
+    pub ticks: u64,
+    /// Seed of the starts and the order stream.
+    pub seed: u64,
+    /// Show a progress bar.
+    pub progress: bool,
+    /// The core's configuration (footprint and parking are set for grids).
+    pub config: FleetConfig,
+}
+
+/// One run's figures.
+#[derive(Clone, Debug, Serialize)]
+pub struct TickResult {
+    /// Map file name.
+    pub map: String,
+    /// Fleet size.
+    pub vehicles: usize,
+    /// Ticks run.
+    pub ticks: u64,
+    /// Median tick time of the core, ms.
+    pub p50_ms: f64,
+    /// 99th percentile, ms.
+    pub p99_ms: f64,
+    /// Slowest tick, ms.
+    pub max_ms: f64,
+    /// Mean, ms.
+    pub mean_ms: f64,
+    /// Orders submitted.
+    pub orders_submitted: u64,
+    /// Orders delivered.
+    pub orders_delivered: u64,
+    /// Orders delivered in the last quarter of the run (gridlock shows as 0).
+    pub delivered_last_quarter: u64,
+    /// Wait-for cycles detected.
+    pub deadlocks: u64,
+    /// Peak resident memory, MB.
+    pub peak_rss_mb: Option<f64>,
+    /// At the end: how many vehicles wait, by reason, and how many move.
+    pub end_state: std::collections::BTreeMap<String, usize>,
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+/// Runs the core for `run.ticks` ticks and measures each `step`.
+#[expect(clippy::disallowed_methods, reason = "the benchmark measures wall-clock time")]
+pub fn run_tick(run: &TickRun) -> anyhow::Result<TickResult> {
+    let map = Arc::new(
+        movingai::load_map(&run.map, GridOptions::default())
+            .with_context(|| format!("loading {}", run.map.display()))?
+            .value,
+    );
+    let n_nodes = map.nodes.len();
+    if run.vehicles == 0 || run.vehicles * 2 > n_nodes {
+        bail!("{} vehicles do not fit on a map of {} free cells (at most half)", run.vehicles, n_nodes);
+    }
+    let mut rng = Rng::new(run.seed);
+    let mut cells: Vec<usize> = (0..n_nodes).collect();
+    rng.shuffle(&mut cells);
+    let node_id = |i: usize| map.nodes[i].id.clone();
+    let ids: Vec<VehicleId> = (0..run.vehicles).map(|i| VehicleId::new("bench", format!("agv{i:04}"))).collect();
+    let specs = ids.iter().map(|id| VehicleSpec::new(id.clone(), movingai::GRID_VEHICLE_TYPE)).collect();
+    let mut core = Orchestrator::new(map.clone(), specs, run.config.clone())?;
+    let mut vehicles: Vec<ScriptedVehicle> = ids
+        .iter()
+        .zip(&cells)
+        .map(|(id, &c)| ScriptedVehicle::new(id.clone(), &map, &node_id(c), 1.0))
+        .collect::<Result<_, _>>()?;
+    let index: std::collections::BTreeMap<VehicleId, usize> =
+        ids.iter().enumerate().map(|(i, id)| (id.clone(), i)).collect();
+
+    let bar = if run.progress { ProgressBar::new(run.ticks) } else { ProgressBar::hidden() };
+    bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} ticks {msg}")?);
+    let mut times = Vec::with_capacity(run.ticks as usize);
+    let mut inbound = Vec::new();
+    let (mut submitted, mut delivered, mut late, mut deadlocks) = (0u64, 0u64, 0u64, 0u64);
+    let mut live = 0usize;
+    let per_tick = (run.vehicles / 20).max(1);
+    for tick in 0..run.ticks {
+        let now = tick * 1000;
+        // Keep about one order per vehicle in the system.
+        for _ in 0..per_tick.min(run.vehicles.saturating_sub(live)) {
+            let a = rng.below(n_nodes);
+            let mut b = rng.below(n_nodes);
+            if a == b {
+                b = (b + 1) % n_nodes;
+            }
+            core.submit(now, OrderRequest::new(node_id(a), node_id(b)))?;
+            submitted += 1;
+            live += 1;
+        }
+        let start = Instant::now();
+        let out = core.step(now, std::mem::take(&mut inbound));
+        times.push(start.elapsed().as_secs_f64() * 1000.0);
+        for e in &out.events {
+            match &e.kind {
+                EventKind::OrderStatus { status, .. } if status.is_terminal() => {
+                    live = live.saturating_sub(1);
+                    if *status == OrderStatus::Delivered {
+                        delivered += 1;
+                        if tick >= run.ticks * 3 / 4 {
+                            late += 1;
+                        }
+                    }
+                }
+                EventKind::Deadlock { .. } => deadlocks += 1,
+                _ => {}
+            }
+        }
+        for (id, message) in out.messages {
+            if let Some(&i) = index.get(&id) {
+                vehicles[i].receive(message);
+            }
+        }
+        for v in &mut vehicles {
+            inbound.extend(v.step(now + 1000));
+        }
+        bar.inc(1);
+        bar.set_message(format!("{delivered} delivered"));
+    }
+    bar.finish_and_clear();
+    let mut end_state = std::collections::BTreeMap::new();
+    let waits = core.waits();
+    for i in 0..run.vehicles {
+        let key = match waits.get(&orchestrator::traffic::reservations::VehicleIdx(i as u32)) {
+            None => "moving",
+            Some(w) => match w {
+                orchestrator::traffic::waits::WaitReason::Reservation { .. } => "reservation",
+                orchestrator::traffic::waits::WaitReason::Fault { .. } => "fault",
+                orchestrator::traffic::waits::WaitReason::Action { .. } => "action",
+                orchestrator::traffic::waits::WaitReason::NoOrder => "no-order",
+                orchestrator::traffic::waits::WaitReason::Paused => "paused",
+                orchestrator::traffic::waits::WaitReason::NoRoute { .. } => "no-route",
+                orchestrator::traffic::waits::WaitReason::Acknowledgement => "acknowledgement",
+                orchestrator::traffic::waits::WaitReason::Starting => "starting",
+            },
+        };
+        *end_state.entry(key.to_string()).or_insert(0) += 1;
+    }
+    let mean = times.iter().sum::<f64>() / times.len().max(1) as f64;
+    times.sort_by(f64::total_cmp);
+    Ok(TickResult {
+        map: file_name(&run.map),
+        vehicles: run.vehicles,
+        ticks: run.ticks,
+        p50_ms: percentile(&times, 0.5),
+        p99_ms: percentile(&times, 0.99),
+        max_ms: times.last().copied().unwrap_or(f64::NAN),
+        mean_ms: mean,
+        orders_submitted: submitted,
+        orders_delivered: delivered,
+        delivered_last_quarter: late,
+        deadlocks,
+        peak_rss_mb: peak_rss_mb(),
+        end_state,
+    })
+}
