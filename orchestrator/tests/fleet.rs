@@ -154,7 +154,7 @@ fn restarting_from_the_store_loses_nothing() {
     let stored = store.load().unwrap();
     assert_eq!(stored.len(), 8);
     let specs = (0..4).map(|i| VehicleSpec::new(vid(i), AGV)).collect();
-    let mut core = Orchestrator::new(site.clone(), specs, plant_config()).unwrap();
+    let mut core = Orchestrator::new(site, specs, plant_config()).unwrap();
     core.restore(h.now, stored);
     let after: Vec<(u64, String)> = core.orders().map(|o| (o.id, o.status().name().to_string())).collect();
     assert_eq!(before, after, "the store has every order as it was");
@@ -299,4 +299,24 @@ fn presence_loss_fences_at_once() {
     h.silent.insert(1);
     h.tick();
     assert_eq!(h.core.vehicles()[1].fenced.as_deref(), Some("connection broken"));
+}
+
+#[test]
+fn the_same_inputs_give_the_same_outputs() {
+    let run = || {
+        let site = plant();
+        let mut h = Harness::new(&site, AGV, &PARKING[..4], FleetConfig::default());
+        h.record = true;
+        h.loss = (42, 30);
+        for (k, (a, b)) in
+            [("WH-PICK-A1", "SM-L01"), ("WH-PICK-C2", "SM-U05"), ("WH-DOCK-3", "REWORK-2")].iter().enumerate()
+        {
+            h.core.submit(k as u64 * 1000, OrderRequest::new(*a, *b)).unwrap();
+        }
+        h.run_until(600, |_| false);
+        h.log
+    };
+    let (a, b) = (run(), run());
+    assert!(a.len() > 100, "the run did something");
+    assert_eq!(a, b);
 }

@@ -64,7 +64,7 @@ fn a_delivery_goes_through_every_stage_with_times() {
 }
 
 #[test]
-fn a_failed_vehicle_requeues_before_loading_but_not_after() {
+fn a_failed_vehicle_requeues_before_the_load_is_on_board_but_not_after() {
     let site = plant();
     let mut order = accept(site, 1, request("WH-DOCK-1", "SM-U03"), 0).unwrap();
     order.transition(1, OrderStatus::Assigned { vehicle: "AGV-01".into() }).unwrap();
@@ -73,6 +73,7 @@ fn a_failed_vehicle_requeues_before_loading_but_not_after() {
     order.transition(4, OrderStatus::Assigned { vehicle: "AGV-02".into() }).unwrap();
     order.transition(5, OrderStatus::ToPickup).unwrap();
     order.transition(6, OrderStatus::Loading).unwrap();
+    order.transition(7, OrderStatus::ToDrop).unwrap();
     assert!(order.transition(7, OrderStatus::Queued).is_err(), "the load is on the failed vehicle");
     order
         .transition(7, OrderStatus::Failed { reason: "vehicle AGV-02 broke down with the load".into() })

@@ -95,7 +95,8 @@ pub fn run_tick(run: &TickRun) -> anyhow::Result<TickResult> {
     let mut cells: Vec<usize> = (0..n_nodes).collect();
     rng.shuffle(&mut cells);
     let node_id = |i: usize| map.nodes[i].id.clone();
-    let ids: Vec<VehicleId> = (0..run.vehicles).map(|i| VehicleId::new("bench", format!("agv{i:04}"))).collect();
+    let ids: Vec<VehicleId> =
+        (0..run.vehicles).map(|i| VehicleId::new("bench", format!("agv{i:04}"))).collect();
     let specs = ids.iter().map(|id| VehicleSpec::new(id.clone(), movingai::GRID_VEHICLE_TYPE)).collect();
     let mut core = Orchestrator::new(map.clone(), specs, run.config.clone())?;
     let mut vehicles: Vec<ScriptedVehicle> = ids

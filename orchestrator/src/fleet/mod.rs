@@ -78,6 +78,9 @@ use crate::traffic::routing::{DistanceTables, RoadGraph};
 use crate::traffic::waits::WaitReason;
 use model::*;
 
+/// Where a job leads and the VDA action to run there.
+type Goal = (NodeIdx, Option<&'static str>);
+
 /// How the orchestrator behaves.
 #[derive(Clone, Debug)]
 pub struct FleetConfig {
@@ -399,7 +402,7 @@ impl Orchestrator {
     /// reported states; orders whose stations left the layout fail.
     pub fn restore(&mut self, now: Millis, stored: Vec<StoredOrder>) {
         let layout = self.world.resource::<Site>().layout.clone();
-        let mut assigned: Vec<(VehicleIdx, u64, Leg, (NodeIdx, Option<&'static str>))> = Vec::new();
+        let mut assigned: Vec<(VehicleIdx, u64, Leg, Goal)> = Vec::new();
         let by_serial = self.world.resource::<Fleet>().by_serial.clone();
         let mut book = self.world.resource_mut::<OrderBook>();
         let mut journal = Vec::new();

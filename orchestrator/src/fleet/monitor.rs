@@ -16,7 +16,6 @@ use crate::traffic::reservations::{Place, VehicleIdx};
 use crate::traffic::waits::{WaitReason, wait_for_cycles};
 
 /// Fills in wait reasons and tracks deadlocks.
-#[expect(clippy::too_many_arguments, reason = "a system takes the resources it uses")]
 pub(super) fn monitor(
     clock: Res<'_, Clock>,
     routes: Res<'_, Routes>,

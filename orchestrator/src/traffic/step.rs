@@ -58,6 +58,9 @@ pub enum Decision {
     Wait(Option<Blocked>),
 }
 
+/// A candidate next step: time-to-goal, tie-break, and the move (`None`: stay).
+type Candidate = (u32, u64, Option<(layout::EdgeIdx, NodeIdx)>);
+
 struct Planner<'a, 'r> {
     movers: &'a [Mover<'r>],
     /// Mover index by vehicle index.
@@ -121,13 +124,16 @@ impl Planner<'_, '_> {
         let (at, vehicle, must_move) = (m.at, m.vehicle, m.must_move || pushed_from.is_some());
         let here = self.cost(i, at);
         // Candidates: (cost, tie, Some(edge, to)) and staying (None).
-        let mut candidates: Vec<(u32, u64, Option<(layout::EdgeIdx, NodeIdx)>)> = m
+        let mut candidates: Vec<Candidate> = m
             .roads
             .out(at)
             .iter()
             .filter(|(_, to, _)| Some(*to) != pushed_from)
             .map(|&(e, to, _)| {
-                (self.cost(i, to), mix(self.salt, u64::from(vehicle.0), u64::from(to.0)), Some((e, to)))
+                // Ties go to free nodes first (fewer pushes), then at random.
+                let occupied = u64::from(self.table.holder(Place::Node(to)).is_some()) << 63;
+                let tie = occupied | (mix(self.salt, u64::from(vehicle.0), u64::from(to.0)) >> 1);
+                (self.cost(i, to), tie, Some((e, to)))
             })
             .collect();
         if !must_move {
@@ -208,8 +214,8 @@ mod tests {
     fn a_pushed_vehicle_steps_aside_and_the_pusher_waits_for_it() {
         let map = corridor();
         let id = |s: &str| map.node_by_id(s).unwrap();
-        let roads = crate::traffic::routing::RoadGraph::build(&map, "default", 1.0);
-        let conflicts = layout::conflicts::FootprintConflicts::compute(
+        let roads = RoadGraph::build(&map, "default", 1.0);
+        let conflicts = FootprintConflicts::compute(
             &map,
             &layout::spatial::SpatialIndex::build(&map),
             layout::conflicts::Footprint::GRID_CELL,
@@ -228,14 +234,12 @@ mod tests {
         let out = plan_step(&movers, &mut table, &conflicts, &mut dist, 7);
         // b is pushed off a's path (forward or into the siding), a waits for b's node.
         assert!(matches!(out[1], Decision::Move { .. }), "{out:?}");
-        assert_eq!(
-            out[0],
-            Decision::Wait(Some(Blocked {
-                wanted: Place::Node(id("2,1")),
-                held: Place::Node(id("2,1")),
-                by: b
-            }))
-        );
+        match out[0] {
+            Decision::Wait(Some(Blocked { held, by, .. })) => {
+                assert_eq!((held, by), (Place::Node(id("2,1")), b));
+            }
+            other => panic!("a should wait for b, not {other:?}"),
+        }
         // Idle and unpushed, a vehicle stays.
         let mut t2 = ReservationTable::new(map.nodes.len(), map.edges.len(), 2);
         t2.try_reserve(&conflicts, b, &[Place::Node(id("2,1"))]).unwrap();

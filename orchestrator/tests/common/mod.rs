@@ -38,6 +38,10 @@ pub struct Harness {
     pub ticks: u64,
     /// Message loss: a seed and the share lost in both directions, ‰.
     pub loss: (u64, u32),
+    /// Every output of the core, as text, when `record` is set.
+    pub log: Vec<String>,
+    /// Record the outputs in `log`.
+    pub record: bool,
 }
 
 /// Vehicle `i`'s id.
@@ -67,6 +71,8 @@ impl Harness {
             deaf: BTreeSet::new(),
             ticks: 0,
             loss: (0, 0),
+            log: Vec::new(),
+            record: false,
         }
     }
 
@@ -76,6 +82,11 @@ impl Harness {
         let out = self.core.step(self.now, std::mem::take(&mut self.pending));
         if let Some(store) = &self.store {
             store.apply(&out.journal).unwrap();
+        }
+        if self.record {
+            self.log.extend(out.messages.iter().map(|m| format!("{m:?}")));
+            self.log.extend(out.events.iter().map(|e| format!("{e:?}")));
+            self.log.extend(out.journal.iter().map(|j| format!("{j:?}")));
         }
         self.events.extend(out.events);
         if let Ok(i) = std::env::var("YM_TRACE").unwrap_or_default().parse::<usize>() {
