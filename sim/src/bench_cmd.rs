@@ -77,7 +77,8 @@ pub struct MapfRun {
     pub max_refine_iterations: u64,
 }
 
-fn file_name(path: &Path) -> String {
+/// The last component of a path, for reports.
+pub(crate) fn file_name(path: &Path) -> String {
     path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
 

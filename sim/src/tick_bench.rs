@@ -3,7 +3,7 @@
 //! one grid cell per second) under a steady stream of transport orders
 //! between random free cells (seeded).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -17,7 +17,7 @@ use orchestrator::scripted::ScriptedVehicle;
 use protocol::transport::VehicleId;
 use serde::Serialize;
 
-use crate::bench_cmd::peak_rss_mb;
+use crate::bench_cmd::{file_name, peak_rss_mb};
 
 /// Options of one run.
 #[derive(Clone, Debug)]
@@ -73,10 +73,6 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     }
     let i = ((sorted.len() - 1) as f64 * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
-}
-
-fn file_name(path: &Path) -> String {
-    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
 
 /// Runs the core for `run.ticks` ticks and measures each `step`.
