@@ -125,6 +125,21 @@ impl EmulatedVehicle {
         self.position
     }
 
+    /// Heading, rad.
+    pub fn heading(&self) -> f64 {
+        self.heading
+    }
+
+    /// Sets the battery charge, %.
+    pub fn set_battery(&mut self, charge: f64) {
+        self.battery = charge.clamp(0.0, 100.0);
+    }
+
+    /// The configuration, to change at run time (faults, drain).
+    pub fn config_mut(&mut self) -> &mut EmulatedConfig {
+        &mut self.config
+    }
+
     fn leg_progress(&self, leg: &Leg, now: Millis) -> (f64, bool) {
         let elapsed = now.saturating_sub(leg.start);
         if elapsed <= leg.turn_ms {

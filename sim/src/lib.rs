@@ -16,7 +16,12 @@
 //! ```
 
 pub mod bench_cmd;
+pub mod engine;
 pub mod map_cmd;
 pub mod mapgen;
 pub mod render;
+pub mod replay;
+pub mod report;
+pub mod run_cmd;
+pub mod scenario;
 pub mod tick_bench;

@@ -25,6 +25,24 @@ enum Command {
         #[command(subcommand)]
         command: MapCommand,
     },
+    /// Run scenario files: exit 1 if an expectation fails.
+    Run {
+        /// Scenario files (TOML).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Write report.json, events.jsonl and replay.html here (one folder per scenario when several).
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Write the trace (JSON lines of positions) here.
+        #[arg(long)]
+        trace: Option<PathBuf>,
+        /// Run each scenario twice and fail if the reports differ.
+        #[arg(long)]
+        check_determinism: bool,
+        /// Scale every scenario's duration (CI shortens long ones).
+        #[arg(long, default_value_t = 1.0)]
+        duration_scale: f64,
+    },
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -184,6 +202,75 @@ fn bench(command: BenchCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
+#[expect(clippy::print_stdout, reason = "the CLI's output goes to stdout")]
+fn run_scenarios(
+    files: &[PathBuf],
+    report: Option<&std::path::Path>,
+    trace: Option<&std::path::Path>,
+    check_determinism: bool,
+    duration_scale: f64,
+) -> anyhow::Result<ExitCode> {
+    let options = sim::engine::RunOptions { duration_scale, ..Default::default() };
+    let mut all_pass = true;
+    println!(
+        "| scenario | delivered | per hour | p95 latency s | collisions | deadlocks | lost | expectations | sha256 |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for file in files {
+        let result = sim::run_cmd::run_file(file, &options, true)?;
+        let m = &result.outcome.metrics;
+        let mut verdict = if m.passed() { "pass".to_string() } else { "FAIL".to_string() };
+        if check_determinism {
+            let again = sim::run_cmd::run_file(file, &options, false)?;
+            if again.sha256 != result.sha256 {
+                verdict = format!("NOT DETERMINISTIC ({} vs {})", &result.sha256[..12], &again.sha256[..12]);
+                all_pass = false;
+            }
+        }
+        println!(
+            "| {} | {} | {:.1} | {} | {} | {} | {} | {} | {} |",
+            m.scenario,
+            m.delivered,
+            m.throughput_per_hour,
+            m.latency_s.p95.map_or("-".into(), |v| format!("{v:.0}")),
+            m.collisions,
+            m.deadlocks,
+            m.lost,
+            verdict,
+            &result.sha256[..16]
+        );
+        for v in m.expectations.iter().filter(|v| !v.pass) {
+            println!(
+                "  {}: expected {} {}, got {} (off by {:.2})",
+                m.scenario,
+                v.name,
+                v.limit,
+                v.value,
+                (v.value - v.limit).abs()
+            );
+        }
+        all_pass &= m.passed();
+        if let Some(dir) = report {
+            let dir = if files.len() > 1 {
+                dir.join(file.file_stem().unwrap_or_default())
+            } else {
+                dir.to_path_buf()
+            };
+            let loaded = sim::scenario::load(file)?;
+            sim::run_cmd::write_report(&dir, &result, &loaded.layout_path)?;
+            println!(
+                "  report: {}  (open {} in a browser)",
+                dir.join("report.json").display(),
+                dir.join("replay.html").display()
+            );
+        }
+        if let Some(path) = trace {
+            sim::run_cmd::write_trace(path, &result)?;
+        }
+    }
+    Ok(if all_pass { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -203,6 +290,9 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Bench { command } => bench(command),
+        Command::Run { files, report, trace, check_determinism, duration_scale } => {
+            run_scenarios(&files, report.as_deref(), trace.as_deref(), check_determinism, duration_scale)
+        }
         Command::Map { command } => match command {
             MapCommand::Check { file, strict } => Ok(match map_cmd::check(&file, strict)? {
                 CheckOutcome::Valid => ExitCode::SUCCESS,

@@ -143,10 +143,13 @@ impl Planner<'_, '_> {
         // A pushed vehicle that cannot leave waits for its pusher to go.
         let mut first_block =
             pushed_by.map(|(node, by)| Blocked { wanted: Place::Node(node), held: Place::Node(node), by });
+        let mut own_better = false;
         for (cost, _, mv) in candidates {
             let Some((edge, to)) = mv else {
-                // Staying short of the goal is waiting: for whom, or for a route (`None`).
-                self.out[i] = if self.movers[i].goal.is_some_and(|g| g != at) {
+                // Staying short of the goal is waiting: for whom, or for a
+                // route (`None`) — unless the way on is the node it is still
+                // leaving (it was pushed; it comes back once it has arrived).
+                self.out[i] = if self.movers[i].goal.is_some_and(|g| g != at) && !own_better {
                     Decision::Wait(first_block)
                 } else {
                     Decision::Stay
@@ -155,7 +158,30 @@ impl Planner<'_, '_> {
             };
             // Unreachable, or a node it is still leaving: turning back into
             // its own released base would undo the move it is making.
-            if cost == UNREACHABLE || self.table.holder(Place::Node(to)) == Some(vehicle) {
+            if cost == UNREACHABLE {
+                continue;
+            }
+            if self.table.holder(Place::Node(to)) == Some(vehicle) {
+                own_better |= cost < here;
+                continue;
+            }
+            // Queue short of a goal occupied by a busy vehicle (one that is
+            // not planning, e.g. running its action there): waiting on the
+            // node in front of it would wall it in at a dead-end station.
+            // (A ready occupant is pushed instead.)
+            if let Some(goal) = self.movers[i].goal
+                && to != goal
+                && let Some(holder) = self.table.holder(Place::Node(goal)).filter(|h| *h != vehicle)
+                && self.by_vehicle.get(holder.0 as usize).copied().flatten().is_none()
+                && self.movers[i].roads.out(to).iter().any(|(_, n, _)| *n == goal)
+            {
+                if pushed_by.is_none() {
+                    first_block.get_or_insert(Blocked {
+                        wanted: Place::Node(goal),
+                        held: Place::Node(goal),
+                        by: holder,
+                    });
+                }
                 continue;
             }
             let places = [Place::Edge(edge), Place::Node(to)];

@@ -1,0 +1,502 @@
+//! The deterministic simulator: the real orchestrator core and one real
+//! agent core per vehicle (with an emulated driver), over an in-memory bus
+//! with seeded latency, jitter and loss, on a virtual clock with a fixed
+//! time step. No wall clock and no threads: the same scenario and seed give
+//! the same bytes.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use agv_agent::agent::{Agent, AgentConfig};
+use agv_agent::driver::VehicleDriver;
+use agv_agent::emulated::{EmulatedConfig, EmulatedVehicle, Fault};
+use anyhow::{Context as _, bail};
+use layout::conflicts::Footprint;
+use layout::{Layout, NodeIdx, StationKind};
+use orchestrator::fleet::{FleetConfig, Orchestrator, VehicleSpec};
+use orchestrator::mapf::rng::Rng;
+use orchestrator::orders::{Millis, OrderRequest};
+use orchestrator::store::OrderStore;
+use protocol::messages::{AgvPosition, ConnectionState, Node};
+use protocol::transport::{FromVehicle, OrchestratorEvent, ToVehicle, VehicleId};
+
+use crate::report::{Frame, Metrics, TracePoint};
+use crate::scenario::{FaultSpec, Loaded, Start, matches};
+
+const MANUFACTURER: &str = "yardsim";
+
+/// A message in flight.
+enum Envelope {
+    ToCore(OrchestratorEvent),
+    ToVehicle(usize, ToVehicle),
+}
+
+/// The in-memory network: messages delivered in (time, sequence) order.
+struct Bus {
+    queue: BTreeMap<(Millis, u64), Envelope>,
+    seq: u64,
+    rng: Rng,
+    latency: u64,
+    jitter: u64,
+    loss: f64,
+    sent: u64,
+    lost: u64,
+}
+
+impl Bus {
+    fn send(&mut self, now: Millis, envelope: Envelope, extra_loss: f64, extra_latency: u64) {
+        self.sent += 1;
+        if self.rng.unit() < self.loss.max(extra_loss) {
+            self.lost += 1;
+            return;
+        }
+        let jitter = if self.jitter > 0 { self.rng.below(self.jitter as usize + 1) as u64 } else { 0 };
+        self.seq += 1;
+        self.queue.insert((now + self.latency + jitter + extra_latency, self.seq), envelope);
+    }
+
+    fn due(&mut self, now: Millis) -> Vec<Envelope> {
+        let later = self.queue.split_off(&(now + 1, 0));
+        std::mem::replace(&mut self.queue, later).into_values().collect()
+    }
+}
+
+struct SimVehicle {
+    id: VehicleId,
+    config: AgentConfig,
+    agent: Agent,
+    driver: EmulatedVehicle,
+    inbox: Vec<ToVehicle>,
+    distance: f64,
+    last: (f64, f64),
+}
+
+/// Everything a run produced.
+pub struct Outcome {
+    /// Metrics and expectations.
+    pub metrics: Metrics,
+    /// The event log, one JSON object per line.
+    pub events: Vec<String>,
+    /// Positions at every orchestrator tick.
+    pub trace: Vec<Frame>,
+}
+
+/// How to run.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Scale the scenario's duration (CI runs long scenarios shortened).
+    pub duration_scale: f64,
+    /// Called with (simulated ms, delivered) now and then, for progress.
+    pub progress_every_ms: Millis,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions { duration_scale: 1.0, progress_every_ms: 60_000 }
+    }
+}
+
+fn starts(layout: &Layout, groups: &[(usize, Start)], rng: &mut Rng) -> anyhow::Result<Vec<NodeIdx>> {
+    let mut taken = vec![false; layout.nodes.len()];
+    let mut out = Vec::new();
+    let of_kind = |k: StationKind| -> Vec<NodeIdx> {
+        layout
+            .stations
+            .iter()
+            .filter(|s| s.kind == k)
+            .filter_map(|s| s.interaction_nodes.first().copied())
+            .collect()
+    };
+    let mut any: Vec<usize> = (0..layout.nodes.len()).collect();
+    rng.shuffle(&mut any);
+    let station_nodes: Vec<bool> = {
+        let mut m = vec![false; layout.nodes.len()];
+        for s in &layout.stations {
+            for n in &s.interaction_nodes {
+                m[n.index()] = true;
+            }
+        }
+        m
+    };
+    for (count, start) in groups {
+        let preferred: Vec<NodeIdx> = match start {
+            Start::Named(n) if n == "parking" => of_kind(StationKind::Parking),
+            Start::Named(n) if n == "charging" => of_kind(StationKind::Charging),
+            Start::Named(_) => Vec::new(),
+            Start::Nodes(ids) => ids
+                .iter()
+                .map(|id| {
+                    layout
+                        .node_by_id(id)
+                        .with_context(|| format!("fleet start: no node {id:?} in the layout"))
+                })
+                .collect::<anyhow::Result<_>>()?,
+        };
+        let mut placed = 0;
+        let fallback = any.iter().map(|&i| NodeIdx(i as u32)).filter(|n| !station_nodes[n.index()]);
+        for n in preferred.into_iter().chain(fallback) {
+            if placed == *count {
+                break;
+            }
+            // Keep starts apart: not on a node next to another start.
+            let near = layout.out_edges(n).iter().any(|e| taken[layout.edge(*e).to.index()]);
+            if taken[n.index()] || near {
+                continue;
+            }
+            taken[n.index()] = true;
+            out.push(n);
+            placed += 1;
+        }
+        if placed < *count {
+            bail!("the layout has room for {placed} of {count} vehicles at their starts");
+        }
+    }
+    Ok(out)
+}
+
+fn map_id(layout: &Layout, node: NodeIdx) -> String {
+    let n = layout.node(node);
+    n.map_id
+        .clone()
+        .unwrap_or_else(|| layout.levels.get(n.level.index()).map_or_else(String::new, |l| l.id.clone()))
+}
+
+fn new_agent(config: &AgentConfig, layout: &Layout, node: NodeIdx, heading: f64) -> Agent {
+    let mut agent = Agent::new(config.clone());
+    let p = layout.node(node).position;
+    agent.init_position(
+        Node::new(layout.node(node).id.clone(), 0, true),
+        AgvPosition::new(p.x, p.y, heading, map_id(layout, node)),
+    );
+    agent
+}
+
+fn footprint_for(layout: &Layout) -> Footprint {
+    if layout.grid.is_some() { Footprint::GRID_CELL } else { Footprint::FACTORY_AGV }
+}
+
+/// Runs a loaded scenario.
+pub fn run(
+    loaded: &Loaded,
+    options: &RunOptions,
+    mut progress: impl FnMut(Millis, u64),
+) -> anyhow::Result<Outcome> {
+    let sc = &loaded.scenario;
+    let layout = Arc::new(
+        layout::load(&loaded.layout_path, layout::LoadOptions::default())
+            .with_context(|| {
+                format!("{}: loading layout {}", loaded.path.display(), loaded.layout_path.display())
+            })?
+            .value,
+    );
+    let duration: Millis = ((sc.duration_s * options.duration_scale).max(1.0) * 1000.0) as Millis;
+    let mut rng = Rng::new(sc.seed);
+    let groups: Vec<(usize, Start)> = sc.fleet.iter().map(|g| (g.count, g.start.clone())).collect();
+    let start_nodes = starts(&layout, &groups, &mut rng)?;
+
+    // The fleet.
+    let footprint = footprint_for(&layout);
+    let mut specs = Vec::new();
+    let mut vehicles = Vec::new();
+    let mut k = 0;
+    for g in &sc.fleet {
+        for j in 0..g.count {
+            let id = VehicleId::new(MANUFACTURER, format!("{}-{:02}", g.prefix, j + 1));
+            let node = start_nodes[k];
+            k += 1;
+            specs.push(VehicleSpec {
+                id: id.clone(),
+                vehicle_type: g.vehicle_type.clone(),
+                load_types: g.load_types.clone(),
+            });
+            let mut config = AgentConfig::new(MANUFACTURER, id.serial_number.clone(), map_id(&layout, node));
+            config.state_interval_ms = 1_000;
+            let mut emulated = EmulatedConfig::factory_agv(map_id(&layout, node));
+            emulated.profile =
+                agv_agent::motion::MotionProfile::new(g.max_speed, emulated.profile.acceleration())
+                    .with_context(|| format!("fleet {}: bad speed", g.prefix))?;
+            emulated.node_positions = layout.nodes.iter().map(|n| (n.id.clone(), n.position)).collect();
+            let p = layout.node(node).position;
+            let mut driver = EmulatedVehicle::new(emulated, p, 0.0);
+            driver.set_battery(g.battery);
+            let agent = new_agent(&config, &layout, node, 0.0);
+            vehicles.push(SimVehicle {
+                id,
+                config,
+                agent,
+                driver,
+                inbox: Vec::new(),
+                distance: 0.0,
+                last: (p.x, p.y),
+            });
+        }
+    }
+    let defaults = FleetConfig::default();
+    let fleet_config = FleetConfig {
+        footprint,
+        battery_low: sc.orchestrator.battery_low.unwrap_or(defaults.battery_low),
+        battery_resume: sc.orchestrator.battery_resume.unwrap_or(defaults.battery_resume),
+        park_after_ms: sc
+            .orchestrator
+            .park_after_s
+            .map_or(defaults.park_after_ms, |s| Some((s * 1000.0) as u64)),
+        release_ahead: sc.orchestrator.release_ahead.unwrap_or(defaults.release_ahead),
+        ..defaults
+    };
+    let store_dir = tempfile::tempdir().context("creating the order store's directory")?;
+    let store = OrderStore::open(&store_dir.path().join("orders.redb"))?;
+    let mut core = Orchestrator::new(layout.clone(), specs.clone(), fleet_config.clone())?;
+
+    // Faults the drivers know of.
+    for f in &sc.faults {
+        if let FaultSpec::Breakdown { vehicle, at_s, duration_s } = f {
+            let v = vehicles
+                .iter_mut()
+                .find(|v| v.id.serial_number == *vehicle)
+                .with_context(|| format!("faults: no vehicle {vehicle:?} in the fleet"))?;
+            let at = (at_s * 1000.0) as Millis;
+            v.driver
+                .config_mut()
+                .faults
+                .push(Fault::Breakdown { at, until: duration_s.map(|d| at + (d * 1000.0) as Millis) });
+        }
+    }
+
+    // The order stream: explicit orders and Poisson arrivals, all drawn now.
+    // Flows name stations; on layouts without stations (grid maps) they name nodes.
+    let station_ids: Vec<String> = if layout.stations.is_empty() {
+        layout.nodes.iter().map(|n| n.id.clone()).collect()
+    } else {
+        layout.stations.iter().map(|s| s.id.clone()).collect()
+    };
+    let mut arrivals: Vec<(Millis, u64, OrderRequest)> = Vec::new();
+    for (i, o) in sc.orders.iter().enumerate() {
+        for c in 0..o.count {
+            let mut r = OrderRequest::new(&o.from, &o.to);
+            r.priority = o.priority;
+            r.vehicle_type.clone_from(&o.vehicle_type);
+            arrivals.push(((o.at_s * 1000.0) as Millis, (i * 1000 + c) as u64, r));
+        }
+    }
+    for (i, f) in sc.flows.iter().enumerate() {
+        let from: Vec<&String> =
+            station_ids.iter().filter(|s| f.from.iter().any(|p| matches(p, s))).collect();
+        let to: Vec<&String> = station_ids.iter().filter(|s| f.to.iter().any(|p| matches(p, s))).collect();
+        if from.is_empty() || to.is_empty() {
+            bail!("flows[{i}]: no station matches {:?} → {:?}", f.from, f.to);
+        }
+        let end = f.end_s.map_or(duration, |e| ((e * 1000.0) as Millis).min(duration));
+        let mut t = (f.start_s * 1000.0) as f64;
+        let mut n = 0u64;
+        while f.per_hour > 0.0 {
+            t += -(1.0 - rng.unit()).ln() * 3_600_000.0 / f.per_hour;
+            if t >= end as f64 {
+                break;
+            }
+            let a = from[rng.below(from.len())];
+            let mut b = to[rng.below(to.len())];
+            if a == b && to.len() > 1 {
+                let at = to.iter().position(|x| *x == b).unwrap_or(0);
+                b = to[(at + 1 + rng.below(to.len() - 1)) % to.len()];
+            }
+            if a == b {
+                continue;
+            }
+            let mut r = OrderRequest::new(a.as_str(), b.as_str());
+            r.vehicle_type.clone_from(&f.vehicle_type);
+            arrivals.push((t as Millis, 1_000_000 + (i as u64) * 100_000 + n, r));
+            n += 1;
+        }
+    }
+    arrivals.sort_by_key(|a| (a.0, a.1));
+    let mut arrivals = arrivals.into_iter().peekable();
+
+    let mut bus = Bus {
+        queue: BTreeMap::new(),
+        seq: 0,
+        rng: Rng::new(sc.seed ^ 0x5EED_B05),
+        latency: sc.network.latency_ms,
+        jitter: sc.network.jitter_ms,
+        loss: sc.network.loss,
+        sent: 0,
+        lost: 0,
+    };
+    let mut metrics =
+        Metrics::new(sc, &vehicles.iter().map(|v| v.id.serial_number.clone()).collect::<Vec<_>>());
+    let mut events: Vec<String> = Vec::new();
+    let mut trace = Vec::new();
+    let mut accepted_at: BTreeMap<u64, Millis> = BTreeMap::new();
+    let mut refused = 0u64;
+    let radius = footprint.radius();
+
+    // Start-up: every agent says it is online and where it is.
+    for v in &mut vehicles {
+        let online = v.agent.connection(0, ConnectionState::Online);
+        let state = v.agent.state(0);
+        for m in [FromVehicle::Connection(online), FromVehicle::State(Box::new(state))] {
+            bus.send(
+                0,
+                Envelope::ToCore(OrchestratorEvent::Message { vehicle: v.id.clone(), message: m }),
+                0.0,
+                0,
+            );
+        }
+    }
+
+    let mut now: Millis = 0;
+    let mut last_progress = 0;
+    let mut core_inbox = Vec::new();
+    while now <= duration {
+        // Faults that start or end now.
+        let (mut extra_loss, mut extra_latency) = (0.0f64, 0u64);
+        for f in &sc.faults {
+            let at_ms = |s: f64| (s * 1000.0) as Millis;
+            match f {
+                FaultSpec::MessageLoss { at_s, duration_s, loss } => {
+                    if (at_ms(*at_s)..at_ms(at_s + duration_s)).contains(&now) {
+                        extra_loss = extra_loss.max(*loss);
+                    }
+                }
+                FaultSpec::LatencySpike { at_s, duration_s, latency_ms } => {
+                    if (at_ms(*at_s)..at_ms(at_s + duration_s)).contains(&now) {
+                        extra_latency = extra_latency.max(*latency_ms);
+                    }
+                }
+                FaultSpec::BlockNode { node, at_s, duration_s } => {
+                    let n = layout.node_by_id(node).with_context(|| format!("faults: no node {node:?}"))?;
+                    if now == at_ms(*at_s) / sc.tick_ms * sc.tick_ms {
+                        core.set_node_closed(n, true);
+                        metrics.note(now, format!("node {node} closed"));
+                    }
+                    if now == at_ms(at_s + duration_s) / sc.tick_ms * sc.tick_ms {
+                        core.set_node_closed(n, false);
+                        metrics.note(now, format!("node {node} reopened"));
+                    }
+                }
+                FaultSpec::AgentRestart { vehicle, at_s }
+                    if now == at_ms(*at_s) / sc.tick_ms * sc.tick_ms =>
+                {
+                    let v = vehicles
+                        .iter_mut()
+                        .find(|v| v.id.serial_number == *vehicle)
+                        .with_context(|| format!("faults: no vehicle {vehicle:?}"))?;
+                    let node = layout.node_by_id(v.agent.last_node_id()).unwrap_or(NodeIdx(0));
+                    v.agent = new_agent(&v.config, &layout, node, v.driver.heading());
+                    v.inbox.clear();
+                    let online = v.agent.connection(now, ConnectionState::Online);
+                    let id = v.id.clone();
+                    let msg =
+                        OrchestratorEvent::Message { vehicle: id, message: FromVehicle::Connection(online) };
+                    bus.send(now, Envelope::ToCore(msg), 0.0, 0);
+                    metrics.note(now, format!("agent of {vehicle} restarted"));
+                }
+                FaultSpec::OrchestratorRestart { at_s } if now == at_ms(*at_s) / sc.tick_ms * sc.tick_ms => {
+                    core = Orchestrator::new(layout.clone(), specs.clone(), fleet_config.clone())?;
+                    core.restore(now, store.load()?);
+                    store.apply(&core.drain_journal())?;
+                    metrics.note(now, "orchestrator restarted from its database".into());
+                }
+                FaultSpec::BatteryDrain { vehicle, at_s, factor }
+                    if now == at_ms(*at_s) / sc.tick_ms * sc.tick_ms =>
+                {
+                    let v = vehicles
+                        .iter_mut()
+                        .find(|v| v.id.serial_number == *vehicle)
+                        .with_context(|| format!("faults: no vehicle {vehicle:?}"))?;
+                    v.driver.config_mut().drain_per_metre *= factor;
+                    metrics.note(now, format!("battery of {vehicle} drains {factor}× faster"));
+                }
+                _ => {}
+            }
+        }
+
+        // Orders that arrive now.
+        while arrivals.peek().is_some_and(|a| a.0 <= now) {
+            let Some((_, _, request)) = arrivals.next() else { break };
+            match core.submit(now, request.clone()) {
+                Ok(id) => {
+                    accepted_at.insert(id, now);
+                    metrics.submitted += 1;
+                }
+                Err(e) => {
+                    refused += 1;
+                    metrics.note(now, format!("order {} → {} refused: {e}", request.from, request.to));
+                }
+            }
+            // Durable before acknowledged.
+            store.apply(&core.drain_journal())?;
+        }
+
+        // Messages due now.
+        for envelope in bus.due(now) {
+            match envelope {
+                Envelope::ToVehicle(i, m) => vehicles[i].inbox.push(m),
+                Envelope::ToCore(e) => core_inbox.push(e),
+            }
+        }
+
+        // The orchestrator's tick.
+        if now % sc.orchestrator_ms == 0 {
+            let out = core.step(now, std::mem::take(&mut core_inbox));
+            store.apply(&out.journal)?;
+            for e in &out.events {
+                events.push(serde_json::to_string(e)?);
+                metrics.on_event(e, &accepted_at);
+            }
+            for (id, message) in out.messages {
+                if let ToVehicle::Order(o) = &message
+                    && o.order_update_id > 0
+                {
+                    metrics.updates += 1;
+                }
+                if let Some(i) = vehicles.iter().position(|v| v.id == id) {
+                    bus.send(now, Envelope::ToVehicle(i, message), extra_loss, extra_latency);
+                }
+            }
+            metrics.sample(now, &core);
+        }
+
+        // Every vehicle.
+        for v in &mut vehicles {
+            let feedback = v.driver.poll(now);
+            let inbound = std::mem::take(&mut v.inbox);
+            let out = v.agent.step(now, &inbound, &feedback);
+            for c in &out.commands {
+                v.driver.command(now, c);
+            }
+            for m in out.messages {
+                let msg = OrchestratorEvent::Message { vehicle: v.id.clone(), message: m };
+                bus.send(now, Envelope::ToCore(msg), extra_loss, extra_latency);
+            }
+            let p = v.driver.position();
+            v.distance += ((p.x - v.last.0).powi(2) + (p.y - v.last.1).powi(2)).sqrt();
+            v.last = (p.x, p.y);
+        }
+
+        // Trace and the independent safety check.
+        if now % sc.orchestrator_ms == 0 {
+            let points: Vec<TracePoint> = vehicles
+                .iter()
+                .map(|v| {
+                    let p = v.driver.position();
+                    TracePoint { id: v.id.serial_number.clone(), x: p.x, y: p.y, theta: v.driver.heading() }
+                })
+                .collect();
+            let frame = Frame { t: now, vehicles: points };
+            metrics.collisions += crate::report::overlaps(&frame, radius).len() as u64;
+            trace.push(frame);
+        }
+        if now >= last_progress + options.progress_every_ms {
+            last_progress = now;
+            progress(now, metrics.delivered);
+        }
+        now += sc.tick_ms;
+    }
+    metrics.finish(duration, &core, &vehicles.iter().map(|v| v.distance).collect::<Vec<_>>(), &accepted_at);
+    metrics.refused = refused;
+    metrics.messages_sent = bus.sent;
+    metrics.messages_lost = bus.lost;
+    metrics.evaluate(&sc.expect);
+    metrics.seal(&events);
+    Ok(Outcome { metrics, events, trace })
+}
