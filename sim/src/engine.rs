@@ -63,6 +63,7 @@ impl Bus {
 
 struct SimVehicle {
     id: VehicleId,
+    name: Arc<str>,
     config: AgentConfig,
     agent: Agent,
     driver: EmulatedVehicle,
@@ -88,11 +89,14 @@ pub struct RunOptions {
     pub duration_scale: f64,
     /// Called with (simulated ms, delivered) now and then, for progress.
     pub progress_every_ms: Millis,
+    /// Keep the positions of every orchestrator tick (for `--trace` and
+    /// `replay.html`); the safety check runs either way.
+    pub keep_trace: bool,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { duration_scale: 1.0, progress_every_ms: 60_000 }
+        RunOptions { duration_scale: 1.0, progress_every_ms: 60_000, keep_trace: true }
     }
 }
 
@@ -221,6 +225,7 @@ pub fn run(
             driver.set_battery(g.battery);
             let agent = new_agent(&config, &layout, node, 0.0);
             vehicles.push(SimVehicle {
+                name: Arc::from(id.serial_number.as_str()),
                 id,
                 config,
                 agent,
@@ -286,9 +291,9 @@ pub fn run(
             bail!("flows[{i}]: no station matches {:?} → {:?}", f.from, f.to);
         }
         let end = f.end_s.map_or(duration, |e| ((e * 1000.0) as Millis).min(duration));
-        let mut t = (f.start_s * 1000.0) as f64;
+        let mut t = f.start_s * 1000.0;
         let mut n = 0u64;
-        while f.per_hour > 0.0 {
+        while f.per_hour > 0.0 && t < end as f64 {
             t += -(1.0 - rng.unit()).ln() * 3_600_000.0 / f.per_hour;
             if t >= end as f64 {
                 break;
@@ -314,7 +319,7 @@ pub fn run(
     let mut bus = Bus {
         queue: BTreeMap::new(),
         seq: 0,
-        rng: Rng::new(sc.seed ^ 0x5EED_B05),
+        rng: Rng::new(sc.seed ^ 0x05EE_DB05),
         latency: sc.network.latency_ms,
         jitter: sc.network.jitter_ms,
         loss: sc.network.loss,
@@ -352,15 +357,15 @@ pub fn run(
         for f in &sc.faults {
             let at_ms = |s: f64| (s * 1000.0) as Millis;
             match f {
-                FaultSpec::MessageLoss { at_s, duration_s, loss } => {
-                    if (at_ms(*at_s)..at_ms(at_s + duration_s)).contains(&now) {
-                        extra_loss = extra_loss.max(*loss);
-                    }
+                FaultSpec::MessageLoss { at_s, duration_s, loss }
+                    if (at_ms(*at_s)..at_ms(at_s + duration_s)).contains(&now) =>
+                {
+                    extra_loss = extra_loss.max(*loss);
                 }
-                FaultSpec::LatencySpike { at_s, duration_s, latency_ms } => {
-                    if (at_ms(*at_s)..at_ms(at_s + duration_s)).contains(&now) {
-                        extra_latency = extra_latency.max(*latency_ms);
-                    }
+                FaultSpec::LatencySpike { at_s, duration_s, latency_ms }
+                    if (at_ms(*at_s)..at_ms(at_s + duration_s)).contains(&now) =>
+                {
+                    extra_latency = extra_latency.max(*latency_ms);
                 }
                 FaultSpec::BlockNode { node, at_s, duration_s } => {
                     let n = layout.node_by_id(node).with_context(|| format!("faults: no node {node:?}"))?;
@@ -436,7 +441,7 @@ pub fn run(
         }
 
         // The orchestrator's tick.
-        if now % sc.orchestrator_ms == 0 {
+        if now.is_multiple_of(sc.orchestrator_ms) {
             let out = core.step(now, std::mem::take(&mut core_inbox));
             store.apply(&out.journal)?;
             for e in &out.events {
@@ -474,17 +479,19 @@ pub fn run(
         }
 
         // Trace and the independent safety check.
-        if now % sc.orchestrator_ms == 0 {
+        if now.is_multiple_of(sc.orchestrator_ms) {
             let points: Vec<TracePoint> = vehicles
                 .iter()
                 .map(|v| {
                     let p = v.driver.position();
-                    TracePoint { id: v.id.serial_number.clone(), x: p.x, y: p.y, theta: v.driver.heading() }
+                    TracePoint { id: v.name.clone(), x: p.x, y: p.y, theta: v.driver.heading() }
                 })
                 .collect();
             let frame = Frame { t: now, vehicles: points };
             metrics.collisions += crate::report::overlaps(&frame, radius).len() as u64;
-            trace.push(frame);
+            if options.keep_trace {
+                trace.push(frame);
+            }
         }
         if now >= last_progress + options.progress_every_ms {
             last_progress = now;

@@ -14,7 +14,7 @@ use crate::scenario::{Expectations, Scenario};
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TracePoint {
     /// Serial number.
-    pub id: String,
+    pub id: std::sync::Arc<str>,
     /// x, m.
     pub x: f64,
     /// y, m.
@@ -45,7 +45,7 @@ pub fn overlaps(frame: &Frame, radius: f64) -> Vec<(String, String)> {
                 break;
             }
             if (a.x - b.x).hypot(a.y - b.y) < reach - 1e-9 {
-                out.push((a.id.clone(), b.id.clone()));
+                out.push((a.id.to_string(), b.id.to_string()));
             }
         }
     }
@@ -223,14 +223,12 @@ impl Metrics {
     /// Samples the fleet (utilisation, queue).
     pub fn sample(&mut self, now: Millis, core: &Orchestrator) {
         self.samples += 1;
-        for (i, v) in core.vehicles().iter().enumerate() {
-            if v.job != "idle"
-                && let Some(b) = self.busy.get_mut(i)
-            {
+        for (i, busy) in core.busy().into_iter().enumerate() {
+            if busy && let Some(b) = self.busy.get_mut(i) {
                 *b += 1;
             }
         }
-        if now % 10_000 == 0 {
+        if now.is_multiple_of(10_000) {
             self.series.t_s.push(now as f64 / 1000.0);
             self.series
                 .queue
@@ -320,7 +318,7 @@ mod tests {
             t: 0,
             vehicles: points
                 .iter()
-                .map(|(id, x, y)| TracePoint { id: (*id).into(), x: *x, y: *y, theta: 0.0 })
+                .map(|(id, x, y)| TracePoint { id: std::sync::Arc::from(*id), x: *x, y: *y, theta: 0.0 })
                 .collect(),
         }
     }

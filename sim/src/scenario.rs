@@ -381,7 +381,7 @@ fn check(s: &Scenario, name: &str) -> Result<(), ScenarioError> {
     if !(s.duration_s.is_finite() && s.duration_s > 0.0) {
         return bad("duration_s", format!("found {}; expected a positive number of seconds", s.duration_s));
     }
-    if s.tick_ms == 0 || s.orchestrator_ms == 0 || s.orchestrator_ms % s.tick_ms != 0 {
+    if s.tick_ms == 0 || s.orchestrator_ms == 0 || !s.orchestrator_ms.is_multiple_of(s.tick_ms) {
         return bad(
             "orchestrator_ms",
             format!(

@@ -291,6 +291,8 @@ fn apply_state(
     };
     if let Some(p) = &state.agv_position
         && p.position_initialized
+        // Near its last node: on the layout, no need to ask the index.
+        && node.is_none_or(|n| (layout.node(n).position - Point2::new(p.x, p.y)).norm() > max_offset)
     {
         let at = Point2::new(p.x, p.y);
         let level = node.map(|n| layout.node(n).level).unwrap_or(layout::LevelIdx(0));

@@ -581,6 +581,16 @@ impl Orchestrator {
         self.world.resource::<Deadlocks>().detected
     }
 
+    /// Whether each vehicle (by index) has a job.
+    pub fn busy(&self) -> Vec<bool> {
+        let fleet = self.world.resource::<Fleet>();
+        fleet
+            .entities
+            .iter()
+            .map(|e| self.world.get::<Job>(*e).is_some_and(|j| !matches!(j.kind, JobKind::Idle)))
+            .collect()
+    }
+
     /// Every vehicle's status, by index.
     pub fn vehicles(&self) -> Vec<VehicleStatus> {
         let fleet = self.world.resource::<Fleet>();
