@@ -122,7 +122,7 @@ slider.oninput=()=>show(+slider.value);
 let timer=null;document.getElementById("play").onclick=()=>{{if(timer){{clearInterval(timer);timer=null;return;}}timer=setInterval(()=>{{let i=+slider.value+1;if(i>=FRAMES.length){{clearInterval(timer);timer=null;return;}}slider.value=i;show(i);}},50);}};
 function plot(id,ys){{const svg=document.getElementById(id);const xs=SERIES.t_s||[];if(!xs.length)return;const mx=Math.max(...xs,1),my=Math.max(...ys,1);const pl=document.createElementNS(NS,"polyline");pl.setAttribute("points",xs.map((x,k)=>(x/mx*390+5).toFixed(1)+","+(155-ys[k]/my*130).toFixed(1)).join(" "));svg.appendChild(pl);}}
 plot("throughput",SERIES.delivered||[]);plot("queue",SERIES.queue||[]);
-show(0);
+const m=/t=(\d+)/.exec(location.hash);const start=m?Math.max(0,FRAMES.findIndex(f=>f[0]>=(+m[1])*1000)):0;slider.value=start;show(start);
 </script></body></html>
 "##,
         title = esc(&metrics.scenario),
