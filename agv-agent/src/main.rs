@@ -48,6 +48,9 @@ struct Cli {
     /// Endpoint to listen on.
     #[arg(long)]
     listen: Vec<String>,
+    /// Start nodes, in order (default: parking, then charging stations, then any node).
+    #[arg(long = "start")]
+    starts: Vec<String>,
     /// Stop after this many seconds (default: run until Ctrl-C).
     #[arg(long)]
     duration: Option<f64>,
@@ -83,8 +86,11 @@ fn main() -> anyhow::Result<()> {
     let site = layout::load(&cli.layout, layout::LoadOptions::default())
         .with_context(|| format!("loading {}", cli.layout.display()))?
         .value;
-    // Start spots: parking, then charging stations, then any node.
+    // Start spots: as given, then parking, then charging stations, then any node.
     let mut spots: Vec<layout::NodeIdx> = Vec::new();
+    for id in &cli.starts {
+        spots.push(site.node_by_id(id).with_context(|| format!("--start {id}: no such node in the layout"))?);
+    }
     for kind in [StationKind::Parking, StationKind::Charging] {
         spots.extend(
             site.stations.iter().filter(|s| s.kind == kind).flat_map(|s| s.interaction_nodes.iter().copied()),

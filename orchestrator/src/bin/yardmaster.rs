@@ -1,0 +1,391 @@
+//! `yardmaster`: the orchestrator core as a live process on a Zenoh
+//! network, and the command line that talks to it.
+//!
+//! ```text
+//! yardmaster serve --layout maps/car-plant.lif.json --db orders.redb --listen tcp/127.0.0.1:7447 --vehicles 6
+//! agv-agent --layout maps/car-plant.lif.json --count 6 --connect tcp/127.0.0.1:7447
+//! yardmaster order add --from WH-PICK-A1 --to SM-L01 --connect tcp/127.0.0.1:7447
+//! yardmaster order list --connect tcp/127.0.0.1:7447
+//! yardmaster status --connect tcp/127.0.0.1:7447
+//! ```
+//!
+//! `serve` wraps the sans-IO core in a loop with the wall clock: Zenoh in,
+//! one `step` per tick, Zenoh out; every journal record is committed to
+//! the order store (redb) before the order is acknowledged; on SIGINT or
+//! SIGTERM it finishes the tick and exits with the store consistent. The
+//! API lives under `yardmaster/{site}/`: queries `orders/add` (body: an
+//! order request as JSON), `orders/cancel` (`{"id": N}`), `orders` (list)
+//! and `status` (vehicles with their jobs and wait reasons); answers are
+//! JSON, errors are error replies with `{"error": "..."}`.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context as _, bail};
+use clap::{Parser, Subcommand};
+use orchestrator::fleet::{FleetConfig, Orchestrator, VehicleSpec};
+use orchestrator::orders::OrderRequest;
+use orchestrator::store::OrderStore;
+use protocol::transport::zenoh::{ZenohConfig, ZenohOrchestratorLink};
+use protocol::transport::{OrchestratorLink as _, VehicleId};
+use zenoh::Wait as _;
+
+#[derive(Parser)]
+#[command(name = "yardmaster", version, about = "Yardmaster fleet orchestrator")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the Zenoh session goes.
+#[derive(clap::Args, Clone)]
+struct Net {
+    /// A Zenoh JSON5 configuration file.
+    #[arg(long)]
+    zenoh_config: Option<PathBuf>,
+    /// Endpoint to listen on, e.g. tcp/127.0.0.1:7447.
+    #[arg(long)]
+    listen: Vec<String>,
+    /// Endpoint to connect to.
+    #[arg(long)]
+    connect: Vec<String>,
+    /// Site name in the API's keys.
+    #[arg(long, default_value = "site")]
+    site: String,
+}
+
+impl Net {
+    fn config(&self) -> ZenohConfig {
+        ZenohConfig {
+            config_file: self.zenoh_config.clone(),
+            listen: self.listen.clone(),
+            connect: self.connect.clone(),
+            ..ZenohConfig::default()
+        }
+    }
+
+    fn key(&self, what: &str) -> String {
+        format!("yardmaster/{}/{what}", self.site)
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the orchestrator.
+    Serve {
+        /// The layout (LIF JSON or MovingAI .map).
+        #[arg(long)]
+        layout: PathBuf,
+        /// The order store (created if missing).
+        #[arg(long)]
+        db: PathBuf,
+        /// Fleet size: vehicles PREFIX-01 … PREFIX-N.
+        #[arg(long, default_value_t = 1)]
+        vehicles: usize,
+        /// Serial number prefix.
+        #[arg(long, default_value = "AGV")]
+        serial_prefix: String,
+        /// The fleet's serial numbers, one by one (instead of --vehicles and --serial-prefix).
+        #[arg(long = "vehicle")]
+        serials: Vec<String>,
+        /// Manufacturer in the vehicles' keys.
+        #[arg(long, default_value = "yardmaster")]
+        manufacturer: String,
+        /// Vehicle type (default: the layout's first, or `default` on grids).
+        #[arg(long)]
+        vehicle_type: Option<String>,
+        /// Tick period, ms.
+        #[arg(long, default_value_t = 200)]
+        tick_ms: u64,
+        /// Stop after this many seconds (default: until SIGINT/SIGTERM).
+        #[arg(long)]
+        duration: Option<f64>,
+        #[command(flatten)]
+        net: Net,
+    },
+    /// Transport orders.
+    Order {
+        #[command(subcommand)]
+        command: OrderCommand,
+    },
+    /// The fleet's status.
+    Status {
+        #[command(flatten)]
+        net: Net,
+    },
+}
+
+#[derive(Subcommand)]
+enum OrderCommand {
+    /// Submit an order.
+    Add {
+        /// Pickup station.
+        #[arg(long)]
+        from: String,
+        /// Drop station.
+        #[arg(long)]
+        to: String,
+        /// Priority (higher first).
+        #[arg(long, default_value_t = 0)]
+        priority: i32,
+        /// Only vehicles of this type.
+        #[arg(long)]
+        vehicle_type: Option<String>,
+        #[command(flatten)]
+        net: Net,
+    },
+    /// Cancel an order.
+    Cancel {
+        /// Its id.
+        id: u64,
+        #[command(flatten)]
+        net: Net,
+    },
+    /// List every order.
+    List {
+        #[command(flatten)]
+        net: Net,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    // The server logs what it does; the client commands only what goes wrong.
+    let default = if matches!(cli.command, Command::Serve { .. }) { "info" } else { "warn" };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default)),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command {
+        Command::Serve {
+            layout,
+            db,
+            vehicles,
+            serial_prefix,
+            serials,
+            manufacturer,
+            vehicle_type,
+            tick_ms,
+            duration,
+            net,
+        } => {
+            let serials = if serials.is_empty() {
+                (1..=vehicles).map(|i| format!("{serial_prefix}-{i:02}")).collect()
+            } else {
+                serials
+            };
+            serve(&ServeArgs { layout, db, serials, manufacturer, vehicle_type, tick_ms, duration, net })
+        }
+        Command::Order { command } => match command {
+            OrderCommand::Add { from, to, priority, vehicle_type, net } => {
+                let mut r = OrderRequest::new(from, to);
+                r.priority = priority;
+                r.vehicle_type = vehicle_type;
+                ask(&net, "orders/add", serde_json::to_vec(&r).unwrap_or_default())
+            }
+            OrderCommand::Cancel { id, net } => {
+                ask(&net, "orders/cancel", serde_json::json!({ "id": id }).to_string().into_bytes())
+            }
+            OrderCommand::List { net } => ask(&net, "orders", Vec::new()),
+        },
+        Command::Status { net } => ask(&net, "status", Vec::new()),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("yardmaster: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Sends one query and prints the answer.
+#[expect(clippy::print_stdout, reason = "the CLI's output goes to stdout")]
+fn ask(net: &Net, what: &str, body: Vec<u8>) -> anyhow::Result<()> {
+    let session = net.config().open().context("opening the Zenoh session")?;
+    let replies = session
+        .get(net.key(what))
+        .payload(body)
+        .timeout(Duration::from_secs(5))
+        .wait()
+        .map_err(|e| anyhow::anyhow!("query {}: {e}", net.key(what)))?;
+    let reply = replies
+        .recv_timeout(Duration::from_secs(6))
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .with_context(|| {
+            format!(
+                "no orchestrator answered on {} (is `yardmaster serve` running for site {:?}?)",
+                net.key(what),
+                net.site
+            )
+        })?;
+    match reply.into_result() {
+        Ok(sample) => {
+            println!("{}", String::from_utf8_lossy(&sample.payload().to_bytes()));
+            Ok(())
+        }
+        Err(e) => bail!("{}", String::from_utf8_lossy(&e.payload().to_bytes())),
+    }
+}
+
+struct ServeArgs {
+    layout: PathBuf,
+    db: PathBuf,
+    serials: Vec<String>,
+    manufacturer: String,
+    vehicle_type: Option<String>,
+    tick_ms: u64,
+    duration: Option<f64>,
+    net: Net,
+}
+
+#[expect(clippy::disallowed_methods, reason = "the live process is the clock adapter")]
+fn unix_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+fn error_json(e: impl std::fmt::Display) -> Vec<u8> {
+    serde_json::json!({ "error": e.to_string() }).to_string().into_bytes()
+}
+
+#[expect(clippy::disallowed_methods, reason = "the live process is the clock adapter")]
+fn serve(args: &ServeArgs) -> anyhow::Result<()> {
+    let layout = Arc::new(
+        layout::load(&args.layout, layout::LoadOptions::default())
+            .with_context(|| format!("loading {}", args.layout.display()))?
+            .value,
+    );
+    let vehicle_type = args.vehicle_type.clone().unwrap_or_else(|| {
+        layout
+            .vehicle_types()
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| layout::movingai::GRID_VEHICLE_TYPE.to_string())
+    });
+    let specs: Vec<VehicleSpec> = args
+        .serials
+        .iter()
+        .map(|s| VehicleSpec::new(VehicleId::new(&args.manufacturer, s), &vehicle_type))
+        .collect();
+    let config = if layout.grid.is_some() { FleetConfig::grid() } else { FleetConfig::default() };
+    let store = OrderStore::open(&args.db)?;
+    let stored = store.load()?;
+    let n_stored = stored.len();
+    let mut core = Orchestrator::new(layout, specs, config)?;
+    core.restore(unix_ms(), stored);
+    store.apply(&core.drain_journal())?;
+    tracing::info!(orders = n_stored, db = %args.db.display(), "order store opened");
+
+    let session = args.net.config().open().context("opening the Zenoh session")?;
+    let mut link = ZenohOrchestratorLink::with_session(session.clone())?;
+    let api = session
+        .declare_queryable(format!("yardmaster/{}/**", args.net.site))
+        .wait()
+        .map_err(|e| anyhow::anyhow!("declaring the API: {e}"))?;
+    tracing::info!(site = %args.net.site, vehicles = args.serials.len(), vehicle_type = %vehicle_type, "serving");
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
+        .context("installing the signal handler")?;
+    let started = Instant::now();
+    let deadline = args.duration.map(|s| started + Duration::from_secs_f64(s));
+    let tick = Duration::from_millis(args.tick_ms.max(1));
+    let mut next = Instant::now();
+    let mut inbound = Vec::new();
+    let mut ticks: u64 = 0;
+    let mut slow: Vec<f64> = Vec::new();
+    while !stop.load(Ordering::SeqCst) && deadline.is_none_or(|d| Instant::now() < d) {
+        let wait = next.saturating_duration_since(Instant::now());
+        inbound.extend(link.poll_timeout(wait));
+        if Instant::now() < next {
+            continue;
+        }
+        next += tick;
+        let now = unix_ms();
+        // API requests, answered after their records are durable.
+        while let Ok(Some(query)) = api.try_recv() {
+            let what = query
+                .key_expr()
+                .as_str()
+                .rsplit_once(&format!("yardmaster/{}/", args.net.site))
+                .map_or("", |p| p.1)
+                .to_string();
+            let body = query.payload().map(|p| p.to_bytes().to_vec()).unwrap_or_default();
+            let answer: Result<Vec<u8>, Vec<u8>> = match what.as_str() {
+                "orders/add" => match serde_json::from_slice::<OrderRequest>(&body) {
+                    Err(e) => Err(error_json(format!("orders/add: the body is not an order request: {e}"))),
+                    Ok(request) => match core.submit(now, request) {
+                        Ok(id) => match store.apply(&core.drain_journal()) {
+                            Ok(()) => Ok(serde_json::json!({ "id": id }).to_string().into_bytes()),
+                            Err(e) => Err(error_json(e)),
+                        },
+                        Err(e) => Err(error_json(e)),
+                    },
+                },
+                "orders/cancel" => match serde_json::from_slice::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v.get("id").and_then(serde_json::Value::as_u64))
+                {
+                    None => Err(error_json("orders/cancel: expected a body {\"id\": N}")),
+                    Some(id) => match core.cancel(now, id) {
+                        Ok(()) => match store.apply(&core.drain_journal()) {
+                            Ok(()) => Ok(serde_json::json!({ "cancelled": id }).to_string().into_bytes()),
+                            Err(e) => Err(error_json(e)),
+                        },
+                        Err(e) => Err(error_json(e)),
+                    },
+                },
+                "orders" => {
+                    let list: Vec<serde_json::Value> = core
+                        .orders()
+                        .map(|o| {
+                            serde_json::json!({ "id": o.id, "from": o.request.from, "to": o.request.to, "status": o.status() })
+                        })
+                        .collect();
+                    Ok(serde_json::to_vec(&list).unwrap_or_default())
+                }
+                "status" => Ok(serde_json::to_vec(&core.vehicles()).unwrap_or_default()),
+                other => Err(error_json(format!(
+                    "unknown request {other:?}; expected orders/add, orders/cancel, orders or status"
+                ))),
+            };
+            let key = query.key_expr().clone();
+            let sent = match answer {
+                Ok(body) => query.reply(key, body).wait(),
+                Err(body) => query.reply_err(body).wait(),
+            };
+            if let Err(e) = sent {
+                tracing::warn!(error = %e, "could not answer a request");
+            }
+        }
+        let t0 = Instant::now();
+        let out = core.step(now, std::mem::take(&mut inbound));
+        slow.push(t0.elapsed().as_secs_f64() * 1000.0);
+        ticks += 1;
+        store.apply(&out.journal)?;
+        for e in &out.events {
+            tracing::info!(target: "yardmaster::events", "{}", serde_json::to_string(e).unwrap_or_default());
+        }
+        for (vehicle, message) in &out.messages {
+            if let Err(e) = link.send(vehicle, message) {
+                tracing::warn!(vehicle = %vehicle, error = %e, "send failed");
+            }
+        }
+        if ticks.is_multiple_of(300) {
+            slow.sort_by(f64::total_cmp);
+            let p99 = slow.get(slow.len() * 99 / 100).copied().unwrap_or(0.0);
+            tracing::info!(ticks, p99_ms = format!("{p99:.2}"), "tick time over the last 300 ticks");
+            slow.clear();
+        }
+    }
+    tracing::info!(ticks, "stopping: every accepted order is in the store");
+    std::io::stderr().flush().ok();
+    Ok(())
+}

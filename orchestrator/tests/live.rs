@@ -1,0 +1,183 @@
+//! Fault tolerance of the live processes over Zenoh on loopback: the
+//! `yardmaster` binary and `agv-agent` processes, killed with SIGKILL
+//! mid-order. Each test picks free ports, bounds its own time and kills
+//! what it started (also when it fails).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Kills its process when dropped.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn yardmaster() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_yardmaster"))
+}
+
+/// The `agv-agent` binary, built next to `yardmaster` (CI builds all binaries first).
+fn agv_agent() -> PathBuf {
+    let path = yardmaster().with_file_name(format!("agv-agent{}", std::env::consts::EXE_SUFFIX));
+    assert!(path.exists(), "{} is missing: run `cargo build --workspace --bins` first", path.display());
+    path
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn endpoint(port: u16) -> String {
+    format!("tcp/127.0.0.1:{port}")
+}
+
+/// A 10 × 3 open grid.
+fn map(dir: &Path) -> PathBuf {
+    let path = dir.join("yard.map");
+    std::fs::write(&path, "type octile\nheight 3\nwidth 10\nmap\n..........\n..........\n..........\n")
+        .unwrap();
+    path
+}
+
+fn agent(map: &Path, serial_prefix: &str, start: &str, port: u16, log: &Path) -> Proc {
+    Proc(
+        Command::new(agv_agent())
+            .args(["--layout", &map.display().to_string(), "--count", "1", "--serial-prefix", serial_prefix])
+            .args(["--start", start, "--listen", &endpoint(port), "--duration", "240"])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(log).unwrap())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+fn serve(map: &Path, db: &Path, agents: &[u16], api: u16, log: &Path) -> Proc {
+    let mut cmd = Command::new(yardmaster());
+    cmd.args(["serve", "--layout", &map.display().to_string(), "--db", &db.display().to_string()]).args([
+        "--vehicle",
+        "A-01",
+        "--vehicle",
+        "B-01",
+        "--listen",
+        &endpoint(api),
+        "--duration",
+        "240",
+    ]);
+    for port in agents {
+        cmd.args(["--connect", &endpoint(*port)]);
+    }
+    Proc(cmd.stdout(Stdio::null()).stderr(std::fs::File::create(log).unwrap()).spawn().unwrap())
+}
+
+/// Runs a client command against the API; its JSON answer.
+fn ask(api: u16, args: &[&str]) -> Option<serde_json::Value> {
+    let out = Command::new(yardmaster()).args(args).args(["--connect", &endpoint(api)]).output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    serde_json::from_slice(&out.stdout).ok()
+}
+
+fn wait_for<T>(what: &str, limit: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = probe() {
+            return v;
+        }
+        assert!(start.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+fn order_status(api: u16, id: u64) -> Option<String> {
+    let list = ask(api, &["order", "list"])?;
+    let order = list.as_array()?.iter().find(|o| o["id"] == id)?;
+    order["status"]["status"].as_str().map(str::to_string)
+}
+
+/// The serial number of the vehicle whose job is `order N`.
+fn carrier(api: u16, id: u64) -> Option<String> {
+    let status = ask(api, &["status"])?;
+    status
+        .as_array()?
+        .iter()
+        .find(|v| v["job"].as_str().is_some_and(|j| j.starts_with(&format!("order {id}:"))))
+        .and_then(|v| v["serial"].as_str().map(str::to_string))
+}
+
+#[test]
+fn a_killed_agent_is_fenced_and_another_vehicle_delivers_its_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let grid = map(dir.path());
+    let (pa, pb, api) = (free_port(), free_port(), free_port());
+    let mut a = Some(agent(&grid, "A", "0,0", pa, &dir.path().join("a.log")));
+    let mut b = Some(agent(&grid, "B", "9,2", pb, &dir.path().join("b.log")));
+    let _server =
+        serve(&grid, &dir.path().join("orders.redb"), &[pa, pb], api, &dir.path().join("serve.log"));
+    std::thread::sleep(Duration::from_secs(2));
+    // Both vehicles are placed.
+    wait_for("both vehicles placed", Duration::from_secs(30), || {
+        let s = ask(api, &["status"])?;
+        s.as_array()?.iter().all(|v| !v["node"].is_null()).then_some(())
+    });
+    let id = ask(api, &["order", "add", "--from", "4,1", "--to", "8,1"]).unwrap()["id"].as_u64().unwrap();
+    let first = wait_for("an assignment", Duration::from_secs(30), || carrier(api, id));
+    // Kill it mid-order.
+    std::thread::sleep(Duration::from_secs(2));
+    if first == "A-01" {
+        a.take();
+    } else {
+        b.take();
+    }
+    wait_for("the killed vehicle to be fenced", Duration::from_secs(30), || {
+        let s = ask(api, &["status"])?;
+        let v = s.as_array()?.iter().find(|v| v["serial"] == first.as_str())?.clone();
+        v["fenced"].as_str().map(str::to_string)
+    });
+    let second = wait_for("another vehicle to take the order", Duration::from_secs(60), || {
+        carrier(api, id).filter(|c| *c != first)
+    });
+    assert_ne!(second, first);
+    wait_for("delivery", Duration::from_secs(150), || (order_status(api, id)? == "delivered").then_some(()));
+    let log = std::fs::read_to_string(dir.path().join("serve.log")).unwrap();
+    assert!(log.contains("vehicle-fenced"), "the server logged the fence");
+}
+
+#[test]
+fn a_killed_orchestrator_restarts_from_its_database_and_every_order_is_delivered() {
+    let dir = tempfile::tempdir().unwrap();
+    let grid = map(dir.path());
+    let db = dir.path().join("orders.redb");
+    let (pa, pb, api) = (free_port(), free_port(), free_port());
+    let _a = agent(&grid, "A", "0,0", pa, &dir.path().join("a.log"));
+    let _b = agent(&grid, "B", "9,2", pb, &dir.path().join("b.log"));
+    let mut server = Some(serve(&grid, &db, &[pa, pb], api, &dir.path().join("serve1.log")));
+    std::thread::sleep(Duration::from_secs(2));
+    wait_for("both vehicles placed", Duration::from_secs(30), || {
+        let s = ask(api, &["status"])?;
+        s.as_array()?.iter().all(|v| !v["node"].is_null()).then_some(())
+    });
+    let ids: Vec<u64> = [("2,1", "7,0"), ("8,1", "3,2"), ("5,0", "1,1")]
+        .iter()
+        .map(|(a, b)| ask(api, &["order", "add", "--from", a, "--to", b]).unwrap()["id"].as_u64().unwrap())
+        .collect();
+    wait_for("an order in progress", Duration::from_secs(60), || {
+        ids.iter()
+            .any(|&id| order_status(api, id).is_some_and(|s| s == "to-drop" || s == "to-pickup"))
+            .then_some(())
+    });
+    // SIGKILL, then the same database again.
+    server.take();
+    let _server = serve(&grid, &db, &[pa, pb], api, &dir.path().join("serve2.log"));
+    std::thread::sleep(Duration::from_secs(2));
+    let list = wait_for("the restarted server", Duration::from_secs(30), || ask(api, &["order", "list"]));
+    assert_eq!(list.as_array().map(Vec::len), Some(ids.len()), "every accepted order is still there: {list}");
+    wait_for("every order delivered", Duration::from_secs(200), || {
+        ids.iter().all(|&id| order_status(api, id).is_some_and(|s| s == "delivered")).then_some(())
+    });
+}
