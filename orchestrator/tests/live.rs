@@ -83,6 +83,7 @@ fn ask(api: u16, args: &[&str]) -> Option<serde_json::Value> {
     serde_json::from_slice(&out.stdout).ok()
 }
 
+#[expect(clippy::disallowed_methods, reason = "a test of live processes bounds its own wall-clock time")]
 fn wait_for<T>(what: &str, limit: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
     let start = Instant::now();
     loop {
