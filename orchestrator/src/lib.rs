@@ -11,6 +11,7 @@
 //!   systems, `step(now, inbound) -> outbound`.
 //! - [`journal`] and [`store`]: durable orders (records out of the core,
 //!   a `redb` adapter that writes them).
+//! - [`replay`]: record the core's inputs and replay them on a fresh core.
 //! - [`scripted`]: a perfect vehicle for tests and benchmarks.
 //!
 //! See `docs/ARCHITECTURE.md`.
@@ -31,6 +32,7 @@ pub mod fleet;
 pub mod journal;
 pub mod mapf;
 pub mod orders;
+pub mod replay;
 pub mod scripted;
 pub mod store;
 pub mod traffic;

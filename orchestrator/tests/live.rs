@@ -58,16 +58,9 @@ fn agent(map: &Path, serial_prefix: &str, start: &str, port: u16, log: &Path) ->
 
 fn serve(map: &Path, db: &Path, agents: &[u16], api: u16, log: &Path) -> Proc {
     let mut cmd = Command::new(yardmaster());
-    cmd.args(["serve", "--layout", &map.display().to_string(), "--db", &db.display().to_string()]).args([
-        "--vehicle",
-        "A-01",
-        "--vehicle",
-        "B-01",
-        "--listen",
-        &endpoint(api),
-        "--duration",
-        "240",
-    ]);
+    cmd.args(["serve", "--layout", &map.display().to_string(), "--db", &db.display().to_string()])
+        .args(["--journal", &log.with_extension("journal").display().to_string()])
+        .args(["--vehicle", "A-01", "--vehicle", "B-01", "--listen", &endpoint(api), "--duration", "240"]);
     for port in agents {
         cmd.args(["--connect", &endpoint(*port)]);
     }
@@ -147,6 +140,22 @@ fn a_killed_agent_is_fenced_and_another_vehicle_delivers_its_order() {
     wait_for("delivery", Duration::from_secs(150), || (order_status(api, id)? == "delivered").then_some(()));
     let log = std::fs::read_to_string(dir.path().join("serve.log")).unwrap();
     assert!(log.contains("vehicle-fenced"), "the server logged the fence");
+    // The recording of this run, faults included, replays to the same outputs.
+    drop(_server);
+    let report = replay_journal(&dir.path().join("serve.journal"));
+    assert!(report.steps > 50, "{report:?}");
+    assert!(report.mismatches.is_empty(), "replay differs: {report:?}");
+}
+
+fn replay_journal(path: &Path) -> orchestrator::replay::ReplayReport {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines().map(str::to_string);
+    let header: orchestrator::replay::Header = serde_json::from_str(&lines.next().unwrap()).unwrap();
+    let site = std::sync::Arc::new(
+        layout::load(Path::new(&header.layout), layout::LoadOptions::default()).unwrap().value,
+    );
+    let mut core = orchestrator::replay::core_for(&header, site).unwrap();
+    orchestrator::replay::replay(&mut core, lines, 2).unwrap()
 }
 
 #[test]
@@ -181,4 +190,42 @@ fn a_killed_orchestrator_restarts_from_its_database_and_every_order_is_delivered
     wait_for("every order delivered", Duration::from_secs(200), || {
         ids.iter().all(|&id| order_status(api, id).is_some_and(|s| s == "delivered")).then_some(())
     });
+}
+
+#[test]
+fn garbage_and_impersonation_are_rejected_and_the_fleet_works_on() {
+    use protocol::topic::Topic;
+    use protocol::transport::VehicleId;
+    use zenoh::Wait as _;
+    let dir = tempfile::tempdir().unwrap();
+    let grid = map(dir.path());
+    let (pa, pb, api) = (free_port(), free_port(), free_port());
+    let _a = agent(&grid, "A", "0,0", pa, &dir.path().join("a.log"));
+    let _b = agent(&grid, "B", "9,2", pb, &dir.path().join("b.log"));
+    let _server =
+        serve(&grid, &dir.path().join("orders.redb"), &[pa, pb], api, &dir.path().join("serve.log"));
+    std::thread::sleep(Duration::from_secs(2));
+    wait_for("both vehicles placed", Duration::from_secs(30), || {
+        let s = ask(api, &["status"])?;
+        s.as_array()?.iter().all(|v| !v["node"].is_null()).then_some(())
+    });
+    // A rogue publisher on the network: garbage on A's key, and a state that
+    // claims to be A's on B's key.
+    let session = protocol::transport::zenoh::ZenohConfig::connecting(endpoint(api)).open().unwrap();
+    let a_key = VehicleId::new("yardmaster", "A-01").key(Topic::State).unwrap().to_string();
+    let b_key = VehicleId::new("yardmaster", "B-01").key(Topic::State).unwrap().to_string();
+    let impostor = r#"{"headerId":1,"timestamp":"2026-11-27T12:00:00.00Z","version":"2.1.0","manufacturer":"yardmaster","serialNumber":"A-01","orderId":"","orderUpdateId":0,"lastNodeId":"5,1","lastNodeSequenceId":0,"driving":false,"operatingMode":"AUTOMATIC","nodeStates":[],"edgeStates":[],"actionStates":[],"batteryState":{"batteryCharge":50.0,"charging":false},"errors":[],"safetyState":{"eStop":"NONE","fieldViolation":false}}"#;
+    for _ in 0..3 {
+        session.put(a_key.as_str(), "{ this is not json").wait().unwrap();
+        session.put(b_key.as_str(), impostor).wait().unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let id = ask(api, &["order", "add", "--from", "2,1", "--to", "7,1"]).unwrap()["id"].as_u64().unwrap();
+    wait_for("delivery", Duration::from_secs(150), || (order_status(api, id)? == "delivered").then_some(()));
+    let status = ask(api, &["status"]).unwrap();
+    assert!(status.as_array().unwrap().iter().all(|v| v["fenced"].is_null()), "nobody fenced: {status}");
+    let log = std::fs::read_to_string(dir.path().join("serve.log")).unwrap();
+    assert!(log.matches("input-rejected").count() >= 6, "each rogue message was rejected and counted");
+    assert!(log.contains("not JSON") && log.contains("serialNumber"), "the reasons say what was wrong");
+    session.close().wait().ok();
 }

@@ -48,6 +48,15 @@ enum Command {
         #[arg(long, default_value_t = 1.0)]
         duration_scale: f64,
     },
+    /// Replay a `yardmaster serve --journal` recording on a fresh core and
+    /// check that every output is the same: exit 1 if one differs.
+    Replay {
+        /// The recording.
+        file: PathBuf,
+        /// The layout, if not where the recording says.
+        #[arg(long)]
+        layout: Option<PathBuf>,
+    },
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -277,6 +286,46 @@ fn run_scenarios(
     Ok(if all_pass { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
+#[expect(clippy::print_stdout, reason = "the CLI's output goes to stdout")]
+fn replay(file: &std::path::Path, layout: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
+    use std::io::BufRead as _;
+    let reader = std::io::BufReader::new(
+        std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?,
+    );
+    let mut lines = reader.lines().map_while(Result::ok);
+    let first = lines.next().with_context(|| format!("{}: empty", file.display()))?;
+    let header: orchestrator::replay::Header = serde_json::from_str(&first)
+        .with_context(|| format!("{}:1: not a yardmaster journal header", file.display()))?;
+    anyhow::ensure!(
+        header.journal == "yardmaster" && header.version == 1,
+        "{}:1: a {:?} journal of version {}; expected yardmaster version 1",
+        file.display(),
+        header.journal,
+        header.version
+    );
+    let layout_path = layout.map_or_else(|| PathBuf::from(&header.layout), std::path::Path::to_path_buf);
+    let site = std::sync::Arc::new(
+        layout::load(&layout_path, layout::LoadOptions::default())
+            .with_context(|| format!("loading {}", layout_path.display()))?
+            .value,
+    );
+    let mut core = orchestrator::replay::core_for(&header, site)?;
+    let report = orchestrator::replay::replay(&mut core, lines, 2)
+        .with_context(|| format!("replaying {}", file.display()))?;
+    println!(
+        "{}: {} steps, {} inbound messages replayed; {} differ{}",
+        file.display(),
+        report.steps,
+        report.inbound,
+        report.mismatches.len(),
+        if report.truncated { " (the last line was cut short and skipped)" } else { "" }
+    );
+    for (line, now) in report.mismatches.iter().take(10) {
+        println!("  line {line} (t = {now} ms): outputs differ from the recording");
+    }
+    Ok(if report.mismatches.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -296,6 +345,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Bench { command } => bench(command),
+        Command::Replay { file, layout } => replay(&file, layout.as_deref()),
         Command::Run { files, report, trace, check_determinism, duration_scale } => {
             run_scenarios(&files, report.as_deref(), trace.as_deref(), check_determinism, duration_scale)
         }

@@ -26,8 +26,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
-use orchestrator::fleet::{FleetConfig, Orchestrator, VehicleSpec};
+use orchestrator::fleet::{Orchestrator, VehicleSpec};
 use orchestrator::orders::OrderRequest;
+use orchestrator::replay::Entry;
 use orchestrator::store::OrderStore;
 use protocol::transport::zenoh::{ZenohConfig, ZenohOrchestratorLink};
 use protocol::transport::{OrchestratorLink as _, VehicleId};
@@ -103,6 +104,9 @@ enum Command {
         /// Stop after this many seconds (default: until SIGINT/SIGTERM).
         #[arg(long)]
         duration: Option<f64>,
+        /// Record every input and a digest of every output here (see `yard-sim replay`).
+        #[arg(long)]
+        journal: Option<PathBuf>,
         #[command(flatten)]
         net: Net,
     },
@@ -173,6 +177,7 @@ fn main() -> std::process::ExitCode {
             vehicle_type,
             tick_ms,
             duration,
+            journal,
             net,
         } => {
             let serials = if serials.is_empty() {
@@ -180,7 +185,17 @@ fn main() -> std::process::ExitCode {
             } else {
                 serials
             };
-            serve(&ServeArgs { layout, db, serials, manufacturer, vehicle_type, tick_ms, duration, net })
+            serve(&ServeArgs {
+                layout,
+                db,
+                serials,
+                manufacturer,
+                vehicle_type,
+                tick_ms,
+                duration,
+                journal,
+                net,
+            })
         }
         Command::Order { command } => match command {
             OrderCommand::Add { from, to, priority, vehicle_type, net } => {
@@ -242,7 +257,28 @@ struct ServeArgs {
     vehicle_type: Option<String>,
     tick_ms: u64,
     duration: Option<f64>,
+    journal: Option<PathBuf>,
     net: Net,
+}
+
+/// The recording of `--journal`: JSON lines, flushed every tick.
+struct Recorder(Option<std::io::BufWriter<std::fs::File>>);
+
+impl Recorder {
+    fn write(&mut self, line: &impl serde::Serialize) -> anyhow::Result<()> {
+        if let Some(out) = &mut self.0 {
+            serde_json::to_writer(&mut *out, line)?;
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> anyhow::Result<()> {
+        if let Some(out) = &mut self.0 {
+            out.flush()?;
+        }
+        Ok(())
+    }
 }
 
 #[expect(clippy::disallowed_methods, reason = "the live process is the clock adapter")]
@@ -252,6 +288,62 @@ fn unix_ms() -> u64 {
 
 fn error_json(e: impl std::fmt::Display) -> Vec<u8> {
     serde_json::json!({ "error": e.to_string() }).to_string().into_bytes()
+}
+
+/// Answers one API request; `Err` is an error reply. Records are durable
+/// before the answer (and journaled when recording).
+fn answer(
+    core: &mut Orchestrator,
+    store: &OrderStore,
+    recorder: &mut Recorder,
+    now: u64,
+    what: &str,
+    body: &[u8],
+) -> anyhow::Result<Result<Vec<u8>, Vec<u8>>> {
+    Ok(match what {
+        "orders/add" => match serde_json::from_slice::<OrderRequest>(body) {
+            Err(e) => Err(error_json(format!("orders/add: the body is not an order request: {e}"))),
+            Ok(request) => {
+                recorder.write(&Entry::Submit { now, request: request.clone() })?;
+                match core.submit(now, request) {
+                    Ok(id) => {
+                        store.apply(&core.drain_journal())?;
+                        Ok(serde_json::json!({ "id": id }).to_string().into_bytes())
+                    }
+                    Err(e) => Err(error_json(e)),
+                }
+            }
+        },
+        "orders/cancel" => {
+            match serde_json::from_slice::<serde_json::Value>(body)
+                .ok()
+                .and_then(|v| v.get("id").and_then(serde_json::Value::as_u64))
+            {
+                None => Err(error_json("orders/cancel: expected a body {\"id\": N}")),
+                Some(id) => {
+                    recorder.write(&Entry::Cancel { now, id })?;
+                    match core.cancel(now, id) {
+                        Ok(()) => {
+                            store.apply(&core.drain_journal())?;
+                            Ok(serde_json::json!({ "cancelled": id }).to_string().into_bytes())
+                        }
+                        Err(e) => Err(error_json(e)),
+                    }
+                }
+            }
+        }
+        "orders" => {
+            let list: Vec<serde_json::Value> = core
+                .orders()
+                .map(|o| serde_json::json!({ "id": o.id, "from": o.request.from, "to": o.request.to, "status": o.status() }))
+                .collect();
+            Ok(serde_json::to_vec(&list)?)
+        }
+        "status" => Ok(serde_json::to_vec(&core.vehicles())?),
+        other => Err(error_json(format!(
+            "unknown request {other:?}; expected orders/add, orders/cancel, orders or status"
+        ))),
+    })
 }
 
 #[expect(clippy::disallowed_methods, reason = "the live process is the clock adapter")]
@@ -273,12 +365,29 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         .iter()
         .map(|s| VehicleSpec::new(VehicleId::new(&args.manufacturer, s), &vehicle_type))
         .collect();
-    let config = if layout.grid.is_some() { FleetConfig::grid() } else { FleetConfig::default() };
+    let config = orchestrator::replay::config_for(&layout);
     let store = OrderStore::open(&args.db)?;
     let stored = store.load()?;
     let n_stored = stored.len();
     let mut core = Orchestrator::new(layout, specs, config)?;
-    core.restore(unix_ms(), stored);
+    let mut recorder = Recorder(match &args.journal {
+        Some(path) => Some(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        )),
+        None => None,
+    });
+    let layout_path = std::fs::canonicalize(&args.layout).unwrap_or_else(|_| args.layout.clone());
+    recorder.write(&orchestrator::replay::Header {
+        journal: "yardmaster".into(),
+        version: 1,
+        layout: layout_path.display().to_string(),
+        manufacturer: args.manufacturer.clone(),
+        serials: args.serials.clone(),
+        vehicle_type: vehicle_type.clone(),
+    })?;
+    let now = unix_ms();
+    recorder.write(&Entry::Restore { now, orders: stored.clone() })?;
+    core.restore(now, stored);
     store.apply(&core.drain_journal())?;
     tracing::info!(orders = n_stored, db = %args.db.display(), "order store opened");
 
@@ -318,44 +427,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
                 .map_or("", |p| p.1)
                 .to_string();
             let body = query.payload().map(|p| p.to_bytes().to_vec()).unwrap_or_default();
-            let answer: Result<Vec<u8>, Vec<u8>> = match what.as_str() {
-                "orders/add" => match serde_json::from_slice::<OrderRequest>(&body) {
-                    Err(e) => Err(error_json(format!("orders/add: the body is not an order request: {e}"))),
-                    Ok(request) => match core.submit(now, request) {
-                        Ok(id) => match store.apply(&core.drain_journal()) {
-                            Ok(()) => Ok(serde_json::json!({ "id": id }).to_string().into_bytes()),
-                            Err(e) => Err(error_json(e)),
-                        },
-                        Err(e) => Err(error_json(e)),
-                    },
-                },
-                "orders/cancel" => match serde_json::from_slice::<serde_json::Value>(&body)
-                    .ok()
-                    .and_then(|v| v.get("id").and_then(serde_json::Value::as_u64))
-                {
-                    None => Err(error_json("orders/cancel: expected a body {\"id\": N}")),
-                    Some(id) => match core.cancel(now, id) {
-                        Ok(()) => match store.apply(&core.drain_journal()) {
-                            Ok(()) => Ok(serde_json::json!({ "cancelled": id }).to_string().into_bytes()),
-                            Err(e) => Err(error_json(e)),
-                        },
-                        Err(e) => Err(error_json(e)),
-                    },
-                },
-                "orders" => {
-                    let list: Vec<serde_json::Value> = core
-                        .orders()
-                        .map(|o| {
-                            serde_json::json!({ "id": o.id, "from": o.request.from, "to": o.request.to, "status": o.status() })
-                        })
-                        .collect();
-                    Ok(serde_json::to_vec(&list).unwrap_or_default())
-                }
-                "status" => Ok(serde_json::to_vec(&core.vehicles()).unwrap_or_default()),
-                other => Err(error_json(format!(
-                    "unknown request {other:?}; expected orders/add, orders/cancel, orders or status"
-                ))),
-            };
+            let answer = answer(&mut core, &store, &mut recorder, now, &what, &body)?;
             let key = query.key_expr().clone();
             let sent = match answer {
                 Ok(body) => query.reply(key, body).wait(),
@@ -366,8 +438,21 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             }
         }
         let t0 = Instant::now();
+        let recorded: Vec<orchestrator::replay::Inbound> = if recorder.0.is_some() {
+            inbound.iter().map(orchestrator::replay::record).collect()
+        } else {
+            Vec::new()
+        };
         let out = core.step(now, std::mem::take(&mut inbound));
         slow.push(t0.elapsed().as_secs_f64() * 1000.0);
+        if recorder.0.is_some() {
+            recorder.write(&Entry::Step {
+                now,
+                inbound: recorded,
+                out: orchestrator::replay::digest(&out),
+            })?;
+            recorder.flush()?;
+        }
         ticks += 1;
         store.apply(&out.journal)?;
         for e in &out.events {
