@@ -92,7 +92,9 @@ pub struct FleetConfig {
     pub speed: f64,
     /// The vehicles' footprint (conflict sets).
     pub footprint: Footprint,
-    /// A vehicle silent this long is fenced, ms.
+    /// A vehicle silent this long is fenced, ms. VDA 5050 vehicles send a
+    /// state at least every 30 s, so the default waits 45 s; a vanished
+    /// process is caught at once by its presence (liveliness) instead.
     pub stale_after_ms: Millis,
     /// After start (or restart), releases wait until every vehicle has
     /// reported or this long has passed, ms.
@@ -126,7 +128,7 @@ impl Default for FleetConfig {
             horizon_nodes: 8,
             speed: 1.0,
             footprint: Footprint::FACTORY_AGV,
-            stale_after_ms: 10_000,
+            stale_after_ms: 45_000,
             startup_grace_ms: 5_000,
             resend_after_ms: 2_000,
             battery_low: 25.0,
