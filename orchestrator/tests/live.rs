@@ -88,6 +88,15 @@ fn wait_for<T>(what: &str, limit: Duration, mut probe: impl FnMut() -> Option<T>
     }
 }
 
+/// Waits until the orchestrator answers and has placed every vehicle.
+fn wait_placed(api: u16) {
+    std::thread::sleep(Duration::from_secs(2));
+    wait_for("every vehicle placed", Duration::from_secs(30), || {
+        let s = ask(api, &["status"])?;
+        s.as_array()?.iter().all(|v| !v["node"].is_null()).then_some(())
+    });
+}
+
 fn order_status(api: u16, id: u64) -> Option<String> {
     let list = ask(api, &["order", "list"])?;
     let order = list.as_array()?.iter().find(|o| o["id"] == id)?;
@@ -113,12 +122,7 @@ fn a_killed_agent_is_fenced_and_another_vehicle_delivers_its_order() {
     let mut b = Some(agent(&grid, "B", "9,2", pb, &dir.path().join("b.log")));
     let _server =
         serve(&grid, &dir.path().join("orders.redb"), &[pa, pb], api, &dir.path().join("serve.log"));
-    std::thread::sleep(Duration::from_secs(2));
-    // Both vehicles are placed.
-    wait_for("both vehicles placed", Duration::from_secs(30), || {
-        let s = ask(api, &["status"])?;
-        s.as_array()?.iter().all(|v| !v["node"].is_null()).then_some(())
-    });
+    wait_placed(api);
     let id = ask(api, &["order", "add", "--from", "4,1", "--to", "8,1"]).unwrap()["id"].as_u64().unwrap();
     let first = wait_for("an assignment", Duration::from_secs(30), || carrier(api, id));
     // Kill it mid-order.
@@ -167,11 +171,7 @@ fn a_killed_orchestrator_restarts_from_its_database_and_every_order_is_delivered
     let _a = agent(&grid, "A", "0,0", pa, &dir.path().join("a.log"));
     let _b = agent(&grid, "B", "9,2", pb, &dir.path().join("b.log"));
     let mut server = Some(serve(&grid, &db, &[pa, pb], api, &dir.path().join("serve1.log")));
-    std::thread::sleep(Duration::from_secs(2));
-    wait_for("both vehicles placed", Duration::from_secs(30), || {
-        let s = ask(api, &["status"])?;
-        s.as_array()?.iter().all(|v| !v["node"].is_null()).then_some(())
-    });
+    wait_placed(api);
     let ids: Vec<u64> = [("2,1", "7,0"), ("8,1", "3,2"), ("5,0", "1,1")]
         .iter()
         .map(|(a, b)| ask(api, &["order", "add", "--from", a, "--to", b]).unwrap()["id"].as_u64().unwrap())
@@ -204,11 +204,7 @@ fn garbage_and_impersonation_are_rejected_and_the_fleet_works_on() {
     let _b = agent(&grid, "B", "9,2", pb, &dir.path().join("b.log"));
     let _server =
         serve(&grid, &dir.path().join("orders.redb"), &[pa, pb], api, &dir.path().join("serve.log"));
-    std::thread::sleep(Duration::from_secs(2));
-    wait_for("both vehicles placed", Duration::from_secs(30), || {
-        let s = ask(api, &["status"])?;
-        s.as_array()?.iter().all(|v| !v["node"].is_null()).then_some(())
-    });
+    wait_placed(api);
     // A rogue publisher on the network: garbage on A's key, and a state that
     // claims to be A's on B's key.
     let session = protocol::transport::zenoh::ZenohConfig::connecting(endpoint(api)).open().unwrap();

@@ -76,40 +76,7 @@ impl Net {
 #[derive(Subcommand)]
 enum Command {
     /// Run the orchestrator.
-    Serve {
-        /// The layout (LIF JSON or MovingAI .map).
-        #[arg(long)]
-        layout: PathBuf,
-        /// The order store (created if missing).
-        #[arg(long)]
-        db: PathBuf,
-        /// Fleet size: vehicles PREFIX-01 … PREFIX-N.
-        #[arg(long, default_value_t = 1)]
-        vehicles: usize,
-        /// Serial number prefix.
-        #[arg(long, default_value = "AGV")]
-        serial_prefix: String,
-        /// The fleet's serial numbers, one by one (instead of --vehicles and --serial-prefix).
-        #[arg(long = "vehicle")]
-        serials: Vec<String>,
-        /// Manufacturer in the vehicles' keys.
-        #[arg(long, default_value = "yardmaster")]
-        manufacturer: String,
-        /// Vehicle type (default: the layout's first, or `default` on grids).
-        #[arg(long)]
-        vehicle_type: Option<String>,
-        /// Tick period, ms.
-        #[arg(long, default_value_t = 200)]
-        tick_ms: u64,
-        /// Stop after this many seconds (default: until SIGINT/SIGTERM).
-        #[arg(long)]
-        duration: Option<f64>,
-        /// Record every input and a digest of every output here (see `yard-sim replay`).
-        #[arg(long)]
-        journal: Option<PathBuf>,
-        #[command(flatten)]
-        net: Net,
-    },
+    Serve(ServeArgs),
     /// Transport orders.
     Order {
         #[command(subcommand)]
@@ -158,7 +125,7 @@ enum OrderCommand {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     // The server logs what it does; the client commands only what goes wrong.
-    let default = if matches!(cli.command, Command::Serve { .. }) { "info" } else { "warn" };
+    let default = if matches!(cli.command, Command::Serve(_)) { "info" } else { "warn" };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -167,36 +134,7 @@ fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let result = match cli.command {
-        Command::Serve {
-            layout,
-            db,
-            vehicles,
-            serial_prefix,
-            serials,
-            manufacturer,
-            vehicle_type,
-            tick_ms,
-            duration,
-            journal,
-            net,
-        } => {
-            let serials = if serials.is_empty() {
-                (1..=vehicles).map(|i| format!("{serial_prefix}-{i:02}")).collect()
-            } else {
-                serials
-            };
-            serve(&ServeArgs {
-                layout,
-                db,
-                serials,
-                manufacturer,
-                vehicle_type,
-                tick_ms,
-                duration,
-                journal,
-                net,
-            })
-        }
+        Command::Serve(args) => serve(&args),
         Command::Order { command } => match command {
             OrderCommand::Add { from, to, priority, vehicle_type, net } => {
                 let mut r = OrderRequest::new(from, to);
@@ -249,15 +187,40 @@ fn ask(net: &Net, what: &str, body: Vec<u8>) -> anyhow::Result<()> {
     }
 }
 
+/// `serve`'s options.
+#[derive(clap::Args)]
 struct ServeArgs {
+    /// The layout (LIF JSON or MovingAI .map).
+    #[arg(long)]
     layout: PathBuf,
+    /// The order store (created if missing).
+    #[arg(long)]
     db: PathBuf,
+    /// Fleet size: vehicles PREFIX-01 … PREFIX-N.
+    #[arg(long, default_value_t = 1)]
+    vehicles: usize,
+    /// Serial number prefix.
+    #[arg(long, default_value = "AGV")]
+    serial_prefix: String,
+    /// The fleet's serial numbers, one by one (instead of --vehicles and --serial-prefix).
+    #[arg(long = "vehicle")]
     serials: Vec<String>,
+    /// Manufacturer in the vehicles' keys.
+    #[arg(long, default_value = "yardmaster")]
     manufacturer: String,
+    /// Vehicle type (default: the layout's first, or `default` on grids).
+    #[arg(long)]
     vehicle_type: Option<String>,
+    /// Tick period, ms.
+    #[arg(long, default_value_t = 200)]
     tick_ms: u64,
+    /// Stop after this many seconds (default: until SIGINT/SIGTERM).
+    #[arg(long)]
     duration: Option<f64>,
+    /// Record every input and a digest of every output here (see `yard-sim replay`).
+    #[arg(long)]
     journal: Option<PathBuf>,
+    #[command(flatten)]
     net: Net,
 }
 
@@ -360,8 +323,12 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             .next()
             .unwrap_or_else(|| layout::movingai::GRID_VEHICLE_TYPE.to_string())
     });
-    let specs: Vec<VehicleSpec> = args
-        .serials
+    let serials: Vec<String> = if args.serials.is_empty() {
+        (1..=args.vehicles).map(|i| format!("{}-{i:02}", args.serial_prefix)).collect()
+    } else {
+        args.serials.clone()
+    };
+    let specs: Vec<VehicleSpec> = serials
         .iter()
         .map(|s| VehicleSpec::new(VehicleId::new(&args.manufacturer, s), &vehicle_type))
         .collect();
@@ -382,7 +349,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         version: 1,
         layout: layout_path.display().to_string(),
         manufacturer: args.manufacturer.clone(),
-        serials: args.serials.clone(),
+        serials: serials.clone(),
         vehicle_type: vehicle_type.clone(),
     })?;
     let now = unix_ms();
@@ -397,7 +364,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         .declare_queryable(format!("yardmaster/{}/**", args.net.site))
         .wait()
         .map_err(|e| anyhow::anyhow!("declaring the API: {e}"))?;
-    tracing::info!(site = %args.net.site, vehicles = args.serials.len(), vehicle_type = %vehicle_type, "serving");
+    tracing::info!(site = %args.net.site, vehicles = serials.len(), vehicle_type = %vehicle_type, "serving");
 
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
