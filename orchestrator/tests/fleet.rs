@@ -320,3 +320,61 @@ fn the_same_inputs_give_the_same_outputs() {
     assert!(a.len() > 100, "the run did something");
     assert_eq!(a, b);
 }
+
+#[test]
+fn a_recording_replays_to_the_same_outputs_and_a_tampered_one_does_not() {
+    use orchestrator::replay::{Entry, Header, core_for, digest, record, replay};
+    let site = plant();
+    let header = Header {
+        journal: "yardmaster".into(),
+        version: 1,
+        layout: String::new(),
+        manufacturer: "yard".into(),
+        serials: (0..2).map(|i| vid(i).serial_number).collect(),
+        vehicle_type: AGV.into(),
+    };
+    // Record a run the way `yardmaster serve --journal` does.
+    let mut h = Harness::new(&site, AGV, &PARKING[..2], FleetConfig::default());
+    let mut lines = Vec::new();
+    let request = OrderRequest::new("WH-PICK-B2", "SM-U04");
+    lines.push(serde_json::to_string(&Entry::Submit { now: 0, request: request.clone() }).unwrap());
+    h.core.submit(0, request).unwrap();
+    h.core.drain_journal();
+    for _ in 0..900 {
+        let inbound: Vec<_> = h.pending.iter().map(record).collect();
+        let now = h.now;
+        let events = std::mem::take(&mut h.pending);
+        let out = h.core.step(now, events);
+        lines.push(serde_json::to_string(&Entry::Step { now, inbound, out: digest(&out) }).unwrap());
+        for (id, message) in out.messages {
+            let i = h.vehicles.iter().position(|v| *v.id() == id).unwrap();
+            h.vehicles[i].receive(message);
+        }
+        h.now += 1000;
+        for v in &mut h.vehicles {
+            h.pending.extend(v.step(h.now));
+        }
+    }
+    assert!(h.all_delivered(), "the recorded run delivered its order");
+    let fresh = || core_for(&header, site.clone()).unwrap();
+    let report = replay(&mut fresh(), lines.iter().cloned(), 2).unwrap();
+    assert_eq!(report.steps, 900);
+    assert!(report.mismatches.is_empty(), "{report:?}");
+    // Change where one vehicle said it was, once: the outputs differ.
+    let at = lines.iter().position(|l| l.contains("lastNodeId") && l.contains("v01")).unwrap();
+    let tampered: Vec<String> =
+        lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                if i == at {
+                    l.replacen(r#"\"lastNodeId\":\""#, r#"\"lastNodeId\":\"X"#, 1)
+                } else {
+                    l.clone()
+                }
+            })
+            .collect();
+    assert_ne!(tampered[at], lines[at], "the tampering changed the line");
+    let report = replay(&mut fresh(), tampered.into_iter(), 2).unwrap();
+    assert!(!report.mismatches.is_empty(), "a tampered recording must not replay clean");
+}
