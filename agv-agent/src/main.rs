@@ -21,6 +21,7 @@ use anyhow::Context as _;
 use clap::Parser;
 use layout::StationKind;
 use protocol::messages::{AgvPosition, Node};
+use protocol::transport::wall_clock::WallClock;
 use protocol::transport::zenoh::{ZenohAgentLink, ZenohConfig};
 use protocol::transport::{AgentLink as _, VehicleId};
 
@@ -48,6 +49,9 @@ struct Cli {
     /// Endpoint to listen on.
     #[arg(long)]
     listen: Vec<String>,
+    /// Zenoh mode: peer, or client (of the router it connects to).
+    #[arg(long, default_value = "peer")]
+    mode: protocol::transport::zenoh::Mode,
     /// Start nodes, in order (default: parking, then charging stations, then any node).
     #[arg(long = "start")]
     starts: Vec<String>,
@@ -63,6 +67,18 @@ struct Cli {
     /// Acceleration (and braking) of the emulated vehicles, m/s².
     #[arg(long, default_value_t = 0.5)]
     acceleration: f64,
+    /// Battery charge at start, %.
+    #[arg(long, default_value_t = 100.0)]
+    battery: f64,
+    /// Publish a state at least this often (ms of vehicle time), besides on every change.
+    #[arg(long, default_value_t = 30_000)]
+    state_interval_ms: u64,
+    /// Run this many times faster than real time (emulation only; see `yard-sim live`).
+    #[arg(long, default_value_t = 1.0)]
+    time_scale: f64,
+    /// Origin of the sped-up clock, Unix ms (processes that share it share the clock).
+    #[arg(long)]
+    time_origin_ms: Option<u64>,
 }
 
 struct Vehicle {
@@ -112,6 +128,7 @@ fn main() -> anyhow::Result<()> {
         config_file: cli.zenoh_config.clone(),
         listen: cli.listen.clone(),
         connect: cli.connect.clone(),
+        mode: cli.mode,
         ..ZenohConfig::default()
     };
     let session = zenoh.open().context("opening the Zenoh session")?;
@@ -122,14 +139,16 @@ fn main() -> anyhow::Result<()> {
         .context("--max-speed and --acceleration")?;
     emulated_config.node_positions = site.nodes.iter().map(|n| (n.id.clone(), n.position)).collect();
 
+    let clock = WallClock::new(cli.time_scale, cli.time_origin_ms);
     let started = Instant::now();
-    let now = || started.elapsed().as_millis() as u64;
+    let now = || clock.now_ms();
     let mut fleet = Vec::new();
     for (i, spot) in spots.iter().take(cli.count).enumerate() {
         let serial = format!("{}-{:02}", cli.serial_prefix, i + 1);
         let here = site.node(*spot);
         let mut config = AgentConfig::new(&cli.manufacturer, &serial, &map_id);
         config.known_nodes = Some(known.clone());
+        config.state_interval_ms = cli.state_interval_ms.max(100);
         config.factsheet =
             Some(Box::new(emulated::factsheet(&emulated_config, &cli.manufacturer, &serial, 1.2, 0.8)));
         let mut agent = Agent::new(config);
@@ -144,7 +163,8 @@ fn main() -> anyhow::Result<()> {
             },
             AgvPosition::new(here.position.x, here.position.y, 0.0, map_id.clone()),
         );
-        let driver = EmulatedVehicle::new(emulated_config.clone(), here.position, 0.0);
+        let mut driver = EmulatedVehicle::new(emulated_config.clone(), here.position, 0.0);
+        driver.set_battery(cli.battery);
         let mut link =
             ZenohAgentLink::with_session(session.clone(), VehicleId::new(&cli.manufacturer, &serial))
                 .with_context(|| format!("declaring {serial}"))?;
@@ -176,7 +196,7 @@ fn main() -> anyhow::Result<()> {
                 );
             }
         }
-        std::thread::sleep(Duration::from_millis(cli.step_ms));
+        std::thread::sleep(clock.real(cli.step_ms).max(Duration::from_millis(2)));
     }
     // Every vehicle says OFFLINE, the messages get a moment to arrive,
     // then the tokens go.

@@ -39,6 +39,10 @@ pub struct Header {
     pub serials: Vec<String>,
     /// Vehicle type of the fleet.
     pub vehicle_type: String,
+    /// The fleet vehicle by vehicle, when it has several types or load
+    /// types (then `serials` and `vehicle_type` are informative only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fleet: Vec<crate::fleet::FleetEntry>,
 }
 
 /// An inbound event as recorded.
@@ -282,11 +286,15 @@ pub fn config_for(layout: &Layout) -> FleetConfig {
 /// A fresh core for a recording's header.
 pub fn core_for(header: &Header, layout: Arc<Layout>) -> Result<Orchestrator, SetupError> {
     let config = config_for(&layout);
-    let specs = header
-        .serials
-        .iter()
-        .map(|s| VehicleSpec::new(VehicleId::new(&header.manufacturer, s), &header.vehicle_type))
-        .collect();
+    let specs = if header.fleet.is_empty() {
+        header
+            .serials
+            .iter()
+            .map(|s| VehicleSpec::new(VehicleId::new(&header.manufacturer, s), &header.vehicle_type))
+            .collect()
+    } else {
+        header.fleet.iter().map(|e| e.spec(&header.manufacturer)).collect()
+    };
     Orchestrator::new(layout, specs, config)
 }
 

@@ -332,6 +332,7 @@ fn a_recording_replays_to_the_same_outputs_and_a_tampered_one_does_not() {
         manufacturer: "yard".into(),
         serials: (0..2).map(|i| vid(i).serial_number).collect(),
         vehicle_type: AGV.into(),
+        fleet: Vec::new(),
     };
     // Record a run the way `yardmaster serve --journal` does.
     let mut h = Harness::new(&site, AGV, &PARKING[..2], FleetConfig::default());

@@ -23,7 +23,7 @@ use protocol::transport::{FromVehicle, OrchestratorEvent, ToVehicle, VehicleId};
 use crate::report::{Frame, Metrics, TracePoint};
 use crate::scenario::{FaultSpec, Loaded, Start, matches};
 
-const MANUFACTURER: &str = "yardsim";
+pub(crate) const MANUFACTURER: &str = "yardsim";
 
 /// A message in flight.
 enum Envelope {
@@ -100,7 +100,11 @@ impl Default for RunOptions {
     }
 }
 
-fn starts(layout: &Layout, groups: &[(usize, Start)], rng: &mut Rng) -> anyhow::Result<Vec<NodeIdx>> {
+pub(crate) fn starts(
+    layout: &Layout,
+    groups: &[(usize, Start)],
+    rng: &mut Rng,
+) -> anyhow::Result<Vec<NodeIdx>> {
     let mut taken = vec![false; layout.nodes.len()];
     let mut out = Vec::new();
     let of_kind = |k: StationKind| -> Vec<NodeIdx> {
@@ -158,7 +162,65 @@ fn starts(layout: &Layout, groups: &[(usize, Start)], rng: &mut Rng) -> anyhow::
     Ok(out)
 }
 
-fn map_id(layout: &Layout, node: NodeIdx) -> String {
+/// The order stream of a scenario: its explicit orders and Poisson
+/// arrivals, all drawn now from the seeded generator, sorted by time (ms).
+/// Flows name stations; on layouts without stations (grid maps) they name
+/// nodes.
+pub(crate) fn arrivals(
+    sc: &crate::scenario::Scenario,
+    layout: &Layout,
+    duration: Millis,
+    rng: &mut Rng,
+) -> anyhow::Result<Vec<(Millis, u64, OrderRequest)>> {
+    let station_ids: Vec<String> = if layout.stations.is_empty() {
+        layout.nodes.iter().map(|n| n.id.clone()).collect()
+    } else {
+        layout.stations.iter().map(|s| s.id.clone()).collect()
+    };
+    let mut arrivals: Vec<(Millis, u64, OrderRequest)> = Vec::new();
+    for (i, o) in sc.orders.iter().enumerate() {
+        for c in 0..o.count {
+            let mut r = OrderRequest::new(&o.from, &o.to);
+            r.priority = o.priority;
+            r.vehicle_type.clone_from(&o.vehicle_type);
+            arrivals.push(((o.at_s * 1000.0) as Millis, (i * 1000 + c) as u64, r));
+        }
+    }
+    for (i, f) in sc.flows.iter().enumerate() {
+        let from: Vec<&String> =
+            station_ids.iter().filter(|s| f.from.iter().any(|p| matches(p, s))).collect();
+        let to: Vec<&String> = station_ids.iter().filter(|s| f.to.iter().any(|p| matches(p, s))).collect();
+        if from.is_empty() || to.is_empty() {
+            bail!("flows[{i}]: no station matches {:?} → {:?}", f.from, f.to);
+        }
+        let end = f.end_s.map_or(duration, |e| ((e * 1000.0) as Millis).min(duration));
+        let mut t = f.start_s * 1000.0;
+        let mut n = 0u64;
+        while f.per_hour > 0.0 && t < end as f64 {
+            t += -(1.0 - rng.unit()).ln() * 3_600_000.0 / f.per_hour;
+            if t >= end as f64 {
+                break;
+            }
+            let a = from[rng.below(from.len())];
+            let mut b = to[rng.below(to.len())];
+            if a == b && to.len() > 1 {
+                let at = to.iter().position(|x| *x == b).unwrap_or(0);
+                b = to[(at + 1 + rng.below(to.len() - 1)) % to.len()];
+            }
+            if a == b {
+                continue;
+            }
+            let mut r = OrderRequest::new(a.as_str(), b.as_str());
+            r.vehicle_type.clone_from(&f.vehicle_type);
+            arrivals.push((t as Millis, 1_000_000 + (i as u64) * 100_000 + n, r));
+            n += 1;
+        }
+    }
+    arrivals.sort_by_key(|a| (a.0, a.1));
+    Ok(arrivals)
+}
+
+pub(crate) fn map_id(layout: &Layout, node: NodeIdx) -> String {
     let n = layout.node(node);
     n.map_id
         .clone()
@@ -175,7 +237,7 @@ fn new_agent(config: &AgentConfig, layout: &Layout, node: NodeIdx, heading: f64)
     agent
 }
 
-fn footprint_for(layout: &Layout) -> Footprint {
+pub(crate) fn footprint_for(layout: &Layout) -> Footprint {
     if layout.grid.is_some() { Footprint::GRID_CELL } else { Footprint::FACTORY_AGV }
 }
 
@@ -267,53 +329,7 @@ pub fn run(
         }
     }
 
-    // The order stream: explicit orders and Poisson arrivals, all drawn now.
-    // Flows name stations; on layouts without stations (grid maps) they name nodes.
-    let station_ids: Vec<String> = if layout.stations.is_empty() {
-        layout.nodes.iter().map(|n| n.id.clone()).collect()
-    } else {
-        layout.stations.iter().map(|s| s.id.clone()).collect()
-    };
-    let mut arrivals: Vec<(Millis, u64, OrderRequest)> = Vec::new();
-    for (i, o) in sc.orders.iter().enumerate() {
-        for c in 0..o.count {
-            let mut r = OrderRequest::new(&o.from, &o.to);
-            r.priority = o.priority;
-            r.vehicle_type.clone_from(&o.vehicle_type);
-            arrivals.push(((o.at_s * 1000.0) as Millis, (i * 1000 + c) as u64, r));
-        }
-    }
-    for (i, f) in sc.flows.iter().enumerate() {
-        let from: Vec<&String> =
-            station_ids.iter().filter(|s| f.from.iter().any(|p| matches(p, s))).collect();
-        let to: Vec<&String> = station_ids.iter().filter(|s| f.to.iter().any(|p| matches(p, s))).collect();
-        if from.is_empty() || to.is_empty() {
-            bail!("flows[{i}]: no station matches {:?} → {:?}", f.from, f.to);
-        }
-        let end = f.end_s.map_or(duration, |e| ((e * 1000.0) as Millis).min(duration));
-        let mut t = f.start_s * 1000.0;
-        let mut n = 0u64;
-        while f.per_hour > 0.0 && t < end as f64 {
-            t += -(1.0 - rng.unit()).ln() * 3_600_000.0 / f.per_hour;
-            if t >= end as f64 {
-                break;
-            }
-            let a = from[rng.below(from.len())];
-            let mut b = to[rng.below(to.len())];
-            if a == b && to.len() > 1 {
-                let at = to.iter().position(|x| *x == b).unwrap_or(0);
-                b = to[(at + 1 + rng.below(to.len() - 1)) % to.len()];
-            }
-            if a == b {
-                continue;
-            }
-            let mut r = OrderRequest::new(a.as_str(), b.as_str());
-            r.vehicle_type.clone_from(&f.vehicle_type);
-            arrivals.push((t as Millis, 1_000_000 + (i as u64) * 100_000 + n, r));
-            n += 1;
-        }
-    }
-    arrivals.sort_by_key(|a| (a.0, a.1));
+    let arrivals = arrivals(sc, &layout, duration, &mut rng)?;
     let mut arrivals = arrivals.into_iter().peekable();
 
     let mut bus = Bus {

@@ -1,12 +1,16 @@
 //! Yardmaster's simulator crate and the library behind the `yard-sim`
 //! command line.
 //!
-//! So far it holds the layout tools: [`map_cmd`] (check, info, render,
-//! generate), [`render`] (SVG) and [`mapgen`] (the generators of the
-//! project's own maps under `maps/`), and the benchmarks: [`bench_cmd`]
-//! (one-shot MAPF) and [`tick_bench`] (the orchestrator core's tick time
-//! with a whole fleet). The deterministic simulator and scenario files land
-//! here next (see `docs/ARCHITECTURE.md`).
+//! It holds the deterministic simulator: [`scenario`] (scenario files),
+//! [`engine`] (the real orchestrator core and real agents over a seeded
+//! in-memory network on a virtual clock), [`report`] (metrics, the
+//! independent footprint check), [`replay`] (the HTML replay page) and
+//! [`run_cmd`] (`yard-sim run`); [`live`] (`yard-sim live`: the same
+//! scenario on real processes over Zenoh); the layout tools [`map_cmd`]
+//! (check, info, render, generate), [`render`] (SVG) and [`mapgen`] (the
+//! generators of the project's own maps under `maps/`); and the benchmarks
+//! [`bench_cmd`] (one-shot MAPF) and [`tick_bench`] (the orchestrator
+//! core's tick time with a whole fleet). See `docs/ARCHITECTURE.md`.
 //!
 //! ```
 //! let plant = sim::mapgen::car_plant::build();
@@ -17,6 +21,7 @@
 
 pub mod bench_cmd;
 pub mod engine;
+pub mod live;
 pub mod map_cmd;
 pub mod mapgen;
 pub mod render;

@@ -48,6 +48,29 @@ enum Command {
         #[arg(long, default_value_t = 1.0)]
         duration_scale: f64,
     },
+    /// Run a scenario on real processes: `yardmaster serve` and `agv-agent`
+    /// over Zenoh on loopback, orders fed in real time (sped up). Same
+    /// report as `run`, not byte-deterministic. Exit 1 if an expectation fails.
+    Live {
+        /// The scenario file (TOML).
+        file: PathBuf,
+        /// Speed-up over real time.
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+        /// Also listen here (e.g. tcp/127.0.0.1:7447), so that any Zenoh
+        /// client can connect and observe `vda5050/**` during the run.
+        #[arg(long)]
+        listen: Vec<String>,
+        /// Write report.json, events.jsonl, replay.html and the processes' logs here.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Write the trace (JSON lines of reported positions) here.
+        #[arg(long)]
+        trace: Option<PathBuf>,
+        /// Scale the scenario's duration.
+        #[arg(long, default_value_t = 1.0)]
+        duration_scale: f64,
+    },
     /// Replay a `yardmaster serve --journal` recording on a fresh core and
     /// check that every output is the same: exit 1 if one differs.
     Replay {
@@ -216,7 +239,6 @@ fn bench(command: BenchCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-#[expect(clippy::print_stdout, reason = "the CLI's output goes to stdout")]
 fn run_scenarios(
     files: &[PathBuf],
     report: Option<&std::path::Path>,
@@ -227,14 +249,10 @@ fn run_scenarios(
     let keep_trace = report.is_some() || trace.is_some();
     let options = sim::engine::RunOptions { duration_scale, keep_trace, ..Default::default() };
     let mut all_pass = true;
-    println!(
-        "| scenario | delivered | per hour | p95 latency s | collisions | deadlocks | lost | expectations | sha256 |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    print_header();
     for file in files {
         let result = sim::run_cmd::run_file(file, &options, true)?;
-        let m = &result.outcome.metrics;
-        let mut verdict = if m.passed() { "pass".to_string() } else { "FAIL".to_string() };
+        let mut verdict = "pass".to_string();
         if check_determinism {
             let again = sim::run_cmd::run_file(file, &options, false)?;
             if again.sha256 != result.sha256 {
@@ -242,48 +260,74 @@ fn run_scenarios(
                 all_pass = false;
             }
         }
-        println!(
-            "| {} | {} | {:.1} | {} | {} | {} | {} | {} | {} |",
-            m.scenario,
-            m.delivered,
-            m.throughput_per_hour,
-            m.latency_s.p95.map_or("-".into(), |v| format!("{v:.0}")),
-            m.collisions,
-            m.deadlocks,
-            m.lost,
-            verdict,
-            &result.sha256[..16]
-        );
-        for v in m.expectations.iter().filter(|v| !v.pass) {
-            println!(
-                "  {}: expected {} {}, got {} (off by {:.2})",
-                m.scenario,
-                v.name,
-                v.limit,
-                v.value,
-                (v.value - v.limit).abs()
-            );
-        }
-        all_pass &= m.passed();
-        if let Some(dir) = report {
-            let dir = if files.len() > 1 {
-                dir.join(file.file_stem().unwrap_or_default())
-            } else {
-                dir.to_path_buf()
-            };
-            let loaded = sim::scenario::load(file)?;
-            sim::run_cmd::write_report(&dir, &result, &loaded.layout_path)?;
-            println!(
-                "  report: {}  (open {} in a browser)",
-                dir.join("report.json").display(),
-                dir.join("replay.html").display()
-            );
-        }
-        if let Some(path) = trace {
-            sim::run_cmd::write_trace(path, &result)?;
-        }
+        all_pass &= print_result(&result, &verdict);
+        let dir = report.map(|dir| {
+            if files.len() > 1 { dir.join(file.file_stem().unwrap_or_default()) } else { dir.to_path_buf() }
+        });
+        finish_outputs(file, &result, dir.as_deref(), trace)?;
     }
     Ok(if all_pass { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+#[expect(clippy::print_stdout, reason = "the CLI's output goes to stdout")]
+fn print_header() {
+    println!(
+        "| scenario | delivered | per hour | p95 latency s | collisions | deadlocks | lost | expectations | sha256 |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+}
+
+/// Prints a scenario's row and its failed expectations; whether it passed.
+#[expect(clippy::print_stdout, reason = "the CLI's output goes to stdout")]
+fn print_result(result: &sim::run_cmd::RunResult, verdict: &str) -> bool {
+    let m = &result.outcome.metrics;
+    let verdict = if !m.passed() { "FAIL" } else { verdict };
+    println!(
+        "| {} | {} | {:.1} | {} | {} | {} | {} | {} | {} |",
+        m.scenario,
+        m.delivered,
+        m.throughput_per_hour,
+        m.latency_s.p95.map_or("-".into(), |v| format!("{v:.0}")),
+        m.collisions,
+        m.deadlocks,
+        m.lost,
+        verdict,
+        &result.sha256[..16]
+    );
+    for v in m.expectations.iter().filter(|v| !v.pass) {
+        println!(
+            "  {}: expected {} {}, got {} (off by {:.2})",
+            m.scenario,
+            v.name,
+            v.limit,
+            v.value,
+            (v.value - v.limit).abs()
+        );
+    }
+    m.passed() && verdict == "pass"
+}
+
+/// Writes the report folder and the trace, when asked for.
+#[expect(clippy::print_stdout, reason = "the CLI's output goes to stdout")]
+fn finish_outputs(
+    file: &std::path::Path,
+    result: &sim::run_cmd::RunResult,
+    report: Option<&std::path::Path>,
+    trace: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    if let Some(dir) = report {
+        let loaded = sim::scenario::load(file)?;
+        sim::run_cmd::write_report(dir, result, &loaded.layout_path)?;
+        println!(
+            "  report: {}  (open {} in a browser)",
+            dir.join("report.json").display(),
+            dir.join("replay.html").display()
+        );
+    }
+    if let Some(path) = trace {
+        sim::run_cmd::write_trace(path, result)?;
+    }
+    Ok(())
 }
 
 #[expect(clippy::print_stdout, reason = "the CLI's output goes to stdout")]
@@ -346,6 +390,26 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Bench { command } => bench(command),
         Command::Replay { file, layout } => replay(&file, layout.as_deref()),
+        Command::Live { file, speed, listen, report, trace, duration_scale } => {
+            let bin_dir = std::env::current_exe()
+                .context("locating yard-sim")?
+                .parent()
+                .map(std::path::Path::to_path_buf)
+                .unwrap_or_default();
+            let options = sim::live::LiveOptions {
+                speed,
+                listen,
+                duration_scale,
+                bin_dir,
+                log_dir: report.clone(),
+                progress: true,
+            };
+            let result = sim::live::run_live(&file, &options)?;
+            print_header();
+            let pass = print_result(&result, "pass");
+            finish_outputs(&file, &result, report.as_deref(), trace.as_deref())?;
+            Ok(if pass { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
         Command::Run { files, report, trace, check_determinism, duration_scale } => {
             run_scenarios(&files, report.as_deref(), trace.as_deref(), check_determinism, duration_scale)
         }

@@ -222,17 +222,22 @@ impl Metrics {
 
     /// Samples the fleet (utilisation, queue).
     pub fn sample(&mut self, now: Millis, core: &Orchestrator) {
+        let queued = || core.orders().filter(|o| *o.status() == OrderStatus::Queued).count() as u64;
+        self.sample_fleet(now, &core.busy(), queued);
+    }
+
+    /// Samples the fleet from what it is doing (`busy`, in fleet order) and
+    /// the number of orders waiting for a vehicle (asked for every 10 s).
+    pub fn sample_fleet(&mut self, now: Millis, busy: &[bool], queued: impl FnOnce() -> u64) {
         self.samples += 1;
-        for (i, busy) in core.busy().into_iter().enumerate() {
-            if busy && let Some(b) = self.busy.get_mut(i) {
+        for (i, busy) in busy.iter().enumerate() {
+            if *busy && let Some(b) = self.busy.get_mut(i) {
                 *b += 1;
             }
         }
         if now.is_multiple_of(10_000) {
             self.series.t_s.push(now as f64 / 1000.0);
-            self.series
-                .queue
-                .push(core.orders().filter(|o| *o.status() == OrderStatus::Queued).count() as u64);
+            self.series.queue.push(queued());
             self.series.delivered.push(self.delivered);
         }
     }
@@ -245,9 +250,21 @@ impl Metrics {
         distances: &[f64],
         accepted_at: &BTreeMap<u64, Millis>,
     ) {
+        let known: BTreeMap<u64, OrderStatus> = core.orders().map(|o| (o.id, o.status().clone())).collect();
+        self.finish_with(duration, core.vehicles(), &known, distances, accepted_at);
+    }
+
+    /// Final figures from the fleet's final status and every order's status.
+    pub fn finish_with(
+        &mut self,
+        duration: Millis,
+        final_status: Vec<orchestrator::fleet::VehicleStatus>,
+        known: &BTreeMap<u64, OrderStatus>,
+        distances: &[f64],
+        accepted_at: &BTreeMap<u64, Millis>,
+    ) {
         self.duration_s = duration as f64 / 1000.0;
-        self.final_status = core.vehicles();
-        let known: BTreeMap<u64, &OrderStatus> = core.orders().map(|o| (o.id, o.status())).collect();
+        self.final_status = final_status;
         self.lost = accepted_at.keys().filter(|id| !known.contains_key(id)).count() as u64;
         for status in known.values() {
             match status {

@@ -22,16 +22,17 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
-use orchestrator::fleet::{Orchestrator, VehicleSpec};
+use orchestrator::fleet::{FleetEntry, Orchestrator, VehicleSpec};
 use orchestrator::orders::OrderRequest;
 use orchestrator::replay::Entry;
 use orchestrator::store::OrderStore;
+use protocol::transport::wall_clock::WallClock;
 use protocol::transport::zenoh::{ZenohConfig, ZenohOrchestratorLink};
-use protocol::transport::{OrchestratorLink as _, VehicleId};
+use protocol::transport::{FromVehicle, OrchestratorEvent, OrchestratorLink as _};
 use zenoh::Wait as _;
 
 #[derive(Parser)]
@@ -53,6 +54,9 @@ struct Net {
     /// Endpoint to connect to.
     #[arg(long)]
     connect: Vec<String>,
+    /// Zenoh mode: peer, or client (of the router it connects to).
+    #[arg(long, default_value = "peer")]
+    mode: protocol::transport::zenoh::Mode,
     /// Site name in the API's keys.
     #[arg(long, default_value = "site")]
     site: String,
@@ -64,6 +68,7 @@ impl Net {
             config_file: self.zenoh_config.clone(),
             listen: self.listen.clone(),
             connect: self.connect.clone(),
+            mode: self.mode,
             ..ZenohConfig::default()
         }
     }
@@ -220,8 +225,60 @@ struct ServeArgs {
     /// Record every input and a digest of every output here (see `yard-sim replay`).
     #[arg(long)]
     journal: Option<PathBuf>,
+    /// The fleet as a JSON file, vehicle by vehicle, for mixed fleets:
+    /// `[{"serial": "agv-01", "vehicleType": "…", "loadTypes": ["…"]}, …]`
+    /// (instead of --vehicles, --vehicle and --vehicle-type).
+    #[arg(long)]
+    fleet: Option<PathBuf>,
+    /// Run this many times faster than real time (emulated fleets only; see `yard-sim live`).
+    #[arg(long, default_value_t = 1.0)]
+    time_scale: f64,
+    /// Origin of the sped-up clock, Unix ms (processes that share it share the clock).
+    #[arg(long)]
+    time_origin_ms: Option<u64>,
     #[command(flatten)]
     net: Net,
+}
+
+/// Percentiles of a sample, ms.
+fn percentiles(mut sample: Vec<f64>) -> (f64, f64, f64) {
+    if sample.is_empty() {
+        return (0.0, 0.0, 0.0);
+    }
+    sample.sort_by(f64::total_cmp);
+    let at = |p: f64| sample[((sample.len() - 1) as f64 * p).round() as usize];
+    (at(0.5), at(0.99), sample[sample.len() - 1])
+}
+
+/// The fleet: from `--fleet`, or `--vehicle`/`--vehicles` of one type.
+fn fleet_of(args: &ServeArgs, layout: &layout::Layout) -> anyhow::Result<Vec<FleetEntry>> {
+    if let Some(path) = &args.fleet {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let fleet: Vec<FleetEntry> = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{}: expected a JSON list of {{\"serial\", \"vehicleType\", \"loadTypes\"}}",
+                path.display()
+            )
+        })?;
+        anyhow::ensure!(!fleet.is_empty(), "{}: the fleet is empty", path.display());
+        return Ok(fleet);
+    }
+    let vehicle_type = args.vehicle_type.clone().unwrap_or_else(|| {
+        layout
+            .vehicle_types()
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| layout::movingai::GRID_VEHICLE_TYPE.to_string())
+    });
+    let serials: Vec<String> = if args.serials.is_empty() {
+        (1..=args.vehicles).map(|i| format!("{}-{i:02}", args.serial_prefix)).collect()
+    } else {
+        args.serials.clone()
+    };
+    Ok(serials
+        .into_iter()
+        .map(|serial| FleetEntry { serial, vehicle_type: vehicle_type.clone(), load_types: Vec::new() })
+        .collect())
 }
 
 /// The recording of `--journal`: JSON lines, flushed every tick.
@@ -242,11 +299,6 @@ impl Recorder {
         }
         Ok(())
     }
-}
-
-#[expect(clippy::disallowed_methods, reason = "the live process is the clock adapter")]
-fn unix_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
 fn error_json(e: impl std::fmt::Display) -> Vec<u8> {
@@ -316,22 +368,11 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             .with_context(|| format!("loading {}", args.layout.display()))?
             .value,
     );
-    let vehicle_type = args.vehicle_type.clone().unwrap_or_else(|| {
-        layout
-            .vehicle_types()
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| layout::movingai::GRID_VEHICLE_TYPE.to_string())
-    });
-    let serials: Vec<String> = if args.serials.is_empty() {
-        (1..=args.vehicles).map(|i| format!("{}-{i:02}", args.serial_prefix)).collect()
-    } else {
-        args.serials.clone()
-    };
-    let specs: Vec<VehicleSpec> = serials
-        .iter()
-        .map(|s| VehicleSpec::new(VehicleId::new(&args.manufacturer, s), &vehicle_type))
-        .collect();
+    let fleet = fleet_of(args, &layout)?;
+    let serials: Vec<String> = fleet.iter().map(|e| e.serial.clone()).collect();
+    let vehicle_type = fleet.first().map(|e| e.vehicle_type.clone()).unwrap_or_default();
+    let mixed = fleet.iter().any(|e| e.vehicle_type != vehicle_type || !e.load_types.is_empty());
+    let specs: Vec<VehicleSpec> = fleet.iter().map(|e| e.spec(&args.manufacturer)).collect();
     let config = orchestrator::replay::config_for(&layout);
     let store = OrderStore::open(&args.db)?;
     let stored = store.load()?;
@@ -351,8 +392,10 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         manufacturer: args.manufacturer.clone(),
         serials: serials.clone(),
         vehicle_type: vehicle_type.clone(),
+        fleet: if mixed { fleet } else { Vec::new() },
     })?;
-    let now = unix_ms();
+    let clock = WallClock::new(args.time_scale, args.time_origin_ms);
+    let now = clock.now_ms();
     recorder.write(&Entry::Restore { now, orders: stored.clone() })?;
     core.restore(now, stored);
     store.apply(&core.drain_journal())?;
@@ -364,6 +407,10 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         .declare_queryable(format!("yardmaster/{}/**", args.net.site))
         .wait()
         .map_err(|e| anyhow::anyhow!("declaring the API: {e}"))?;
+    let events = session
+        .declare_publisher(args.net.key("events"))
+        .wait()
+        .map_err(|e| anyhow::anyhow!("declaring the event publisher: {e}"))?;
     tracing::info!(site = %args.net.site, vehicles = serials.len(), vehicle_type = %vehicle_type, "serving");
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -372,19 +419,30 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         .context("installing the signal handler")?;
     let started = Instant::now();
     let deadline = args.duration.map(|s| started + Duration::from_secs_f64(s));
-    let tick = Duration::from_millis(args.tick_ms.max(1));
+    let tick = clock.real(args.tick_ms.max(1));
     let mut next = Instant::now();
     let mut inbound = Vec::new();
     let mut ticks: u64 = 0;
     let mut slow: Vec<f64> = Vec::new();
+    // Message latency: a state's arrival here against its header's
+    // timestamp (meaningful with synchronised clocks: same host, or NTP).
+    let mut latency: Vec<f64> = Vec::new();
+    let (mut all_ticks, mut all_latency) = (Vec::new(), Vec::new());
     while !stop.load(Ordering::SeqCst) && deadline.is_none_or(|d| Instant::now() < d) {
         let wait = next.saturating_duration_since(Instant::now());
-        inbound.extend(link.poll_timeout(wait));
+        let arrived = link.poll_timeout(wait);
+        let at = clock.now_ms() as f64;
+        for e in &arrived {
+            if let OrchestratorEvent::Message { message: FromVehicle::State(state), .. } = e {
+                latency.push((at - state.header.timestamp.unix_millis() as f64) / clock.scale());
+            }
+        }
+        inbound.extend(arrived);
         if Instant::now() < next {
             continue;
         }
         next += tick;
-        let now = unix_ms();
+        let now = clock.now_ms();
         // API requests, answered after their records are durable.
         while let Ok(Some(query)) = api.try_recv() {
             let what = query
@@ -423,7 +481,11 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         ticks += 1;
         store.apply(&out.journal)?;
         for e in &out.events {
-            tracing::info!(target: "yardmaster::events", "{}", serde_json::to_string(e).unwrap_or_default());
+            let json = serde_json::to_string(e).unwrap_or_default();
+            tracing::info!(target: "yardmaster::events", "{json}");
+            if let Err(err) = events.put(json).wait() {
+                tracing::warn!(error = %err, "could not publish an event");
+            }
         }
         for (vehicle, message) in &out.messages {
             if let Err(e) = link.send(vehicle, message) {
@@ -431,13 +493,35 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             }
         }
         if ticks.is_multiple_of(300) {
-            slow.sort_by(f64::total_cmp);
-            let p99 = slow.get(slow.len() * 99 / 100).copied().unwrap_or(0.0);
-            tracing::info!(ticks, p99_ms = format!("{p99:.2}"), "tick time over the last 300 ticks");
-            slow.clear();
+            let (_, p99, _) = percentiles(slow.clone());
+            let (_, latency_p99, _) = percentiles(latency.clone());
+            tracing::info!(
+                ticks,
+                tick_p99_ms = format!("{p99:.2}"),
+                states = latency.len(),
+                state_latency_p99_ms = format!("{latency_p99:.2}"),
+                "the last 300 ticks"
+            );
+            all_ticks.append(&mut slow);
+            all_latency.append(&mut latency);
         }
     }
-    tracing::info!(ticks, "stopping: every accepted order is in the store");
+    all_ticks.append(&mut slow);
+    all_latency.append(&mut latency);
+    let (tick_p50, tick_p99, tick_max) = percentiles(all_ticks);
+    let states = all_latency.len();
+    let (lat_p50, lat_p99, lat_max) = percentiles(all_latency);
+    tracing::info!(
+        ticks,
+        tick_p50_ms = format!("{tick_p50:.2}"),
+        tick_p99_ms = format!("{tick_p99:.2}"),
+        tick_max_ms = format!("{tick_max:.2}"),
+        states,
+        state_latency_p50_ms = format!("{lat_p50:.2}"),
+        state_latency_p99_ms = format!("{lat_p99:.2}"),
+        state_latency_max_ms = format!("{lat_max:.2}"),
+        "stopping: every accepted order is in the store"
+    );
     std::io::stderr().flush().ok();
     Ok(())
 }

@@ -169,6 +169,31 @@ impl VehicleSpec {
     }
 }
 
+/// A vehicle as a site's fleet file lists it (`yardmaster serve --fleet`):
+/// `{"serial": "agv-01", "vehicleType": "yard.compact-agv", "loadTypes": ["KLT"]}`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FleetEntry {
+    /// Serial number.
+    pub serial: String,
+    /// Its type, as the layout names it.
+    pub vehicle_type: String,
+    /// Load types it can carry (empty: any).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub load_types: Vec<String>,
+}
+
+impl FleetEntry {
+    /// The vehicle of this manufacturer.
+    pub fn spec(&self, manufacturer: &str) -> VehicleSpec {
+        VehicleSpec {
+            id: VehicleId::new(manufacturer, &self.serial),
+            vehicle_type: self.vehicle_type.clone(),
+            load_types: self.load_types.clone(),
+        }
+    }
+}
+
 /// The fleet cannot be set up.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -206,7 +231,7 @@ pub enum CancelError {
 }
 
 /// Something that happened, for logs, reports and operators.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Event {
     /// When (injected time, ms).
     pub at: Millis,
@@ -216,7 +241,7 @@ pub struct Event {
 }
 
 /// The kinds of [`Event`].
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum EventKind {
     /// An order was accepted.
@@ -274,7 +299,7 @@ pub struct Outbound {
 }
 
 /// What a vehicle is doing, for `status`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct VehicleStatus {
     /// Serial number.
     pub serial: String,

@@ -14,6 +14,7 @@
 //! examples) and [`zenoh`] (the real network).
 
 pub mod memory;
+pub mod wall_clock;
 pub mod zenoh;
 
 use crate::codec::{DecodeError, DecodeLimits, EncodeError, VdaMessage, decode, encode};

@@ -36,6 +36,22 @@ pub enum Mode {
     Peer,
     /// Client of a router.
     Client,
+    /// A router: forwards between the peers and clients connected to it
+    /// (what `yard-sim live` runs, so that any client can observe the run).
+    Router,
+}
+
+impl std::str::FromStr for Mode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Mode, String> {
+        match s {
+            "peer" => Ok(Mode::Peer),
+            "client" => Ok(Mode::Client),
+            "router" => Ok(Mode::Router),
+            other => Err(format!("unknown Zenoh mode {other:?}: expected peer, client or router")),
+        }
+    }
 }
 
 /// How to open a Zenoh session.
@@ -84,6 +100,7 @@ impl ZenohConfig {
         let mode = match self.mode {
             Mode::Peer => "\"peer\"",
             Mode::Client => "\"client\"",
+            Mode::Router => "\"router\"",
         };
         config.insert_json5("mode", mode).map_err(zerr)?;
         config

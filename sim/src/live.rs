@@ -1,0 +1,430 @@
+//! `yard-sim live`: a scenario on real processes over a real Zenoh network.
+//!
+//! The launcher opens a Zenoh **router** on loopback (and on `--listen`
+//! endpoints, for outside observers), starts `yardmaster serve` and one
+//! `agv-agent` process per fleet group (the binaries next to `yard-sim`),
+//! all connected to it and sharing one sped-up clock, then feeds the
+//! scenario's orders through the orchestrator's Zenoh API at their times.
+//! It observes the run from the outside only: every vehicle's `state` on
+//! `vda5050/**` (positions, distances, the footprint check) and the
+//! orchestrator's events on `yardmaster/{site}/events` (deliveries,
+//! fencing, deadlocks), and at the end it asks for every order's status
+//! and the fleet's status. The report has the same form as `yard-sim run`'s
+//! but is not byte-deterministic: the network and the scheduler are real.
+//!
+//! The same starts and the same order stream as `yard-sim run` are drawn
+//! from the scenario's seed. Faults and the simulated network's settings
+//! do not apply (the report's notes say so).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use orchestrator::fleet::{Event, FleetEntry, VehicleStatus};
+use orchestrator::mapf::rng::Rng;
+use orchestrator::orders::{Millis, OrderStatus};
+use protocol::codec::DecodeLimits;
+use protocol::messages::State;
+use protocol::topic::{Topic, TopicKey};
+use protocol::transport::wall_clock::WallClock;
+use protocol::transport::zenoh::{Mode, ZenohConfig};
+use zenoh::Wait as _;
+
+use crate::engine::{MANUFACTURER, Outcome, arrivals, footprint_for, starts};
+use crate::report::{Frame, Metrics, TracePoint, overlaps, sha256_hex};
+use crate::run_cmd::RunResult;
+use crate::scenario::{self, Start};
+
+/// The API's site name in live runs.
+const SITE: &str = "live";
+
+/// How to run live.
+#[derive(Clone, Debug)]
+pub struct LiveOptions {
+    /// Speed-up over real time.
+    pub speed: f64,
+    /// Extra endpoints the router listens on, for outside observers.
+    pub listen: Vec<String>,
+    /// Scale the scenario's duration.
+    pub duration_scale: f64,
+    /// Where `yardmaster` and `agv-agent` are.
+    pub bin_dir: PathBuf,
+    /// Where the processes' logs go (a temporary folder if `None`).
+    pub log_dir: Option<PathBuf>,
+    /// Show a progress bar.
+    pub progress: bool,
+}
+
+/// Kills its processes when dropped (the run's own end stops them sooner).
+struct Children(Vec<(String, Child)>);
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for (_, child) in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Children {
+    /// Fails if a process has died.
+    fn check(&mut self, logs: &Path) -> anyhow::Result<()> {
+        for (name, child) in &mut self.0 {
+            if let Some(status) = child.try_wait()? {
+                bail!("{name} exited early ({status}); its log is in {}", logs.display());
+            }
+        }
+        Ok(())
+    }
+
+    /// Asks every process to stop (SIGTERM: agents say OFFLINE, the
+    /// orchestrator flushes its store) and waits for them.
+    fn stop(&mut self) {
+        for (_, child) in &mut self.0 {
+            let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        }
+        for (_, child) in &mut self.0 {
+            for _ in 0..100 {
+                if child.try_wait().ok().flatten().is_some() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+}
+
+/// The binary `name` in `dir`.
+fn binary(dir: &Path, name: &str) -> anyhow::Result<PathBuf> {
+    let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    if !path.exists() {
+        bail!(
+            "{} is missing: `yard-sim live` runs the binaries built next to it (cargo build --bins)",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+/// A free TCP port on loopback.
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// One query to the orchestrator's API, waiting for its answer.
+fn ask(session: &zenoh::Session, what: &str, body: Vec<u8>) -> anyhow::Result<serde_json::Value> {
+    let key = format!("yardmaster/{SITE}/{what}");
+    let replies = session
+        .get(&key)
+        .payload(body)
+        .timeout(Duration::from_secs(10))
+        .wait()
+        .map_err(|e| anyhow::anyhow!("query {key}: {e}"))?;
+    let reply = replies
+        .recv_timeout(Duration::from_secs(11))
+        .map_err(|e| anyhow::anyhow!("query {key}: {e}"))?
+        .with_context(|| format!("no orchestrator answered on {key}"))?;
+    match reply.into_result() {
+        Ok(sample) => Ok(serde_json::from_slice(&sample.payload().to_bytes())?),
+        Err(e) => bail!("{key}: {}", String::from_utf8_lossy(&e.payload().to_bytes())),
+    }
+}
+
+/// The last reported pose of a vehicle and the distance it reported driving.
+#[derive(Clone, Copy, Default)]
+struct Pose {
+    x: f64,
+    y: f64,
+    theta: f64,
+    known: bool,
+    distance: f64,
+}
+
+/// Runs a scenario file live.
+pub fn run_live(path: &Path, options: &LiveOptions) -> anyhow::Result<RunResult> {
+    let loaded = scenario::load(path)?;
+    let sc = &loaded.scenario;
+    let layout = layout::load(&loaded.layout_path, layout::LoadOptions::default())
+        .with_context(|| format!("{}: loading layout {}", path.display(), loaded.layout_path.display()))?
+        .value;
+    let duration: Millis = ((sc.duration_s * options.duration_scale).max(1.0) * 1000.0) as Millis;
+    anyhow::ensure!(options.speed > 0.0 && options.speed.is_finite(), "--speed must be a positive number");
+    // The same draws as `yard-sim run`: starts, then the order stream.
+    let mut rng = Rng::new(sc.seed);
+    let groups: Vec<(usize, Start)> = sc.fleet.iter().map(|g| (g.count, g.start.clone())).collect();
+    let start_nodes = starts(&layout, &groups, &mut rng)?;
+    let mut pending = arrivals(sc, &layout, duration, &mut rng)?.into_iter().peekable();
+
+    let fleet: Vec<FleetEntry> = sc
+        .fleet
+        .iter()
+        .flat_map(|g| {
+            (1..=g.count).map(move |j| FleetEntry {
+                serial: format!("{}-{j:02}", g.prefix),
+                vehicle_type: g.vehicle_type.clone(),
+                load_types: g.load_types.clone(),
+            })
+        })
+        .collect();
+    let names: Vec<String> = fleet.iter().map(|e| e.serial.clone()).collect();
+    let index: BTreeMap<String, usize> = names.iter().enumerate().map(|(i, n)| (n.clone(), i)).collect();
+    let mut metrics = Metrics::new(sc, &names);
+    for f in &sc.faults {
+        metrics.note(0, format!("not injected in a live run: {f:?}"));
+    }
+    if sc.network != scenario::Network::default() {
+        metrics.note(0, "the simulated network's latency and loss do not apply: the network is real".into());
+    }
+
+    let work = tempfile::tempdir().context("creating a working folder")?;
+    let logs = options.log_dir.clone().unwrap_or_else(|| work.path().to_path_buf());
+    std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
+    let fleet_file = work.path().join("fleet.json");
+    std::fs::write(&fleet_file, serde_json::to_vec_pretty(&fleet)?)?;
+
+    // The router everything connects to.
+    let port = free_port()?;
+    let inner = format!("tcp/127.0.0.1:{port}");
+    let router = ZenohConfig {
+        mode: Mode::Router,
+        listen: std::iter::once(inner.clone()).chain(options.listen.iter().cloned()).collect(),
+        ..ZenohConfig::default()
+    }
+    .open()
+    .context("opening the Zenoh router")?;
+    let event_feed = router
+        .declare_subscriber(format!("yardmaster/{SITE}/events"))
+        .wait()
+        .map_err(|e| anyhow::anyhow!("subscribing to events: {e}"))?;
+    let traffic = router
+        .declare_subscriber(format!("{}/**", protocol::topic::PREFIX))
+        .wait()
+        .map_err(|e| anyhow::anyhow!("subscribing to {}/**: {e}", protocol::topic::PREFIX))?;
+
+    let clock = WallClock::new(options.speed, None);
+    let origin = clock.origin_ms().to_string();
+    let speed = options.speed.to_string();
+    let layout_arg = loaded.layout_path.display().to_string();
+    let mut children = Children(Vec::new());
+    let serve = Command::new(binary(&options.bin_dir, "yardmaster")?)
+        .args(["serve", "--layout", &layout_arg, "--fleet", &fleet_file.display().to_string()])
+        .args(["--db", &work.path().join("orders.redb").display().to_string()])
+        .args(["--manufacturer", MANUFACTURER, "--site", SITE, "--connect", &inner, "--mode", "client"])
+        .args([
+            "--tick-ms",
+            &sc.orchestrator_ms.to_string(),
+            "--time-scale",
+            &speed,
+            "--time-origin-ms",
+            &origin,
+        ])
+        .args(["--journal", &logs.join("yardmaster.journal").display().to_string()])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(logs.join("yardmaster.log"))?)
+        .spawn()
+        .context("starting yardmaster")?;
+    children.0.push(("yardmaster".into(), serve));
+    // Wait for the orchestrator's API before the vehicles come.
+    let mut up = false;
+    for _ in 0..60 {
+        children.check(&logs)?;
+        if ask(&router, "status", Vec::new()).is_ok() {
+            up = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    anyhow::ensure!(up, "yardmaster did not answer within 15 s; its log is in {}", logs.display());
+    let mut k = 0;
+    for g in &sc.fleet {
+        let mut cmd = Command::new(binary(&options.bin_dir, "agv-agent")?);
+        cmd.args(["--layout", &layout_arg, "--count", &g.count.to_string(), "--serial-prefix", &g.prefix])
+            .args(["--manufacturer", MANUFACTURER, "--connect", &inner, "--mode", "client"])
+            .args(["--max-speed", &g.max_speed.to_string(), "--battery", &g.battery.to_string()])
+            .args(["--state-interval-ms", "1000", "--time-scale", &speed, "--time-origin-ms", &origin]);
+        for node in &start_nodes[k..k + g.count] {
+            cmd.args(["--start", &layout.node(*node).id]);
+        }
+        k += g.count;
+        let log = std::fs::File::create(logs.join(format!("agv-agent-{}.log", g.prefix)))?;
+        let child = cmd.stdout(Stdio::null()).stderr(log).spawn().context("starting agv-agent")?;
+        children.0.push((format!("agv-agent {}", g.prefix), child));
+    }
+    // Wait until the orchestrator has placed every vehicle.
+    let mut placed = false;
+    for _ in 0..240 {
+        children.check(&logs)?;
+        if let Ok(list) = ask(&router, "status", Vec::new())
+            .and_then(|v| Ok(serde_json::from_value::<Vec<VehicleStatus>>(v)?))
+            && list.len() == names.len()
+            && list.iter().all(|v| v.node.is_some() && v.fenced.is_none())
+        {
+            placed = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    anyhow::ensure!(placed, "the vehicles were not all placed within 60 s; logs are in {}", logs.display());
+
+    // Time zero of the run, on the shared clock.
+    let zero = clock.since_origin_ms();
+    let sim_now = || clock.since_origin_ms().saturating_sub(zero);
+    let origin_ms = clock.origin_ms();
+    let bar = if options.progress { ProgressBar::new(duration.max(1)) } else { ProgressBar::hidden() };
+    bar.set_style(ProgressStyle::with_template("{prefix} {bar:30} {msg}")?);
+    bar.set_prefix(format!("{} (live)", sc.name));
+
+    let limits = DecodeLimits::default();
+    let radius = footprint_for(&layout).radius();
+    let mut poses = vec![Pose::default(); names.len()];
+    let mut events: Vec<String> = Vec::new();
+    let mut trace = Vec::new();
+    let mut accepted_at: BTreeMap<u64, Millis> = BTreeMap::new();
+    let mut busy = vec![false; names.len()];
+    let mut last_frame: Millis = 0;
+    let mut observed = 0u64;
+    let mut undecodable = 0u64;
+    let mut next_frame: Millis = 0;
+    let mut next_status: Millis = 0;
+    loop {
+        let now = sim_now();
+        if now > duration {
+            break;
+        }
+        // Orders that are due: all asked at once, then the answers.
+        let mut asked = Vec::new();
+        while pending.peek().is_some_and(|a| a.0 <= now) {
+            let Some((_, _, request)) = pending.next() else { break };
+            let replies = router
+                .get(format!("yardmaster/{SITE}/orders/add"))
+                .payload(serde_json::to_vec(&request)?)
+                .timeout(Duration::from_secs(10))
+                .wait()
+                .map_err(|e| anyhow::anyhow!("submitting an order: {e}"))?;
+            asked.push((request, replies));
+        }
+        for (request, replies) in asked {
+            let answer = replies.recv_timeout(Duration::from_secs(11)).ok().flatten();
+            match answer.map(zenoh::query::Reply::into_result) {
+                Some(Ok(sample)) => {
+                    let body: serde_json::Value = serde_json::from_slice(&sample.payload().to_bytes())?;
+                    let id =
+                        body.get("id").and_then(serde_json::Value::as_u64).context("orders/add: no id")?;
+                    accepted_at.insert(id, now);
+                    metrics.submitted += 1;
+                }
+                Some(Err(e)) => {
+                    metrics.refused += 1;
+                    let why = String::from_utf8_lossy(&e.payload().to_bytes()).to_string();
+                    metrics.note(now, format!("order {} → {} refused: {why}", request.from, request.to));
+                }
+                None => bail!(
+                    "the orchestrator did not answer an order submission; its log is in {}",
+                    logs.display()
+                ),
+            }
+        }
+        // Every VDA 5050 message; the vehicles' states give their positions.
+        while let Ok(Some(sample)) = traffic.try_recv() {
+            observed += 1;
+            let Ok(key) = TopicKey::parse(sample.key_expr().as_str()) else { continue };
+            if key.topic != Topic::State {
+                continue;
+            }
+            let Some(&i) = index.get(&key.serial_number) else { continue };
+            match protocol::codec::decode::<State>(&key, &sample.payload().to_bytes(), &limits) {
+                Ok(state) => {
+                    if let Some(p) = state.agv_position {
+                        let pose = &mut poses[i];
+                        if pose.known {
+                            pose.distance += (p.x - pose.x).hypot(p.y - pose.y);
+                        }
+                        *pose = Pose { x: p.x, y: p.y, theta: p.theta, known: true, distance: pose.distance };
+                    }
+                }
+                Err(_) => undecodable += 1,
+            }
+        }
+        // What the orchestrator said.
+        while let Ok(Some(sample)) = event_feed.try_recv() {
+            let Ok(mut event) = serde_json::from_slice::<Event>(&sample.payload().to_bytes()) else {
+                continue;
+            };
+            event.at = event.at.saturating_sub(origin_ms + zero);
+            events.push(serde_json::to_string(&event)?);
+            metrics.on_event(&event, &accepted_at);
+        }
+        if now >= next_status {
+            next_status = now / 1000 * 1000 + 1000;
+            if let Ok(list) = ask(&router, "status", Vec::new())
+                .and_then(|v| Ok(serde_json::from_value::<Vec<VehicleStatus>>(v)?))
+            {
+                for s in &list {
+                    if let Some(&i) = index.get(&s.serial) {
+                        busy[i] = s.job != "idle";
+                    }
+                }
+            }
+        }
+        // A frame every orchestrator tick: the footprint check on reported positions.
+        if now >= next_frame {
+            let t = now / sc.orchestrator_ms * sc.orchestrator_ms;
+            next_frame = t + sc.orchestrator_ms;
+            let points: Vec<TracePoint> = names
+                .iter()
+                .zip(&poses)
+                .filter(|(_, p)| p.known)
+                .map(|(n, p)| TracePoint { id: n.as_str().into(), x: p.x, y: p.y, theta: p.theta })
+                .collect();
+            let frame = Frame { t, vehicles: points };
+            metrics.collisions += overlaps(&frame, radius).len() as u64;
+            trace.push(frame);
+            // The first frame of every ten seconds carries the queue length.
+            let sample_at = if t / 10_000 > last_frame / 10_000 || t == 0 { t / 10_000 * 10_000 } else { t };
+            last_frame = t;
+            let mut queue = Ok(0);
+            metrics.sample_fleet(sample_at, &busy, || {
+                queue = order_statuses(&router)
+                    .map(|all| all.values().filter(|s| **s == OrderStatus::Queued).count() as u64);
+                *queue.as_ref().unwrap_or(&0)
+            });
+            queue?;
+            bar.set_position(now);
+            bar.set_message(format!("{:.0} s, {} delivered", now as f64 / 1000.0, metrics.delivered));
+        }
+        children.check(&logs)?;
+        std::thread::sleep(clock.real(sc.orchestrator_ms / 4).max(Duration::from_millis(1)));
+    }
+    bar.finish_and_clear();
+
+    // The end: every order's status and the fleet's, then stop the processes.
+    let known = order_statuses(&router)?;
+    let final_status: Vec<VehicleStatus> = serde_json::from_value(ask(&router, "status", Vec::new())?)?;
+    children.stop();
+    let distances: Vec<f64> = poses.iter().map(|p| p.distance).collect();
+    metrics.finish_with(duration, final_status, &known, &distances, &accepted_at);
+    metrics.messages_sent = observed;
+    if undecodable > 0 {
+        metrics.note(duration, format!("{undecodable} states did not decode"));
+    }
+    metrics.evaluate(&sc.expect);
+    metrics.seal(&events);
+    let report = serde_json::to_string_pretty(&metrics)?;
+    let sha256 = sha256_hex(report.as_bytes());
+    Ok(RunResult { outcome: Outcome { metrics, events, trace }, report, sha256 })
+}
+
+/// Every order's status, from the orchestrator's `orders` API.
+fn order_statuses(session: &zenoh::Session) -> anyhow::Result<BTreeMap<u64, OrderStatus>> {
+    #[derive(serde::Deserialize)]
+    struct Listed {
+        id: u64,
+        status: OrderStatus,
+    }
+    let list: Vec<Listed> = serde_json::from_value(ask(session, "orders", Vec::new())?)?;
+    Ok(list.into_iter().map(|o| (o.id, o.status)).collect())
+}

@@ -1,0 +1,145 @@
+//! `yard-sim live`: a mixed fleet on real `yardmaster` and `agv-agent`
+//! processes over Zenoh on loopback, observed from outside by a Zenoh
+//! client on the `--listen` endpoint. Needs the binaries built next to
+//! `yard-sim` (CI runs `cargo build --workspace --bins` first). Bounded:
+//! 300 simulated seconds at 10× speed, and the processes stop with the run.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use protocol::topic::{Topic, TopicKey};
+use protocol::transport::zenoh::{Mode, ZenohConfig};
+use zenoh::Wait as _;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[test]
+fn a_scenario_runs_live_and_an_outside_client_sees_every_vda_message() {
+    let yard_sim = PathBuf::from(env!("CARGO_BIN_EXE_yard-sim"));
+    for bin in ["yardmaster", "agv-agent"] {
+        let path = yard_sim.with_file_name(format!("{bin}{}", std::env::consts::EXE_SUFFIX));
+        assert!(path.exists(), "{} is missing: run `cargo build --workspace --bins` first", path.display());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("live.toml");
+    let plant = repo().join("maps/car-plant.lif.json");
+    std::fs::write(
+        &scenario,
+        format!(
+            r#"
+name = "Live smoke"
+layout = {plant:?}
+seed = 3
+duration_s = 300
+
+[[fleet]]
+count = 2
+vehicle_type = "yard.compact-agv"
+start = "parking"
+
+[[fleet]]
+count = 1
+vehicle_type = "yard.tugger"
+prefix = "tug"
+start = "charging"
+
+[[orders]]
+from = "SM-L03"
+to = "SM-L05"
+vehicle_type = "yard.compact-agv"
+
+[[orders]]
+at_s = 5
+from = "REWORK-1"
+to = "REWORK-3"
+vehicle_type = "yard.compact-agv"
+
+[[orders]]
+at_s = 10
+from = "WH-DOCK-1"
+to = "WH-DOCK-3"
+vehicle_type = "yard.tugger"
+
+[[orders]]
+at_s = 20
+from = "NO-SUCH-STATION"
+to = "SM-L03"
+
+[expect]
+min_delivered = 3
+max_collisions = 0
+max_lost_orders = 0
+"#
+        ),
+    )
+    .unwrap();
+
+    // The outside observer: a Zenoh client of the run's router.
+    let port = free_port();
+    let endpoint = format!("tcp/127.0.0.1:{port}");
+    let report = dir.path().join("out");
+    let mut run = Command::new(&yard_sim)
+        .args(["live", &scenario.display().to_string(), "--speed", "10", "--listen", &endpoint])
+        .args(["--report", &report.display().to_string()])
+        .spawn()
+        .unwrap();
+    let observer = {
+        let mut tries = 0;
+        loop {
+            std::thread::sleep(Duration::from_millis(300));
+            let config = ZenohConfig { mode: Mode::Client, ..ZenohConfig::connecting(&endpoint) };
+            match config.open() {
+                Ok(session) => break session,
+                Err(e) => {
+                    tries += 1;
+                    assert!(tries < 50, "could not connect to {endpoint}: {e}");
+                }
+            }
+        }
+    };
+    let seen = observer.declare_subscriber("vda5050/**").wait().unwrap();
+    let status = run.wait().unwrap();
+    let mut states = std::collections::BTreeSet::new();
+    let mut orders = 0;
+    while let Ok(Some(sample)) = seen.try_recv() {
+        let Ok(key) = TopicKey::parse(sample.key_expr().as_str()) else { continue };
+        match key.topic {
+            Topic::State => {
+                states.insert(key.serial_number);
+            }
+            Topic::Order => orders += 1,
+            _ => {}
+        }
+    }
+    assert!(status.success(), "yard-sim live failed: {status}; logs in {}", report.display());
+    assert_eq!(states.into_iter().collect::<Vec<_>>(), ["agv-01", "agv-02", "tug-01"]);
+    assert!(orders >= 3, "the observer saw {orders} order messages");
+
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(report.join("report.json")).unwrap()).unwrap();
+    assert_eq!(r["submitted"], 3);
+    assert_eq!(r["refused"], 1, "the unknown station is refused with a note: {}", r["notes"]);
+    assert_eq!(r["delivered"], 3);
+    assert_eq!(r["collisions"], 0);
+    assert_eq!(r["lost"], 0);
+    let tugger = r["final_status"].as_array().unwrap().iter().find(|v| v["serial"] == "tug-01").unwrap();
+    assert_eq!(tugger["vehicle_type"], "yard.tugger");
+    let events = std::fs::read_to_string(report.join("events.jsonl")).unwrap();
+    assert_eq!(events.matches("\"status\":\"delivered\"").count(), 3, "{events}");
+    for file in ["replay.html", "yardmaster.log", "yardmaster.journal"] {
+        assert!(report.join(file).exists(), "{file} is missing");
+    }
+    // The live run's recording replays clean on a fresh core.
+    let replay = Command::new(&yard_sim)
+        .args(["replay", &report.join("yardmaster.journal").display().to_string()])
+        .output()
+        .unwrap();
+    assert!(replay.status.success(), "{}", String::from_utf8_lossy(&replay.stdout));
+}
