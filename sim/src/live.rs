@@ -134,6 +134,33 @@ fn ask(session: &zenoh::Session, what: &str, body: Vec<u8>) -> anyhow::Result<se
     }
 }
 
+/// A subscription whose samples queue without bound until drained: the
+/// router runs in this process, and a subscriber that blocked when full
+/// would stall the whole network under test.
+struct Feed {
+    _subscriber: zenoh::pubsub::Subscriber<()>,
+    samples: std::sync::mpsc::Receiver<(String, Vec<u8>)>,
+}
+
+impl Feed {
+    fn new(session: &zenoh::Session, key: &str) -> anyhow::Result<Feed> {
+        let (tx, samples) = std::sync::mpsc::channel();
+        let subscriber = session
+            .declare_subscriber(key)
+            .callback(move |sample| {
+                let _ = tx.send((sample.key_expr().to_string(), sample.payload().to_bytes().to_vec()));
+            })
+            .wait()
+            .map_err(|e| anyhow::anyhow!("subscribing to {key}: {e}"))?;
+        Ok(Feed { _subscriber: subscriber, samples })
+    }
+
+    /// Everything that arrived since the last call: (key, payload).
+    fn drain(&self) -> std::sync::mpsc::TryIter<'_, (String, Vec<u8>)> {
+        self.samples.try_iter()
+    }
+}
+
 /// The last reported pose of a vehicle and the distance it reported driving.
 #[derive(Clone, Copy, Default)]
 struct Pose {
@@ -196,14 +223,8 @@ pub fn run_live(path: &Path, options: &LiveOptions) -> anyhow::Result<RunResult>
     }
     .open()
     .context("opening the Zenoh router")?;
-    let event_feed = router
-        .declare_subscriber(format!("yardmaster/{SITE}/events"))
-        .wait()
-        .map_err(|e| anyhow::anyhow!("subscribing to events: {e}"))?;
-    let traffic = router
-        .declare_subscriber(format!("{}/**", protocol::topic::PREFIX))
-        .wait()
-        .map_err(|e| anyhow::anyhow!("subscribing to {}/**: {e}", protocol::topic::PREFIX))?;
+    let event_feed = Feed::new(&router, &format!("yardmaster/{SITE}/events"))?;
+    let traffic = Feed::new(&router, &format!("{}/**", protocol::topic::PREFIX))?;
 
     let clock = WallClock::new(options.speed, None);
     let origin = clock.origin_ms().to_string();
@@ -243,7 +264,7 @@ pub fn run_live(path: &Path, options: &LiveOptions) -> anyhow::Result<RunResult>
     for g in &sc.fleet {
         let mut cmd = Command::new(binary(&options.bin_dir, "agv-agent")?);
         cmd.args(["--layout", &layout_arg, "--count", &g.count.to_string(), "--serial-prefix", &g.prefix])
-            .args(["--manufacturer", MANUFACTURER, "--connect", &inner, "--mode", "client"])
+            .args(["--manufacturer", MANUFACTURER, "--connect", &inner, "--mode", "peer"])
             .args(["--max-speed", &g.max_speed.to_string(), "--battery", &g.battery.to_string()])
             .args(["--state-interval-ms", "1000", "--time-scale", &speed, "--time-origin-ms", &origin]);
         for node in &start_nodes[k..k + g.count] {
@@ -329,14 +350,14 @@ pub fn run_live(path: &Path, options: &LiveOptions) -> anyhow::Result<RunResult>
             }
         }
         // Every VDA 5050 message; the vehicles' states give their positions.
-        while let Ok(Some(sample)) = traffic.try_recv() {
+        for (key, payload) in traffic.drain() {
             observed += 1;
-            let Ok(key) = TopicKey::parse(sample.key_expr().as_str()) else { continue };
+            let Ok(key) = TopicKey::parse(&key) else { continue };
             if key.topic != Topic::State {
                 continue;
             }
             let Some(&i) = index.get(&key.serial_number) else { continue };
-            match protocol::codec::decode::<State>(&key, &sample.payload().to_bytes(), &limits) {
+            match protocol::codec::decode::<State>(&key, &payload, &limits) {
                 Ok(state) => {
                     if let Some(p) = state.agv_position {
                         let pose = &mut poses[i];
@@ -350,8 +371,8 @@ pub fn run_live(path: &Path, options: &LiveOptions) -> anyhow::Result<RunResult>
             }
         }
         // What the orchestrator said.
-        while let Ok(Some(sample)) = event_feed.try_recv() {
-            let Ok(mut event) = serde_json::from_slice::<Event>(&sample.payload().to_bytes()) else {
+        for (_, payload) in event_feed.drain() {
+            let Ok(mut event) = serde_json::from_slice::<Event>(&payload) else {
                 continue;
             };
             event.at = event.at.saturating_sub(origin_ms + zero);

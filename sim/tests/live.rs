@@ -104,20 +104,25 @@ max_lost_orders = 0
             }
         }
     };
-    let seen = observer.declare_subscriber("vda5050/**").wait().unwrap();
-    let status = run.wait().unwrap();
-    let mut states = std::collections::BTreeSet::new();
-    let mut orders = 0;
-    while let Ok(Some(sample)) = seen.try_recv() {
-        let Ok(key) = TopicKey::parse(sample.key_expr().as_str()) else { continue };
-        match key.topic {
-            Topic::State => {
-                states.insert(key.serial_number);
+    let seen = std::sync::Arc::new(std::sync::Mutex::new((std::collections::BTreeSet::new(), 0)));
+    let sink = seen.clone();
+    let _subscriber = observer
+        .declare_subscriber("vda5050/**")
+        .callback(move |sample| {
+            let Ok(key) = TopicKey::parse(sample.key_expr().as_str()) else { return };
+            let mut seen = sink.lock().unwrap();
+            match key.topic {
+                Topic::State => {
+                    seen.0.insert(key.serial_number);
+                }
+                Topic::Order => seen.1 += 1,
+                _ => {}
             }
-            Topic::Order => orders += 1,
-            _ => {}
-        }
-    }
+        })
+        .wait()
+        .unwrap();
+    let status = run.wait().unwrap();
+    let (states, orders) = seen.lock().unwrap().clone();
     assert!(status.success(), "yard-sim live failed: {status}; logs in {}", report.display());
     assert_eq!(states.into_iter().collect::<Vec<_>>(), ["agv-01", "agv-02", "tug-01"]);
     assert!(orders >= 3, "the observer saw {orders} order messages");
