@@ -75,6 +75,8 @@ pub struct MapfRun {
     pub seed: u64,
     /// Refinement iteration cap (for reproducible runs).
     pub max_refine_iterations: u64,
+    /// Guide paths' margin (0: no guide paths).
+    pub guide_margin: u32,
 }
 
 /// The last component of a path, for reports.
@@ -103,7 +105,7 @@ pub fn run_mapf(run: &MapfRun) -> anyhow::Result<MapfResult> {
     let deadline = started + Duration::from_secs_f64(run.time_limit.max(0.0));
     let should_stop = || Instant::now() >= deadline;
     let budget = Budget { should_stop: &should_stop, max_refine_iterations: run.max_refine_iterations };
-    let config = PlannerConfig { seed: run.seed, ..PlannerConfig::default() };
+    let config = PlannerConfig { seed: run.seed, guide_margin: run.guide_margin, ..PlannerConfig::default() };
     let mut first_solution_ms = None;
     let outcome = planner::plan(&instance, &config, &budget, &mut |event| {
         if let PlanEvent::FirstSolution(_) = event {

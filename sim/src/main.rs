@@ -109,6 +109,9 @@ enum BenchCommand {
         /// Cap on refinement iterations (makes a run reproducible).
         #[arg(long, default_value_t = u64::MAX)]
         max_refine_iterations: u64,
+        /// Guide paths (space utilisation) up to this many steps longer than shortest; 0: none.
+        #[arg(long, default_value_t = 10)]
+        guide_margin: u32,
         /// Also write the JSON (with paths) here.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -180,7 +183,17 @@ enum MapCommand {
 #[expect(clippy::print_stdout, reason = "the CLI's output goes to stdout")]
 fn bench(command: BenchCommand) -> anyhow::Result<ExitCode> {
     match command {
-        BenchCommand::Mapf { map, scen, agents, time_limit, seed, max_refine_iterations, out, sweep } => {
+        BenchCommand::Mapf {
+            map,
+            scen,
+            agents,
+            time_limit,
+            seed,
+            max_refine_iterations,
+            guide_margin,
+            out,
+            sweep,
+        } => {
             let counts = if sweep.is_empty() { vec![agents] } else { sweep.clone() };
             let mut rows = Vec::new();
             for n in counts {
@@ -191,6 +204,7 @@ fn bench(command: BenchCommand) -> anyhow::Result<ExitCode> {
                     time_limit,
                     seed,
                     max_refine_iterations,
+                    guide_margin,
                 };
                 let result = sim::bench_cmd::run_mapf(&run)?;
                 let mut line = serde_json::to_value(&result)?;

@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, VecDeque};
 use layout::plan_graph::PlanNodeIdx;
 
 use super::distance::DistanceTable;
+use super::guides::Guides;
 use super::instance::Instance;
 use super::pibt::Pibt;
 use super::rng::Rng;
@@ -68,12 +69,16 @@ pub fn solve(
     instance: &Instance<'_>,
     tables: &[&DistanceTable],
     seed: u64,
+    guides: Option<&Guides>,
     budget: &LacamBudget<'_>,
 ) -> (Result<Vec<Vec<PlanNodeIdx>>, LacamFailure>, usize) {
     let n = instance.n_agents();
     let goals = &instance.goals;
     let mut rng = Rng::new(seed);
     let mut pibt = Pibt::new(instance.graph, tables, &instance.goals, seed.wrapping_add(1));
+    if let Some(guides) = guides {
+        pibt = pibt.with_guides(guides);
+    }
     let mut low: Vec<LowLevel> = Vec::new();
     let mut high: Vec<HighLevel> = Vec::new();
     let mut explored: BTreeMap<u64, Vec<u32>> = BTreeMap::new();

@@ -5,6 +5,8 @@
 //! - [`distance`]: exact distance tables, the heuristics of everything here.
 //! - [`instance`]: an instance (graph, starts, goals) and a [`instance::Solution`].
 //! - [`validate`]: an independent checker of solutions.
+//! - [`guides`]: guide paths that spread agents over the map (space
+//!   utilisation), which PIBT follows while it can.
 //! - [`pibt`]: priority inheritance with backtracking, one step at a time.
 //! - [`lacam`]: LaCAM, complete search over configurations with PIBT as
 //!   its successor generator; finds the first solution.
@@ -14,6 +16,7 @@
 //!   until the budget is spent.
 
 pub mod distance;
+pub mod guides;
 pub mod instance;
 pub mod lacam;
 pub mod lns;

@@ -15,6 +15,7 @@
 use layout::plan_graph::{PlanGraph, PlanNodeIdx};
 
 use super::distance::DistanceTable;
+use super::guides::Guides;
 use super::rng::Rng;
 
 const NONE: u32 = u32::MAX;
@@ -34,6 +35,7 @@ pub struct Pibt<'a> {
     has_edge_conflicts: bool,
     rng: Rng,
     candidates: Vec<(u32, u64, u32)>,
+    guides: Option<&'a Guides>,
 }
 
 impl<'a> Pibt<'a> {
@@ -61,7 +63,14 @@ impl<'a> Pibt<'a> {
             has_edge_conflicts: edge_conflicts > 0,
             rng: Rng::new(seed),
             candidates: Vec::new(),
+            guides: None,
         }
+    }
+
+    /// Prefers each agent's guide path (see [`Guides`]) while it is on it.
+    pub fn with_guides(mut self, guides: &'a Guides) -> Pibt<'a> {
+        self.guides = Some(guides);
+        self
     }
 
     /// The next configuration from `current`: agents in `order` (highest
@@ -180,6 +189,12 @@ impl<'a> Pibt<'a> {
         let base = candidates.len();
         for &v in self.graph.neighbours(from).iter().chain(std::iter::once(&from)) {
             candidates.push((table.raw(v), self.rng.next_u64(), v.0));
+        }
+        // The guide path's next node comes first, then the closest to the goal.
+        if let Some(g) = self.guides.and_then(|guides| guides.next(i as usize, from))
+            && let Some(c) = candidates[base..].iter_mut().find(|c| c.2 == g.0)
+        {
+            c.0 = 0;
         }
         candidates[base..].sort_unstable();
         // Swap (LaCAM2): in a corridor, moving towards an agent that must

@@ -8,6 +8,7 @@
 use layout::plan_graph::PlanNodeIdx;
 
 use super::distance::{DistanceCache, DistanceTable, UNREACHABLE};
+use super::guides::Guides;
 use super::instance::{Instance, InstanceError, Solution};
 use super::lacam::{self, LacamBudget, LacamFailure};
 use super::lns::Lns;
@@ -21,11 +22,14 @@ pub struct PlannerConfig {
     pub refine: bool,
     /// Cap on LaCAM's high-level nodes (memory guard).
     pub max_lacam_nodes: usize,
+    /// Guide paths (space utilisation) up to this many steps longer than
+    /// shortest steer the first solution; 0 turns them off.
+    pub guide_margin: u32,
 }
 
 impl Default for PlannerConfig {
     fn default() -> Self {
-        PlannerConfig { seed: 0, refine: true, max_lacam_nodes: 2_000_000 }
+        PlannerConfig { seed: 0, refine: true, max_lacam_nodes: 2_000_000, guide_margin: 10 }
     }
 }
 
@@ -101,8 +105,19 @@ pub fn plan(
     let tables: Vec<&DistanceTable> = instance.goals.iter().filter_map(|&g| cache.table(g)).collect();
     on_event(PlanEvent::TablesReady);
 
+    let guides = (config.guide_margin > 0).then(|| {
+        Guides::build(
+            instance.graph,
+            &tables,
+            &instance.starts,
+            config.guide_margin,
+            config.seed.wrapping_add(3),
+            budget.should_stop,
+        )
+    });
     let lacam_budget = LacamBudget { max_nodes: config.max_lacam_nodes, should_stop: budget.should_stop };
-    let (result, lacam_nodes) = lacam::solve(instance, &tables, config.seed, &lacam_budget);
+    let (result, lacam_nodes) = lacam::solve(instance, &tables, config.seed, guides.as_ref(), &lacam_budget);
+    drop(guides);
     let configs = match result {
         Ok(configs) => configs,
         Err(LacamFailure::Budget) => return Err(PlanError::Budget { lacam_nodes }),
