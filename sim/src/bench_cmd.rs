@@ -37,6 +37,8 @@ pub struct MapfResult {
     pub makespan: Option<u64>,
     /// Sum of shortest path lengths.
     pub lower_bound: u64,
+    /// Guide paths: crossings left between them and replanning rounds run.
+    pub guides: (u64, u32),
     /// LaCAM configurations generated.
     pub lacam_nodes: usize,
     /// LNS iterations run and kept.
@@ -131,6 +133,7 @@ pub fn run_mapf(run: &MapfRun) -> anyhow::Result<MapfResult> {
         first_sum_of_loss: None,
         makespan: None,
         lower_bound,
+        guides: (0, 0),
         lacam_nodes: 0,
         refine_iterations: (0, 0),
         refine_searches: (0, 0),
@@ -157,6 +160,7 @@ pub fn run_mapf(run: &MapfRun) -> anyhow::Result<MapfResult> {
             }
             result.first_sum_of_loss = Some(outcome.first_sum_of_loss);
             result.lacam_nodes = outcome.lacam_nodes;
+            result.guides = outcome.guides;
             result.refine_iterations = outcome.refine_iterations;
             result.refine_searches = outcome.refine_searches;
         }

@@ -5,8 +5,8 @@
 //! `margin` steps longer than its shortest path and, among those, crosses
 //! the fewest other agents' guide paths (same node at the same step, a swap
 //! on an edge, or a node where another agent already rests). Agents are
-//! replanned one by one in a random order, over and over while the total
-//! number of crossings falls. PIBT then prefers the next node of the guide
+//! replanned one by one in a random order, round after round while a round
+//! still removes at least 5 % of the crossings. PIBT then prefers the next node of the guide
 //! path while the agent is on it, so that the first solution does not send
 //! every agent down the same shortest corridor; off its guide path, an
 //! agent falls back to its distance table.
@@ -77,7 +77,9 @@ impl Guides {
             if best.as_ref().is_none_or(|b| crossings < b.0) {
                 best = Some((crossings, paths.clone()));
             }
-            if crossings == 0 || (rounds >= 2 && crossings >= last) {
+            // Rounds until one gains less than 5 %: later rounds cost as
+            // much and buy little.
+            if crossings == 0 || (rounds >= 2 && crossings * 20 > last.saturating_mul(19)) {
                 break;
             }
             last = crossings;

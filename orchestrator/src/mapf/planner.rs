@@ -74,6 +74,9 @@ pub enum PlanError {
 pub struct PlanOutcome {
     /// The best solution.
     pub solution: Solution,
+    /// Guide paths: crossings left between them, and replanning rounds
+    /// (both 0 without guides).
+    pub guides: (u64, u32),
     /// LaCAM high-level nodes generated.
     pub lacam_nodes: usize,
     /// Sum of loss of the first solution.
@@ -117,6 +120,7 @@ pub fn plan(
     });
     let lacam_budget = LacamBudget { max_nodes: config.max_lacam_nodes, should_stop: budget.should_stop };
     let (result, lacam_nodes) = lacam::solve(instance, &tables, config.seed, guides.as_ref(), &lacam_budget);
+    let guide_figures = guides.as_ref().map_or((0, 0), |g| (g.crossings, g.rounds));
     drop(guides);
     let configs = match result {
         Ok(configs) => configs,
@@ -146,6 +150,7 @@ pub fn plan(
     };
     Ok(PlanOutcome {
         solution,
+        guides: guide_figures,
         lacam_nodes,
         first_sum_of_loss,
         refine_iterations,
