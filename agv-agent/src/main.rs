@@ -182,6 +182,13 @@ fn main() -> anyhow::Result<()> {
         let t = now();
         for v in &mut fleet {
             let report = runner::step(t, &mut v.agent, &mut v.driver, &mut v.link)?;
+            match report.master_control {
+                Some(true) => tracing::info!(vehicle = %v.serial, "master control present"),
+                Some(false) => {
+                    tracing::warn!(vehicle = %v.serial, "master control gone: finishing the released base");
+                }
+                None => {}
+            }
             if report.rejected > 0 {
                 tracing::warn!(vehicle = %v.serial, rejected = report.rejected, "rejected undecodable messages");
             }

@@ -14,6 +14,8 @@ pub struct StepReport {
     pub published: usize,
     /// Payloads that arrived but did not decode.
     pub rejected: usize,
+    /// The master control came (`Some(true)`) or went (`Some(false)`).
+    pub master_control: Option<bool>,
 }
 
 /// Runs one step at `now`.
@@ -29,6 +31,10 @@ pub fn step(
         match event {
             AgentEvent::Message(m) => inbound.push(m),
             AgentEvent::Rejected(_) => report.rejected += 1,
+            AgentEvent::MasterControl { online } => {
+                agent.set_master_control(online);
+                report.master_control = Some(online);
+            }
         }
     }
     let feedback = driver.poll(now);

@@ -461,3 +461,25 @@ fn a_hard_action_runs_alone_and_node_actions_run_in_order() {
     assert_eq!(started(&out), ["n2"]);
     check(&out);
 }
+
+#[test]
+fn without_master_control_the_vehicle_finishes_its_base_and_says_so() {
+    let mut agent = agent_at("a");
+    let out = send(&mut agent, 0, &order("o1", 0, 0, &["a", "b", "c", "d"], 3));
+    // The master control goes while the vehicle is on its way.
+    agent.set_master_control(false);
+    let (now, driven, out) = drive_until_stopped(&mut agent, 0, out);
+    assert_eq!(driven, ["a-b", "b-c"], "the released base is finished, nothing beyond");
+    let state = last_state(&out);
+    assert_eq!(state.last_node_id, "c");
+    let warning = state.errors.iter().find(|e| e.error_type.as_str() == "masterControlOffline");
+    assert!(warning.is_some_and(|e| e.error_level == ErrorLevel::Warning), "{:?}", state.errors);
+    // Back: the warning clears at once (a state is published), the order goes on.
+    agent.set_master_control(true);
+    let out = agent.step(now + 1, &[], &[]);
+    check(&out);
+    assert!(last_state(&out).errors.is_empty(), "{:?}", last_state(&out).errors);
+    let out = send(&mut agent, now + 2, &order("o1", 1, 4, &["c", "d"], 2));
+    let (_, driven, _) = drive_until_stopped(&mut agent, now + 2, out);
+    assert_eq!(driven, ["c-d"]);
+}

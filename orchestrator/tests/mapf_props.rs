@@ -256,3 +256,55 @@ fn footprints_are_respected_on_the_car_plant() {
     assert_eq!(paths.len(), 12);
     assert!(sol > 0);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Guide paths (the first solution's steering) are real paths: each
+    /// moves along edges from its start to its goal, never longer than the
+    /// shortest path plus the margin; and with them on, the planner's
+    /// solutions on busier grids still validate.
+    #[test]
+    fn guide_paths_are_paths_within_the_margin(
+        w in 4usize..10, h in 4usize..10, blocked in proptest::collection::vec(prop::bool::weighted(0.15), 1..100),
+        picks in proptest::collection::vec(0usize..128, 24), n_agents in 2usize..10, margin in 0u32..6, seed in any::<u64>(),
+    ) {
+        use orchestrator::mapf::distance::{DistanceCache, DistanceTable, UNREACHABLE};
+        use orchestrator::mapf::guides::Guides;
+        let map = grid(w, h, &blocked);
+        let graph = PlanGraph::build(&map, &PlanGraphConfig::default()).unwrap();
+        let Some((starts, goals)) = pick_agents(&graph, &picks, n_agents) else { return Ok(()) };
+        let mut cache = DistanceCache::new(&graph);
+        for &g in &goals {
+            cache.ensure(g);
+        }
+        let tables: Vec<&DistanceTable> = goals.iter().map(|&g| cache.table(g).unwrap()).collect();
+        if starts.iter().zip(&tables).any(|(s, t)| t.raw(*s) == UNREACHABLE) {
+            return Ok(());
+        }
+        let guides = Guides::build(&graph, &tables, &starts, margin, seed, &|| false);
+        for i in 0..n_agents {
+            let mut at = starts[i];
+            let mut steps = 0u32;
+            while let Some(next) = guides.next(i, at) {
+                prop_assert!(graph.neighbours(at).contains(&next), "agent {}: {:?} → {:?} is no edge", i, at, next);
+                at = next;
+                steps += 1;
+                prop_assert!(steps <= tables[i].raw(starts[i]) + margin, "agent {}: guide longer than allowed", i);
+            }
+            prop_assert_eq!(at, goals[i], "agent {}'s guide ends at its goal", i);
+        }
+        let instance = Instance { graph: &graph, starts, goals };
+        let never = || false;
+        let budget = Budget { should_stop: &never, max_refine_iterations: 20 };
+        let config = PlannerConfig { seed, max_lacam_nodes: 50_000, guide_margin: margin, ..PlannerConfig::default() };
+        match plan(&instance, &config, &budget, &mut |_| {}) {
+            Ok(outcome) => {
+                let checked = validate(&graph, &instance.starts, &instance.goals, &outcome.solution.paths);
+                prop_assert!(checked.is_ok(), "invalid solution: {:?}", checked.err());
+            }
+            Err(PlanError::NoSolution) | Err(PlanError::Budget { .. }) => {}
+            Err(e) => prop_assert!(false, "{}", e),
+        }
+    }
+}

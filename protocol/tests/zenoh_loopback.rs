@@ -179,3 +179,35 @@ fn fifty_agents_over_loopback() {
     assert!(bye.iter().any(|e| matches!(e, OrchestratorEvent::Message { message: FromVehicle::Connection(c), .. } if c.connection_state == ConnectionState::Offline)));
     assert!(bye.iter().any(|e| matches!(e, OrchestratorEvent::Presence { vehicle, state: ConnectionState::Offline } if vehicle.serial_number == "AGV-08")));
 }
+
+#[test]
+fn agents_see_the_master_control_come_and_go() {
+    let endpoint = free_endpoint();
+    let mut master = ZenohOrchestratorLink::open(&ZenohConfig::listening(&endpoint)).unwrap();
+    let mut agent = ZenohAgentLink::open(&ZenohConfig::connecting(&endpoint), vehicle(1)).unwrap();
+    let watch = |agent: &mut ZenohAgentLink, want: bool| {
+        let deadline = now() + Duration::from_secs(5);
+        while now() < deadline {
+            for e in agent.poll_timeout(Duration::from_millis(50)) {
+                if let AgentEvent::MasterControl { online } = e {
+                    if online == want {
+                        return true;
+                    }
+                }
+            }
+        }
+        false
+    };
+    // Announced after the agent subscribed, and (history) before.
+    master.announce("plant-1").unwrap();
+    assert!(watch(&mut agent, true), "the agent did not see the master control come");
+    let mut late = ZenohAgentLink::open(&ZenohConfig::connecting(&endpoint), vehicle(2)).unwrap();
+    assert!(watch(&mut late, true), "a later agent did not learn of the running master control");
+    master.retire().unwrap();
+    assert!(watch(&mut agent, false), "the agent did not see the master control go");
+    master.announce("plant-1").unwrap();
+    assert!(watch(&mut agent, true), "the agent did not see the master control come back");
+    // A killed master control (its session gone) goes too.
+    drop(master);
+    assert!(watch(&mut agent, false), "the agent did not see the dropped master control go");
+}

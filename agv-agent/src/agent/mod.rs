@@ -164,6 +164,9 @@ pub struct Agent {
     dirty: bool,
 }
 
+/// The error type of the warning an agent reports while no master control is present.
+pub const MASTER_OFFLINE: &str = "masterControlOffline";
+
 impl Agent {
     /// A new agent, idle, with a full battery and no position.
     pub fn new(config: AgentConfig) -> Agent {
@@ -367,6 +370,30 @@ impl Agent {
                 self.errors.push(rejection.to_error());
                 self.dirty = true;
             }
+        }
+    }
+
+    /// The master control came or went (the link's
+    /// `AgentEvent::MasterControl`). While it is away the vehicle finishes
+    /// its released base — the orchestrator reserved it — and waits there;
+    /// its state carries a WARNING `masterControlOffline` until the master
+    /// control is back.
+    pub fn set_master_control(&mut self, online: bool) {
+        let flagged = self.errors.iter().any(|e| e.error_type.as_str() == MASTER_OFFLINE);
+        if online && flagged {
+            self.errors.retain(|e| e.error_type.as_str() != MASTER_OFFLINE);
+            self.dirty = true;
+        } else if !online && !flagged {
+            self.errors.push(Error {
+                error_type: ErrorType::Other(MASTER_OFFLINE.into()),
+                error_references: None,
+                error_description: Some(
+                    "no master control: finishing the released base, then waiting for it".into(),
+                ),
+                error_hint: Some("start the orchestrator (yardmaster serve) or check the network".into()),
+                error_level: ErrorLevel::Warning,
+            });
+            self.dirty = true;
         }
     }
 

@@ -403,6 +403,9 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
 
     let session = args.net.config().open().context("opening the Zenoh session")?;
     let mut link = ZenohOrchestratorLink::with_session(session.clone())?;
+    // Vehicles watch this token: they learn that a master control is up,
+    // and that it went (clean shutdown below, or the process died).
+    link.announce(&args.net.site)?;
     let api = session
         .declare_queryable(format!("yardmaster/{}/**", args.net.site))
         .wait()
@@ -508,6 +511,12 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     }
     all_ticks.append(&mut slow);
     all_latency.append(&mut latency);
+    // Every accepted order is committed (each tick's journal was applied
+    // before the next); now tell the vehicles that the master control goes.
+    if let Err(e) = link.retire() {
+        tracing::warn!(error = %e, "could not withdraw the master control's presence");
+    }
+    std::thread::sleep(protocol::transport::zenoh::GOODBYE_GRACE);
     let (tick_p50, tick_p99, tick_max) = percentiles(all_ticks);
     let states = all_latency.len();
     let (lat_p50, lat_p99, lat_max) = percentiles(all_latency);

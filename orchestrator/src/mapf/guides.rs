@@ -171,11 +171,15 @@ impl Board {
     }
 }
 
+/// An open entry: fewest crossings first, then shortest `f`, then lowest
+/// node id; with `g` and the parent.
+type Open = (Reverse<u32>, Reverse<u32>, Reverse<u32>, u32, u32);
+
 /// A* over nodes (each node once) ordered by crossings, then length.
 struct Search {
     parent: Vec<u32>,
     used: Vec<u32>,
-    open: BinaryHeap<(Reverse<u32>, Reverse<u32>, Reverse<u32>, u32, u32)>,
+    open: BinaryHeap<Open>,
 }
 
 impl Search {

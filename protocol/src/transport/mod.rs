@@ -185,6 +185,12 @@ pub enum AgentEvent {
     Message(ToVehicle),
     /// A payload that did not decode.
     Rejected(DecodeError),
+    /// The master control came or went (links that can tell: Zenoh's
+    /// liveliness of `yardmaster/*/alive`).
+    MasterControl {
+        /// Whether a master control is present now.
+        online: bool,
+    },
 }
 
 /// Counters of a link.

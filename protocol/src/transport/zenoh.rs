@@ -6,7 +6,10 @@
 //! subscribes to them (with history, so it learns of vehicles that were
 //! there before it) and reports token loss as `CONNECTIONBROKEN` — or
 //! `OFFLINE` when the vehicle said goodbye first — the Zenoh counterpart of
-//! MQTT's last will.
+//! MQTT's last will. The other way round, a running orchestrator declares
+//! `yardmaster/{site}/alive` ([`ZenohOrchestratorLink::announce`]); agents
+//! watch `yardmaster/*/alive` and get [`AgentEvent::MasterControl`] when a
+//! master control comes or goes.
 //!
 //! Subscriber callbacks run on Zenoh's threads: they decode and queue the
 //! result; [`OrchestratorLink::poll`] and [`AgentLink::poll`] take the queue.
@@ -145,9 +148,18 @@ fn drain<T>(events: &Receiver<T>, first_within: Option<Duration>) -> Vec<T> {
     out
 }
 
+/// The liveliness key a master control of `site` declares while it runs.
+pub fn master_presence_key(site: &str) -> String {
+    format!("yardmaster/{site}/alive")
+}
+
+/// What agents watch: any site's master control.
+pub const ANY_MASTER_PRESENCE: &str = "yardmaster/*/alive";
+
 /// The orchestrator's end over Zenoh.
 pub struct ZenohOrchestratorLink {
     session: ::zenoh::Session,
+    presence: Option<LivelinessToken>,
     _subscribers: Vec<Subscriber<()>>,
     events: Receiver<OrchestratorEvent>,
     publishers: BTreeMap<String, Publisher<'static>>,
@@ -221,6 +233,7 @@ impl ZenohOrchestratorLink {
         subscribers.push(liveliness);
         Ok(ZenohOrchestratorLink {
             session,
+            presence: None,
             _subscribers: subscribers,
             events,
             publishers: BTreeMap::new(),
@@ -261,6 +274,26 @@ impl ZenohOrchestratorLink {
                 self.declared.insert(vehicle.clone(), keys);
             }
         }
+    }
+
+    /// Tells the vehicles that the master control of `site` is up: a
+    /// liveliness token on [`master_presence_key`]. Agents see it go when
+    /// [`ZenohOrchestratorLink::retire`] withdraws it, or when the process
+    /// dies (Zenoh's liveliness).
+    pub fn announce(&mut self, site: &str) -> Result<(), TransportError> {
+        let token =
+            self.session.liveliness().declare_token(master_presence_key(site)).wait().map_err(zerr)?;
+        self.presence = Some(token);
+        Ok(())
+    }
+
+    /// Tells the vehicles that the master control is going (a clean
+    /// shutdown): withdraws the token of [`ZenohOrchestratorLink::announce`].
+    pub fn retire(&mut self) -> Result<(), TransportError> {
+        if let Some(token) = self.presence.take() {
+            token.undeclare().wait().map_err(zerr)?;
+        }
+        Ok(())
     }
 
     /// The underlying session (for extra declarations by the live binary).
@@ -378,6 +411,18 @@ impl ZenohAgentLink {
             let publisher = builder.wait().map_err(zerr)?;
             publishers.insert(topic, publisher);
         }
+        let master_tx = tx;
+        let masters = session
+            .liveliness()
+            .declare_subscriber(ANY_MASTER_PRESENCE)
+            .history(true)
+            .callback(move |sample| {
+                let online = sample.kind() == SampleKind::Put;
+                let _ = master_tx.send(AgentEvent::MasterControl { online });
+            })
+            .wait()
+            .map_err(zerr)?;
+        subscribers.push(masters);
         let token = session.liveliness().declare_token(vehicle.liveliness_key()).wait().map_err(zerr)?;
         Ok(ZenohAgentLink {
             vehicle,
