@@ -189,10 +189,10 @@ fn agents_see_the_master_control_come_and_go() {
         let deadline = now() + Duration::from_secs(5);
         while now() < deadline {
             for e in agent.poll_timeout(Duration::from_millis(50)) {
-                if let AgentEvent::MasterControl { online } = e {
-                    if online == want {
-                        return true;
-                    }
+                if let AgentEvent::MasterControl { online } = e
+                    && online == want
+                {
+                    return true;
                 }
             }
         }
