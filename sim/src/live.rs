@@ -25,7 +25,7 @@ use anyhow::{Context as _, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use orchestrator::fleet::{Event, FleetEntry, VehicleStatus};
 use orchestrator::mapf::rng::Rng;
-use orchestrator::orders::{Millis, OrderStatus};
+use orchestrator::orders::{Millis, OrderRequest, OrderStatus};
 use protocol::codec::DecodeLimits;
 use protocol::messages::State;
 use protocol::topic::{Topic, TopicKey};
@@ -79,6 +79,25 @@ impl Children {
             }
         }
         Ok(())
+    }
+
+    /// Polls `done` every 250 ms for up to `seconds`, failing early if a
+    /// process dies.
+    fn wait_until(
+        &mut self,
+        logs: &Path,
+        seconds: u64,
+        what: &str,
+        mut done: impl FnMut() -> bool,
+    ) -> anyhow::Result<()> {
+        for _ in 0..seconds * 4 {
+            self.check(logs)?;
+            if done() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        bail!("waited {seconds} s for {what}; the logs are in {}", logs.display())
     }
 
     /// Asks every process to stop (SIGTERM: agents say OFFLINE, the
@@ -171,8 +190,24 @@ struct Pose {
     distance: f64,
 }
 
-/// Runs a scenario file live.
+/// Runs a scenario file live. When it fails without a log folder of its
+/// own, the working folder (processes' logs, journal) is kept and named.
 pub fn run_live(path: &Path, options: &LiveOptions) -> anyhow::Result<RunResult> {
+    let work = tempfile::tempdir().context("creating a working folder")?;
+    match run_in(path, options, work.path()) {
+        Ok(result) => Ok(result),
+        Err(e)
+            if options.log_dir.is_none()
+                && std::fs::read_dir(work.path()).is_ok_and(|mut d| d.next().is_some()) =>
+        {
+            let kept = work.keep();
+            Err(e.context(format!("the processes' logs are kept in {}", kept.display())))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn run_in(path: &Path, options: &LiveOptions, work: &Path) -> anyhow::Result<RunResult> {
     let loaded = scenario::load(path)?;
     let sc = &loaded.scenario;
     let layout = layout::load(&loaded.layout_path, layout::LoadOptions::default())
@@ -207,10 +242,9 @@ pub fn run_live(path: &Path, options: &LiveOptions) -> anyhow::Result<RunResult>
         metrics.note(0, "the simulated network's latency and loss do not apply: the network is real".into());
     }
 
-    let work = tempfile::tempdir().context("creating a working folder")?;
-    let logs = options.log_dir.clone().unwrap_or_else(|| work.path().to_path_buf());
+    let logs = options.log_dir.clone().unwrap_or_else(|| work.to_path_buf());
     std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
-    let fleet_file = work.path().join("fleet.json");
+    let fleet_file = work.join("fleet.json");
     std::fs::write(&fleet_file, serde_json::to_vec_pretty(&fleet)?)?;
 
     // The router everything connects to.
@@ -233,7 +267,7 @@ pub fn run_live(path: &Path, options: &LiveOptions) -> anyhow::Result<RunResult>
     let mut children = Children(Vec::new());
     let serve = Command::new(binary(&options.bin_dir, "yardmaster")?)
         .args(["serve", "--layout", &layout_arg, "--fleet", &fleet_file.display().to_string()])
-        .args(["--db", &work.path().join("orders.redb").display().to_string()])
+        .args(["--db", &work.join("orders.redb").display().to_string()])
         .args(["--manufacturer", MANUFACTURER, "--site", SITE, "--connect", &inner, "--mode", "client"])
         .args([
             "--tick-ms",
@@ -249,17 +283,8 @@ pub fn run_live(path: &Path, options: &LiveOptions) -> anyhow::Result<RunResult>
         .spawn()
         .context("starting yardmaster")?;
     children.0.push(("yardmaster".into(), serve));
-    // Wait for the orchestrator's API before the vehicles come.
-    let mut up = false;
-    for _ in 0..60 {
-        children.check(&logs)?;
-        if ask(&router, "status", Vec::new()).is_ok() {
-            up = true;
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
-    anyhow::ensure!(up, "yardmaster did not answer within 15 s; its log is in {}", logs.display());
+    // The orchestrator's API answers before the vehicles come.
+    children.wait_until(&logs, 15, "yardmaster to answer", || ask(&router, "status", Vec::new()).is_ok())?;
     let mut k = 0;
     for g in &sc.fleet {
         let mut cmd = Command::new(binary(&options.bin_dir, "agv-agent")?);
@@ -275,21 +300,13 @@ pub fn run_live(path: &Path, options: &LiveOptions) -> anyhow::Result<RunResult>
         let child = cmd.stdout(Stdio::null()).stderr(log).spawn().context("starting agv-agent")?;
         children.0.push((format!("agv-agent {}", g.prefix), child));
     }
-    // Wait until the orchestrator has placed every vehicle.
-    let mut placed = false;
-    for _ in 0..240 {
-        children.check(&logs)?;
-        if let Ok(list) = ask(&router, "status", Vec::new())
+    children.wait_until(&logs, 60, "the orchestrator to place every vehicle", || {
+        ask(&router, "status", Vec::new())
             .and_then(|v| Ok(serde_json::from_value::<Vec<VehicleStatus>>(v)?))
-            && list.len() == names.len()
-            && list.iter().all(|v| v.node.is_some() && v.fenced.is_none())
-        {
-            placed = true;
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
-    anyhow::ensure!(placed, "the vehicles were not all placed within 60 s; logs are in {}", logs.display());
+            .is_ok_and(|list| {
+                list.len() == names.len() && list.iter().all(|v| v.node.is_some() && v.fenced.is_none())
+            })
+    })?;
 
     // Time zero of the run, on the shared clock.
     let zero = clock.since_origin_ms();
@@ -317,36 +334,21 @@ pub fn run_live(path: &Path, options: &LiveOptions) -> anyhow::Result<RunResult>
             break;
         }
         // Orders that are due: all asked at once, then the answers.
-        let mut asked = Vec::new();
+        let mut due = Vec::new();
         while pending.peek().is_some_and(|a| a.0 <= now) {
             let Some((_, _, request)) = pending.next() else { break };
-            let replies = router
-                .get(format!("yardmaster/{SITE}/orders/add"))
-                .payload(serde_json::to_vec(&request)?)
-                .timeout(Duration::from_secs(10))
-                .wait()
-                .map_err(|e| anyhow::anyhow!("submitting an order: {e}"))?;
-            asked.push((request, replies));
+            due.push(request);
         }
-        for (request, replies) in asked {
-            let answer = replies.recv_timeout(Duration::from_secs(11)).ok().flatten();
-            match answer.map(zenoh::query::Reply::into_result) {
-                Some(Ok(sample)) => {
-                    let body: serde_json::Value = serde_json::from_slice(&sample.payload().to_bytes())?;
-                    let id =
-                        body.get("id").and_then(serde_json::Value::as_u64).context("orders/add: no id")?;
+        for (request, answer) in submit(&router, due)? {
+            match answer {
+                Ok(id) => {
                     accepted_at.insert(id, now);
                     metrics.submitted += 1;
                 }
-                Some(Err(e)) => {
+                Err(why) => {
                     metrics.refused += 1;
-                    let why = String::from_utf8_lossy(&e.payload().to_bytes()).to_string();
                     metrics.note(now, format!("order {} → {} refused: {why}", request.from, request.to));
                 }
-                None => bail!(
-                    "the orchestrator did not answer an order submission; its log is in {}",
-                    logs.display()
-                ),
             }
         }
         // Every VDA 5050 message; the vehicles' states give their positions.
@@ -437,6 +439,42 @@ pub fn run_live(path: &Path, options: &LiveOptions) -> anyhow::Result<RunResult>
     let report = serde_json::to_string_pretty(&metrics)?;
     let sha256 = sha256_hex(report.as_bytes());
     Ok(RunResult { outcome: Outcome { metrics, events, trace }, report, sha256 })
+}
+
+/// Submits orders through the API, all queries out before the first
+/// answer is awaited: each order with its id, or the orchestrator's
+/// refusal. No answer at all is an error (the orchestrator is gone).
+fn submit(
+    session: &zenoh::Session,
+    requests: Vec<OrderRequest>,
+) -> anyhow::Result<Vec<(OrderRequest, Result<u64, String>)>> {
+    let mut asked = Vec::new();
+    for request in requests {
+        let replies = session
+            .get(format!("yardmaster/{SITE}/orders/add"))
+            .payload(serde_json::to_vec(&request)?)
+            .timeout(Duration::from_secs(10))
+            .wait()
+            .map_err(|e| anyhow::anyhow!("submitting an order: {e}"))?;
+        asked.push((request, replies));
+    }
+    let mut out = Vec::new();
+    for (request, replies) in asked {
+        let reply = replies
+            .recv_timeout(Duration::from_secs(11))
+            .ok()
+            .flatten()
+            .context("the orchestrator did not answer an order submission")?;
+        let answer = match reply.into_result() {
+            Ok(sample) => {
+                let body: serde_json::Value = serde_json::from_slice(&sample.payload().to_bytes())?;
+                Ok(body.get("id").and_then(serde_json::Value::as_u64).context("orders/add: no id")?)
+            }
+            Err(e) => Err(String::from_utf8_lossy(&e.payload().to_bytes()).to_string()),
+        };
+        out.push((request, answer));
+    }
+    Ok(out)
 }
 
 /// Every order's status, from the orchestrator's `orders` API.
