@@ -58,12 +58,13 @@ pub struct LiveOptions {
     pub progress: bool,
 }
 
-/// Kills its processes when dropped (the run's own end stops them sooner).
-struct Children(Vec<(String, Child)>);
+/// The started processes: name, log file, process. Kills them when
+/// dropped (the run's own end stops them sooner).
+struct Children(Vec<(String, PathBuf, Child)>);
 
 impl Drop for Children {
     fn drop(&mut self) {
-        for (_, child) in &mut self.0 {
+        for (_, _, child) in &mut self.0 {
             let _ = child.kill();
             let _ = child.wait();
         }
@@ -71,11 +72,22 @@ impl Drop for Children {
 }
 
 impl Children {
-    /// Fails if a process has died.
-    fn check(&mut self, logs: &Path) -> anyhow::Result<()> {
-        for (name, child) in &mut self.0 {
+    /// Starts `command` as `name`, its stderr into `log`.
+    fn spawn(&mut self, name: &str, mut command: Command, log: PathBuf) -> anyhow::Result<()> {
+        let file = std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
+        let child =
+            command.stdout(Stdio::null()).stderr(file).spawn().with_context(|| format!("starting {name}"))?;
+        self.0.push((name.to_string(), log, child));
+        Ok(())
+    }
+
+    /// Fails if a process has died, with the last line of its log.
+    fn check(&mut self) -> anyhow::Result<()> {
+        for (name, log, child) in &mut self.0 {
             if let Some(status) = child.try_wait()? {
-                bail!("{name} exited early ({status}); its log is in {}", logs.display());
+                let text = std::fs::read_to_string(&*log).unwrap_or_default();
+                let last = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+                bail!("{name} exited early ({status}): {last} (log: {})", log.display());
             }
         }
         Ok(())
@@ -91,7 +103,7 @@ impl Children {
         mut done: impl FnMut() -> bool,
     ) -> anyhow::Result<()> {
         for _ in 0..seconds * 4 {
-            self.check(logs)?;
+            self.check()?;
             if done() {
                 return Ok(());
             }
@@ -103,10 +115,10 @@ impl Children {
     /// Asks every process to stop (SIGTERM: agents say OFFLINE, the
     /// orchestrator flushes its store) and waits for them.
     fn stop(&mut self) {
-        for (_, child) in &mut self.0 {
+        for (_, _, child) in &mut self.0 {
             let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
         }
-        for (_, child) in &mut self.0 {
+        for (_, _, child) in &mut self.0 {
             for _ in 0..100 {
                 if child.try_wait().ok().flatten().is_some() {
                     break;
@@ -265,7 +277,8 @@ fn run_in(path: &Path, options: &LiveOptions, work: &Path) -> anyhow::Result<Run
     let speed = options.speed.to_string();
     let layout_arg = loaded.layout_path.display().to_string();
     let mut children = Children(Vec::new());
-    let serve = Command::new(binary(&options.bin_dir, "yardmaster")?)
+    let mut serve = Command::new(binary(&options.bin_dir, "yardmaster")?);
+    serve
         .args(["serve", "--layout", &layout_arg, "--fleet", &fleet_file.display().to_string()])
         .args(["--db", &work.join("orders.redb").display().to_string()])
         .args(["--manufacturer", MANUFACTURER, "--site", SITE, "--connect", &inner, "--mode", "client"])
@@ -277,12 +290,8 @@ fn run_in(path: &Path, options: &LiveOptions, work: &Path) -> anyhow::Result<Run
             "--time-origin-ms",
             &origin,
         ])
-        .args(["--journal", &logs.join("yardmaster.journal").display().to_string()])
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(logs.join("yardmaster.log"))?)
-        .spawn()
-        .context("starting yardmaster")?;
-    children.0.push(("yardmaster".into(), serve));
+        .args(["--journal", &logs.join("yardmaster.journal").display().to_string()]);
+    children.spawn("yardmaster", serve, logs.join("yardmaster.log"))?;
     // The orchestrator's API answers before the vehicles come.
     children.wait_until(&logs, 15, "yardmaster to answer", || ask(&router, "status", Vec::new()).is_ok())?;
     let mut k = 0;
@@ -296,9 +305,11 @@ fn run_in(path: &Path, options: &LiveOptions, work: &Path) -> anyhow::Result<Run
             cmd.args(["--start", &layout.node(*node).id]);
         }
         k += g.count;
-        let log = std::fs::File::create(logs.join(format!("agv-agent-{}.log", g.prefix)))?;
-        let child = cmd.stdout(Stdio::null()).stderr(log).spawn().context("starting agv-agent")?;
-        children.0.push((format!("agv-agent {}", g.prefix), child));
+        children.spawn(
+            &format!("agv-agent {}", g.prefix),
+            cmd,
+            logs.join(format!("agv-agent-{}.log", g.prefix)),
+        )?;
     }
     children.wait_until(&logs, 60, "the orchestrator to place every vehicle", || {
         ask(&router, "status", Vec::new())
@@ -419,7 +430,7 @@ fn run_in(path: &Path, options: &LiveOptions, work: &Path) -> anyhow::Result<Run
             bar.set_position(now);
             bar.set_message(format!("{:.0} s, {} delivered", now as f64 / 1000.0, metrics.delivered));
         }
-        children.check(&logs)?;
+        children.check()?;
         std::thread::sleep(clock.real(sc.orchestrator_ms / 4).max(Duration::from_millis(1)));
     }
     bar.finish_and_clear();

@@ -148,3 +148,28 @@ max_lost_orders = 0
         .unwrap();
     assert!(replay.status.success(), "{}", String::from_utf8_lossy(&replay.stdout));
 }
+
+#[test]
+fn a_live_run_whose_orchestrator_refuses_the_fleet_says_why() {
+    let yard_sim = PathBuf::from(env!("CARGO_BIN_EXE_yard-sim"));
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("bad.toml");
+    let grid = repo().join("maps/grid-warehouse.map");
+    std::fs::write(
+        &scenario,
+        format!("name = \"bad\"\nlayout = {grid:?}\nduration_s = 10\n[[fleet]]\ncount = 1\nvehicle_type = \"hovercraft\"\n"),
+    )
+    .unwrap();
+    let out = Command::new(&yard_sim)
+        .args([
+            "live",
+            &scenario.display().to_string(),
+            "--report",
+            &dir.path().join("out").display().to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("yardmaster exited early") && stderr.contains("hovercraft"), "{stderr}");
+}
