@@ -144,6 +144,15 @@ impl fmt::Display for TopicKey {
     }
 }
 
+/// The liveliness key a master control of `site` declares while it runs
+/// (Yardmaster's own, outside the VDA 5050 key space).
+pub fn master_presence_key(site: &str) -> String {
+    format!("yardmaster/{site}/alive")
+}
+
+/// What agents watch: the master control of any site.
+pub const ANY_MASTER_PRESENCE: &str = "yardmaster/*/alive";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -148,14 +148,6 @@ fn drain<T>(events: &Receiver<T>, first_within: Option<Duration>) -> Vec<T> {
     out
 }
 
-/// The liveliness key a master control of `site` declares while it runs.
-pub fn master_presence_key(site: &str) -> String {
-    format!("yardmaster/{site}/alive")
-}
-
-/// What agents watch: any site's master control.
-pub const ANY_MASTER_PRESENCE: &str = "yardmaster/*/alive";
-
 /// The orchestrator's end over Zenoh.
 pub struct ZenohOrchestratorLink {
     session: ::zenoh::Session,
@@ -277,12 +269,16 @@ impl ZenohOrchestratorLink {
     }
 
     /// Tells the vehicles that the master control of `site` is up: a
-    /// liveliness token on [`master_presence_key`]. Agents see it go when
+    /// liveliness token on [`crate::topic::master_presence_key`]. Agents see it go when
     /// [`ZenohOrchestratorLink::retire`] withdraws it, or when the process
     /// dies (Zenoh's liveliness).
     pub fn announce(&mut self, site: &str) -> Result<(), TransportError> {
-        let token =
-            self.session.liveliness().declare_token(master_presence_key(site)).wait().map_err(zerr)?;
+        let token = self
+            .session
+            .liveliness()
+            .declare_token(crate::topic::master_presence_key(site))
+            .wait()
+            .map_err(zerr)?;
         self.presence = Some(token);
         Ok(())
     }
@@ -414,7 +410,7 @@ impl ZenohAgentLink {
         let master_tx = tx;
         let masters = session
             .liveliness()
-            .declare_subscriber(ANY_MASTER_PRESENCE)
+            .declare_subscriber(crate::topic::ANY_MASTER_PRESENCE)
             .history(true)
             .callback(move |sample| {
                 let online = sample.kind() == SampleKind::Put;
