@@ -9,7 +9,7 @@
 
 #![expect(clippy::print_stdout, reason = "an example narrates")]
 
-use agv_agent::agent::{Agent, AgentConfig, DriverCommand, DriverFeedback, Millis};
+use agv_agent::agent::{Agent, AgentConfig, AgentInput, DriverCommand, DriverFeedback, Millis};
 use agv_agent::driver::VehicleDriver;
 use agv_agent::runner;
 use protocol::messages::*;
@@ -69,7 +69,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let vehicle = VehicleId::new("toyco", "TOY-1");
     let mut link = bus.agent(vehicle.clone());
     let mut agent = Agent::new(AgentConfig::new("toyco", "TOY-1", "floor"));
-    agent.init_position(node("dock", 0, vec![]), AgvPosition::new(0.0, 0.0, 0.0, "floor"));
+    agent.step(0, [AgentInput::place(node("dock", 0, vec![]), AgvPosition::new(0.0, 0.0, 0.0, "floor"))]);
     let mut toy = Toy::default();
 
     let drop = Action {

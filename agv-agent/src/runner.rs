@@ -2,9 +2,10 @@
 //! out, driver commands out. The same function drives emulated vehicles in
 //! the binary and a vendor's real vehicle.
 
-use protocol::transport::{AgentEvent, AgentLink, TransportError};
+use protocol::messages::ConnectionState;
+use protocol::transport::{AgentEvent, AgentLink, FromVehicle, TransportError};
 
-use crate::agent::{Agent, Millis};
+use crate::agent::{Agent, AgentInput, Millis};
 use crate::driver::VehicleDriver;
 
 /// Counts of what one step did.
@@ -25,20 +26,19 @@ pub fn step(
     driver: &mut dyn VehicleDriver,
     link: &mut dyn AgentLink,
 ) -> Result<StepReport, TransportError> {
-    let mut inbound = Vec::new();
     let mut report = StepReport::default();
+    let mut inputs: Vec<AgentInput> = driver.poll(now).into_iter().map(AgentInput::Feedback).collect();
     for event in link.poll() {
         match event {
-            AgentEvent::Message(m) => inbound.push(m),
+            AgentEvent::Message(m) => inputs.push(AgentInput::Message(m)),
             AgentEvent::Rejected(_) => report.rejected += 1,
             AgentEvent::MasterControl { online } => {
-                agent.set_master_control(online);
+                inputs.push(AgentInput::MasterControl { online });
                 report.master_control = Some(online);
             }
         }
     }
-    let feedback = driver.poll(now);
-    let out = agent.step(now, &inbound, &feedback);
+    let out = agent.step(now, inputs);
     for command in &out.commands {
         driver.command(now, command);
     }
@@ -49,16 +49,25 @@ pub fn step(
     Ok(report)
 }
 
-/// Start-up: publishes `connection` ONLINE and a first state.
-pub fn start(now: Millis, agent: &mut Agent, link: &mut dyn AgentLink) -> Result<(), TransportError> {
-    let online = agent.connection(now, protocol::messages::ConnectionState::Online);
-    link.send(&protocol::transport::FromVehicle::Connection(online))?;
-    let state = agent.state(now);
-    link.send(&protocol::transport::FromVehicle::State(Box::new(state)))
+/// Start-up: applies `first` (typically the vehicle's placement), then
+/// publishes `connection` ONLINE and a first state.
+pub fn start(
+    now: Millis,
+    agent: &mut Agent,
+    link: &mut dyn AgentLink,
+    first: impl IntoIterator<Item = AgentInput>,
+) -> Result<(), TransportError> {
+    let inputs = first.into_iter().chain([AgentInput::Connection(ConnectionState::Online)]);
+    let out = agent.step(now, inputs);
+    for message in &out.messages {
+        link.send(message)?;
+    }
+    Ok(())
 }
 
-/// The OFFLINE `connection` message for a clean shutdown (hand it to the
-/// link's `close`, which sends it before withdrawing the vehicle's presence).
-pub fn goodbye(now: Millis, agent: &mut Agent) -> protocol::messages::Connection {
-    agent.connection(now, protocol::messages::ConnectionState::Offline)
+/// The messages of a clean shutdown: `connection` OFFLINE (and a last
+/// state if one was due). Send them before withdrawing the vehicle's
+/// presence.
+pub fn goodbye(now: Millis, agent: &mut Agent) -> Vec<FromVehicle> {
+    agent.step(now, [AgentInput::Connection(ConnectionState::Offline)]).messages
 }

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use agv_agent::agent::{Agent, AgentConfig, DriverCommand, DriverFeedback};
+use agv_agent::agent::{Agent, AgentConfig, AgentInput, DriverCommand, DriverFeedback};
 use proptest::prelude::*;
 use protocol::messages::*;
 use protocol::transport::{FromVehicle, ToVehicle};
@@ -111,7 +111,7 @@ proptest! {
     #[test]
     fn the_agent_survives_anything_and_reports_consistently(inputs in proptest::collection::vec(input(), 1..40)) {
         let mut agent = Agent::new(AgentConfig::new("acme", "F-1", "hall"));
-        agent.init_position(Node::new("a", 0, true), AgvPosition::new(0.0, 0.0, 0.0, "hall"));
+        agent.step(0, [AgentInput::place(Node::new("a", 0, true), AgvPosition::new(0.0, 0.0, 0.0, "hall"))]);
         let mut now = 0u64;
         let mut heading_to: Option<String> = None;
         let mut started: Vec<String> = Vec::new();
@@ -143,7 +143,7 @@ proptest! {
                 }
             };
             now += 100;
-            let out = agent.step(now, &inbound, &feedback);
+            let out = agent.step(now, AgentInput::batch(&inbound, &feedback));
             for c in &out.commands {
                 match c {
                     DriverCommand::DriveEdge { edge, to } => {

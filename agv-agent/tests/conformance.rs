@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use agv_agent::agent::{Agent, AgentConfig, DriverCommand, DriverFeedback, Outputs};
+use agv_agent::agent::{Agent, AgentConfig, AgentInput, DriverCommand, DriverFeedback, Outputs};
 use protocol::messages::*;
 use protocol::transport::{FromVehicle, ToVehicle};
 use serde_json::json;
@@ -65,14 +65,19 @@ fn order(order_id: &str, update: u32, first_seq: u32, ids: &[&str], released: us
     }
 }
 
+fn place_at(node_id: &str) -> AgentInput {
+    AgentInput::place(node(node_id, 0, true), AgvPosition::new(0.0, 0.0, 0.0, "hall-1"))
+}
+
+/// An agent placed on `node_id` at time 0 (that step published its first state).
 fn agent_at(node_id: &str) -> Agent {
     let mut agent = Agent::new(AgentConfig::new("acme", "AGV-1", "hall-1"));
-    agent.init_position(node(node_id, 0, true), AgvPosition::new(0.0, 0.0, 0.0, "hall-1"));
+    agent.step(0, [place_at(node_id)]);
     agent
 }
 
 fn send(agent: &mut Agent, now: u64, o: &Order) -> Outputs {
-    let out = agent.step(now, &[ToVehicle::Order(Box::new(o.clone()))], &[]);
+    let out = agent.step(now, AgentInput::batch(&[ToVehicle::Order(Box::new(o.clone()))], &[]));
     check(&out);
     out
 }
@@ -109,8 +114,18 @@ fn drive_until_stopped(agent: &mut Agent, mut now: u64, mut out: Outputs) -> (u6
         };
         driven.push(edge.edge_id.clone());
         now += 1_000;
-        out = agent.step(now, &[], &[DriverFeedback::NodeReached { node_id: to.node_id.clone() }]);
+        out = agent.step(
+            now,
+            AgentInput::batch(&[], &[DriverFeedback::NodeReached { node_id: to.node_id.clone() }]),
+        );
         check(&out);
+    }
+}
+
+fn connection_of(message: &FromVehicle) -> &Connection {
+    match message {
+        FromVehicle::Connection(c) => c,
+        other => panic!("not a connection: {other:?}"),
     }
 }
 
@@ -121,10 +136,11 @@ fn error_types(state: &State) -> Vec<ErrorType> {
 #[test]
 fn rule_1_every_emitted_message_validates() {
     let mut agent = agent_at("a");
-    let out = agent.step(0, &[], &[]);
+    let out = agent.step(0, AgentInput::batch(&[], &[]));
     check(&out);
-    let connection = agent.connection(0, ConnectionState::Online);
-    let value = serde_json::to_value(&connection).unwrap();
+    let out = agent.step(0, [AgentInput::Connection(ConnectionState::Online)]);
+    let connection = out.messages.iter().find(|m| matches!(m, FromVehicle::Connection(_))).unwrap();
+    let value = serde_json::to_value(connection_of(connection)).unwrap();
     assert!(schema("connection").is_valid(&value));
     let out = send(&mut agent, 10, &order("o1", 0, 0, &["a", "b", "c"], 3));
     let (_, _, out) = drive_until_stopped(&mut agent, 10, out);
@@ -133,15 +149,21 @@ fn rule_1_every_emitted_message_validates() {
 
 #[test]
 fn rule_2_header_ids_count_up_per_topic() {
-    let mut agent = agent_at("a");
-    let mut ids = Vec::new();
-    for t in 0..4 {
-        let out = agent.step(t * 31_000, &[], &[]);
+    let mut agent = Agent::new(AgentConfig::new("acme", "AGV-1", "hall-1"));
+    let mut ids = vec![last_state(&agent.step(0, [place_at("a")])).header.header_id];
+    for t in 1..4 {
+        let out = agent.step(t * 31_000, AgentInput::batch(&[], &[]));
         ids.push(last_state(&out).header.header_id);
     }
     assert_eq!(ids, vec![0, 1, 2, 3]);
-    assert_eq!(agent.connection(0, ConnectionState::Online).header.header_id, 0);
-    assert_eq!(agent.connection(0, ConnectionState::Offline).header.header_id, 1);
+    for (state, id) in [(ConnectionState::Online, 0), (ConnectionState::Offline, 1)] {
+        let out = agent.step(0, [AgentInput::Connection(state)]);
+        let connection = out.messages.iter().find_map(|m| match m {
+            FromVehicle::Connection(c) => Some(c.clone()),
+            _ => None,
+        });
+        assert_eq!(connection.map(|c| (c.connection_state, c.header.header_id)), Some((state, id)));
+    }
 }
 
 #[test]
@@ -195,7 +217,7 @@ fn rule_7_a_resend_is_ignored_without_error() {
     let out = send(&mut agent, 1, &o);
     assert!(out.messages.is_empty(), "nothing changed, nothing to say");
     assert!(drives(&out).is_empty(), "a resend does not restart driving");
-    let state = agent.state(2);
+    let state = agent.current_state(2);
     assert!(state.errors.is_empty());
     assert_eq!(state.node_states.len(), 2);
 }
@@ -224,7 +246,7 @@ fn rule_9_never_past_the_decision_point() {
     assert!(!state.driving);
     assert_eq!(state.new_base_request, Some(true));
     // Nothing more however long we wait.
-    let out = agent.step(now + 60_000, &[], &[]);
+    let out = agent.step(now + 60_000, AgentInput::batch(&[], &[]));
     assert!(drives(&out).is_empty());
 }
 
@@ -241,7 +263,7 @@ fn rule_10_cancel_without_an_order_fails_with_no_order_to_cancel() {
             action_parameters: None,
         }],
     };
-    let out = agent.step(0, &[ToVehicle::InstantActions(cancel)], &[]);
+    let out = agent.step(0, AgentInput::batch(&[ToVehicle::InstantActions(cancel)], &[]));
     check(&out);
     let state = last_state(&out);
     let cancel_state = state.action_states.iter().find(|a| a.action_id == "cancel-1").unwrap();
@@ -274,11 +296,12 @@ fn cancel_with_an_order_stops_at_the_next_node_and_fails_waiting_actions() {
             action_parameters: None,
         }],
     };
-    let out = agent.step(100, &[ToVehicle::InstantActions(cancel)], &[]);
+    let out = agent.step(100, AgentInput::batch(&[ToVehicle::InstantActions(cancel)], &[]));
     let running =
         last_state(&out).action_states.iter().find(|a| a.action_id == "cancel-2").unwrap().action_status;
     assert_eq!(running, ActionStatus::Running);
-    let out = agent.step(1_000, &[], &[DriverFeedback::NodeReached { node_id: "b".into() }]);
+    let out =
+        agent.step(1_000, AgentInput::batch(&[], &[DriverFeedback::NodeReached { node_id: "b".into() }]));
     check(&out);
     assert!(drives(&out).is_empty());
     let state = last_state(&out);
@@ -291,13 +314,14 @@ fn cancel_with_an_order_stops_at_the_next_node_and_fails_waiting_actions() {
 
 #[test]
 fn rule_11_state_on_change_and_at_least_every_30_s() {
-    let mut agent = agent_at("a");
-    assert_eq!(agent.step(0, &[], &[]).messages.len(), 1);
-    assert!(agent.step(10_000, &[], &[]).messages.is_empty(), "nothing changed");
-    assert_eq!(agent.step(30_000, &[], &[]).messages.len(), 1, "30 s passed");
+    let mut agent = Agent::new(AgentConfig::new("acme", "AGV-1", "hall-1"));
+    assert_eq!(agent.step(0, [place_at("a")]).messages.len(), 1, "the first step publishes a state");
+    assert!(agent.step(10_000, AgentInput::batch(&[], &[])).messages.is_empty(), "nothing changed");
+    assert_eq!(agent.step(30_000, AgentInput::batch(&[], &[])).messages.len(), 1, "30 s passed");
     let out = send(&mut agent, 31_000, &order("o1", 0, 0, &["a", "b"], 2));
     assert_eq!(out.messages.len(), 1, "order accepted");
-    let out = agent.step(32_000, &[], &[DriverFeedback::NodeReached { node_id: "b".into() }]);
+    let out =
+        agent.step(32_000, AgentInput::batch(&[], &[DriverFeedback::NodeReached { node_id: "b".into() }]));
     assert_eq!(last_state(&out).last_node_id, "b", "node reached");
 }
 
@@ -313,17 +337,18 @@ fn blocking_actions_hold_the_vehicle_until_they_finish() {
         action_parameters: Some(vec![ActionParameter { key: "loadType".into(), value: json!("KLT") }]),
     }];
     send(&mut agent, 0, &o);
-    let out = agent.step(1_000, &[], &[DriverFeedback::NodeReached { node_id: "b".into() }]);
+    let out =
+        agent.step(1_000, AgentInput::batch(&[], &[DriverFeedback::NodeReached { node_id: "b".into() }]));
     assert!(
         out.commands.iter().any(|c| matches!(c, DriverCommand::StartAction(a) if a.action_id == "pick-b"))
     );
     assert!(drives(&out).is_empty(), "held by the HARD pick");
     let running =
         DriverFeedback::Action { action_id: "pick-b".into(), status: ActionStatus::Running, result: None };
-    assert!(drives(&agent.step(2_000, &[], &[running])).is_empty());
+    assert!(drives(&agent.step(2_000, AgentInput::batch(&[], &[running]))).is_empty());
     let done =
         DriverFeedback::Action { action_id: "pick-b".into(), status: ActionStatus::Finished, result: None };
-    let out = agent.step(3_000, &[], &[done]);
+    let out = agent.step(3_000, AgentInput::batch(&[], &[done]));
     check(&out);
     assert_eq!(drives(&out), ["b-c"]);
 }
@@ -361,7 +386,7 @@ fn unknown_instant_actions_fail_with_an_error() {
             action_parameters: None,
         }],
     };
-    let out = agent.step(0, &[ToVehicle::InstantActions(batch)], &[]);
+    let out = agent.step(0, AgentInput::batch(&[ToVehicle::InstantActions(batch)], &[]));
     check(&out);
     let state = last_state(&out);
     assert_eq!(state.action_states[0].action_status, ActionStatus::Failed);
@@ -373,7 +398,7 @@ fn nodes_not_on_the_vehicles_map_are_no_route_errors() {
     let mut config = AgentConfig::new("acme", "AGV-1", "hall-1");
     config.known_nodes = Some(["a", "b", "c"].iter().map(|s| s.to_string()).collect());
     let mut agent = Agent::new(config);
-    agent.init_position(node("a", 0, true), AgvPosition::new(0.0, 0.0, 0.0, "hall-1"));
+    agent.step(0, [AgentInput::place(node("a", 0, true), AgvPosition::new(0.0, 0.0, 0.0, "hall-1"))]);
     let out = send(&mut agent, 0, &order("o1", 0, 0, &["a", "b", "z"], 3));
     let state = last_state(&out);
     assert_eq!(error_types(state), [ErrorType::NoRouteError]);
@@ -398,7 +423,7 @@ fn the_emulated_factsheet_validates_and_is_sent_on_request() {
             action_parameters: None,
         }],
     };
-    let out = agent.step(0, &[ToVehicle::InstantActions(request)], &[]);
+    let out = agent.step(0, AgentInput::batch(&[ToVehicle::InstantActions(request)], &[]));
     check(&out);
     let sheet = out.messages.iter().find_map(|m| match m {
         FromVehicle::Factsheet(f) => Some(f),
@@ -448,16 +473,17 @@ fn a_hard_action_runs_alone_and_node_actions_run_in_order() {
             })
             .collect()
     };
-    let out = agent.step(1_000, &[], &[DriverFeedback::NodeReached { node_id: "b".into() }]);
+    let out =
+        agent.step(1_000, AgentInput::batch(&[], &[DriverFeedback::NodeReached { node_id: "b".into() }]));
     assert_eq!(started(&out), ["n1"], "the HARD action waits for n1");
     let finish = |id: &str| DriverFeedback::Action {
         action_id: id.into(),
         status: ActionStatus::Finished,
         result: None,
     };
-    let out = agent.step(2_000, &[], &[finish("n1")]);
+    let out = agent.step(2_000, AgentInput::batch(&[], &[finish("n1")]));
     assert_eq!(started(&out), ["h"], "then runs alone");
-    let out = agent.step(3_000, &[], &[finish("h")]);
+    let out = agent.step(3_000, AgentInput::batch(&[], &[finish("h")]));
     assert_eq!(started(&out), ["n2"]);
     check(&out);
 }
@@ -467,7 +493,8 @@ fn without_master_control_the_vehicle_finishes_its_base_and_says_so() {
     let mut agent = agent_at("a");
     let out = send(&mut agent, 0, &order("o1", 0, 0, &["a", "b", "c", "d"], 3));
     // The master control goes while the vehicle is on its way.
-    agent.set_master_control(false);
+    let mut out = out;
+    out.messages.extend(agent.step(0, [AgentInput::MasterControl { online: false }]).messages);
     let (now, driven, out) = drive_until_stopped(&mut agent, 0, out);
     assert_eq!(driven, ["a-b", "b-c"], "the released base is finished, nothing beyond");
     let state = last_state(&out);
@@ -475,8 +502,7 @@ fn without_master_control_the_vehicle_finishes_its_base_and_says_so() {
     let warning = state.errors.iter().find(|e| e.error_type.as_str() == "masterControlOffline");
     assert!(warning.is_some_and(|e| e.error_level == ErrorLevel::Warning), "{:?}", state.errors);
     // Back: the warning clears at once (a state is published), the order goes on.
-    agent.set_master_control(true);
-    let out = agent.step(now + 1, &[], &[]);
+    let out = agent.step(now + 1, [AgentInput::MasterControl { online: true }]);
     check(&out);
     assert!(last_state(&out).errors.is_empty(), "{:?}", last_state(&out).errors);
     let out = send(&mut agent, now + 2, &order("o1", 1, 4, &["c", "d"], 2));

@@ -2,7 +2,7 @@
 //! the battery drains with distance, and a scheduled breakdown stops the
 //! vehicle with a FATAL error until it recovers.
 
-use agv_agent::agent::{Agent, AgentConfig, Outputs};
+use agv_agent::agent::{Agent, AgentConfig, AgentInput, Outputs};
 use agv_agent::driver::VehicleDriver;
 use agv_agent::emulated::{EmulatedConfig, EmulatedVehicle, Fault};
 use agv_agent::motion::MotionProfile;
@@ -50,14 +50,14 @@ fn straight_order() -> Order {
 /// Runs until the order is done; returns (finish time ms, last state).
 fn run(config: EmulatedConfig, limit_ms: u64) -> (Option<u64>, State, Vec<State>) {
     let mut agent = Agent::new(AgentConfig::new("acme", "E-1", "hall"));
-    agent.init_position(node("a", 0, 0.0), AgvPosition::new(0.0, 0.0, 0.0, "hall"));
+    agent.step(0, [AgentInput::place(node("a", 0, 0.0), AgvPosition::new(0.0, 0.0, 0.0, "hall"))]);
     let mut vehicle = EmulatedVehicle::new(config, Point2::origin(), 0.0);
     let mut inbound = vec![ToVehicle::Order(Box::new(straight_order()))];
     let mut states = Vec::new();
     let mut now = 0;
     while now <= limit_ms {
         let feedback = vehicle.poll(now);
-        let Outputs { messages, commands } = agent.step(now, &inbound, &feedback);
+        let Outputs { messages, commands } = agent.step(now, AgentInput::batch(&inbound, &feedback));
         inbound.clear();
         for c in &commands {
             vehicle.command(now, c);
@@ -67,12 +67,12 @@ fn run(config: EmulatedConfig, limit_ms: u64) -> (Option<u64>, State, Vec<State>
                 states.push(*s);
             }
         }
-        if agent.order_finished() && agent.state(now).last_node_id == "c" {
-            return (Some(now), agent.state(now), states);
+        if agent.order_finished() && agent.current_state(now).last_node_id == "c" {
+            return (Some(now), agent.current_state(now), states);
         }
         now += 100;
     }
-    (None, agent.state(now), states)
+    (None, agent.current_state(now), states)
 }
 
 #[test]

@@ -481,6 +481,11 @@ impl Layout {
         self.node_by_id.get(id).copied()
     }
 
+    /// The edge with this id, if any (a linear scan: for commands, not hot paths).
+    pub fn edge_by_id(&self, id: &str) -> Option<EdgeIdx> {
+        self.edges.iter().position(|e| e.id == id).map(|i| EdgeIdx(i as u32))
+    }
+
     /// The node at an index.
     pub fn node(&self, idx: NodeIdx) -> &Node {
         &self.nodes[idx.index()]

@@ -8,9 +8,10 @@
 //! - [`vda`]: routes on the layout as VDA 5050 orders (base + horizon) and updates.
 //!
 //! - [`fleet`]: the core itself — the bevy_ecs fleet model and its
-//!   systems, `step(now, inbound) -> outbound`.
-//! - [`journal`] and [`store`]: durable orders (records out of the core,
-//!   a `redb` adapter that writes them).
+//!   systems, `step(now, inputs) -> outbound`.
+//! - [`input`]: the one door into the core, [`input::Input`].
+//! - [`records`]: what must be durable (orders, closures): records out of
+//!   the core; the `yardmaster` package's store writes them.
 //! - [`replay`]: record the core's inputs and replay them on a fresh core.
 //! - [`scripted`]: a perfect vehicle for tests and benchmarks.
 //!
@@ -29,11 +30,11 @@
 
 pub mod assign;
 pub mod fleet;
-pub mod journal;
+pub mod input;
 pub mod mapf;
 pub mod orders;
+pub mod records;
 pub mod replay;
 pub mod scripted;
-pub mod store;
 pub mod traffic;
 pub mod vda;

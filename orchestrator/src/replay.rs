@@ -1,15 +1,18 @@
-//! Record and replay: every input of the core (each inbound message as it
-//! arrived, each tick's time, each order command) and a digest of every
-//! output, as JSON lines; and the replay that feeds a recording to a fresh
-//! core and checks that every output is the same. Because the core is
-//! sans-IO, an incident on the floor becomes a deterministic test case.
+//! Record and replay: the journal of `yardmaster serve --journal` holds
+//! every batch of [`Input`]s the core was stepped with — exactly the
+//! enum, nothing rebuilt beside it — with a digest of what each batch
+//! produced; the replay feeds the same batches to a fresh core and checks
+//! that every output is the same. Because the core is sans-IO, an incident
+//! on the floor becomes a deterministic test case.
 //!
-//! Format (version 1), one JSON object per line: a header
-//! `{"journal":"yardmaster","version":1,"layout":…,"manufacturer":…,"serials":[…],"vehicle_type":…}`,
-//! then entries `{"restore":{…}}`, `{"submit":{…}}`, `{"cancel":{…}}` and
-//! `{"step":{"now":…,"inbound":[…],"out":"<sha-256 of the outputs>"}}`.
-//! Inbound messages are kept as their key and payload, so that replay
-//! decodes them with the same codec (and rejects the same garbage).
+//! Format (version 2), one JSON object per line: a [`Header`]
+//! `{"journal":"yardmaster","version":2,"layout":…,"layout_sha256":…,…}`,
+//! then [`Step`]s `{"now":…,"inputs":[…],"out":"<sha-256 of the outputs>"}`.
+//! A process that restarts appends a new header (a fresh core, restored
+//! from the store by its first step's `restore` input); a journal rotated
+//! by size goes on in the next file with a header marked `continues`.
+//! Vehicle messages are kept as their key and payload ([`wire`]), so that
+//! replay decodes them with the same codec and rejects the same garbage.
 
 use std::sync::Arc;
 
@@ -21,18 +24,28 @@ use protocol::transport::{FromVehicle, OrchestratorEvent, ToVehicle, VehicleId};
 use serde::{Deserialize, Serialize};
 
 use crate::fleet::{FleetConfig, Orchestrator, Outbound, SetupError, VehicleSpec};
-use crate::journal::StoredOrder;
-use crate::orders::{Millis, OrderRequest};
+use crate::input::Input;
+use crate::orders::Millis;
 
-/// The first line of a recording.
+/// The journal format's version.
+pub const VERSION: u32 = 2;
+
+/// The first line of a recording (and of every restart within it).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Header {
     /// Always `yardmaster`.
     pub journal: String,
-    /// Format version (1).
+    /// Format version ([`VERSION`]).
     pub version: u32,
     /// The layout file, as given to `serve`.
     pub layout: String,
+    /// SHA-256 of the layout file's bytes: replay refuses another layout.
+    #[serde(default)]
+    pub layout_sha256: String,
+    /// This file goes on from the previous one of the same run (rotation):
+    /// the core is not started afresh.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub continues: bool,
     /// Manufacturer of the fleet.
     pub manufacturer: String,
     /// Serial numbers, in fleet order.
@@ -126,40 +139,33 @@ pub enum Rejection {
     },
 }
 
-/// One recorded entry.
+/// One recorded step: the batch of inputs the core was stepped with.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Entry {
-    /// Orders restored from the store at start.
-    Restore {
-        /// When.
-        now: Millis,
-        /// The orders.
-        orders: Vec<StoredOrder>,
-    },
-    /// An order submitted.
-    Submit {
-        /// When.
-        now: Millis,
-        /// The request.
-        request: OrderRequest,
-    },
-    /// An order cancelled.
-    Cancel {
-        /// When.
-        now: Millis,
-        /// Which.
-        id: u64,
-    },
-    /// One tick.
-    Step {
-        /// When.
-        now: Millis,
-        /// What arrived since the last tick.
-        inbound: Vec<Inbound>,
-        /// SHA-256 of the outputs.
-        out: String,
-    },
+pub struct Step {
+    /// When.
+    pub now: Millis,
+    /// The inputs, in order.
+    pub inputs: Vec<Input>,
+    /// SHA-256 of the outputs.
+    pub out: String,
+}
+
+/// Serde for [`Input::Vehicle`]: a vehicle's event as its key and payload
+/// (the [`Inbound`] record), decoded again on the way back in.
+pub mod wire {
+    use protocol::transport::OrchestratorEvent;
+    use serde::{Deserialize as _, Deserializer, Serialize as _, Serializer};
+
+    /// Writes the event as its record.
+    pub fn serialize<S: Serializer>(event: &OrchestratorEvent, serializer: S) -> Result<S::Ok, S::Error> {
+        super::record(event).serialize(serializer)
+    }
+
+    /// Reads a record and decodes it.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<OrchestratorEvent, D::Error> {
+        let inbound = super::Inbound::deserialize(deserializer)?;
+        super::rebuild(&inbound).map_err(serde::de::Error::custom)
+    }
 }
 
 /// Records an inbound event.
@@ -204,7 +210,7 @@ pub fn record(event: &OrchestratorEvent) -> Inbound {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ReplayError {
-    /// A line that is not an entry.
+    /// A line that is not a header or step.
     #[error("line {line}: {message}")]
     Format {
         /// 1-based line.
@@ -215,11 +221,34 @@ pub enum ReplayError {
     /// The fleet cannot be set up.
     #[error("the recorded fleet: {0}")]
     Setup(#[from] SetupError),
+    /// The layout is not the one recorded.
+    #[error(
+        "line {line}: the journal was recorded on a layout with SHA-256 {recorded}, but {path} has {found}; \
+         replay needs the very layout the process ran on"
+    )]
+    LayoutDiffers {
+        /// The header's line.
+        line: usize,
+        /// The layout file given.
+        path: String,
+        /// Its digest.
+        found: String,
+        /// The recorded digest.
+        recorded: String,
+    },
+    /// The layout cannot be loaded.
+    #[error("line {line}: {message}")]
+    Layout {
+        /// The header's line.
+        line: usize,
+        /// What failed.
+        message: String,
+    },
 }
 
 /// Rebuilds an inbound event from its record.
-pub fn rebuild(inbound: &Inbound, line: usize) -> Result<OrchestratorEvent, ReplayError> {
-    let bad = |message: String| ReplayError::Format { line, message };
+pub fn rebuild(inbound: &Inbound) -> Result<OrchestratorEvent, String> {
+    let bad = |message: String| message;
     Ok(match inbound {
         Inbound::Message { key, payload } => {
             let key = TopicKey::parse(key).map_err(|e| bad(format!("key {key:?}: {e}")))?;
@@ -272,8 +301,11 @@ pub fn digest(out: &Outbound) -> String {
     for e in &out.events {
         h.update(serde_json::to_vec(e).unwrap_or_default());
     }
-    for j in &out.journal {
+    for j in &out.records {
         h.update(serde_json::to_vec(j).unwrap_or_default());
+    }
+    for r in &out.replies {
+        h.update(format!("{r:?}").as_bytes());
     }
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -298,64 +330,92 @@ pub fn core_for(header: &Header, layout: Arc<Layout>) -> Result<Orchestrator, Se
     Orchestrator::new(layout, specs, config)
 }
 
+/// SHA-256 of a layout file's bytes, as the header records it.
+pub fn layout_digest(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// What a replay found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReplayReport {
+    /// Processes (headers that start a fresh core) replayed.
+    pub runs: u64,
     /// Steps replayed.
     pub steps: u64,
-    /// Inbound events fed.
-    pub inbound: u64,
+    /// Inputs fed.
+    pub inputs: u64,
     /// Steps whose outputs differed: (line, time).
     pub mismatches: Vec<(usize, Millis)>,
     /// The last line was cut short (the process was killed while writing it).
     pub truncated: bool,
 }
 
-/// Replays the entries (lines after the header, numbered from `first_line`)
-/// on `core`.
+/// A layout for a header: its bytes (to check the digest) and the layout.
+pub type LoadLayout<'a> = dyn FnMut(&Header) -> Result<(Vec<u8>, Arc<Layout>), String> + 'a;
+
+/// Replays a whole journal (its lines, numbered from 1, of one file or of
+/// rotated files in order): each header starts a fresh core on the layout
+/// `load` gives for it — refused if its digest is not the recorded one —,
+/// and each step is fed to it and its outputs compared.
 pub fn replay(
-    core: &mut Orchestrator,
     lines: impl Iterator<Item = String>,
-    first_line: usize,
+    load: &mut LoadLayout<'_>,
 ) -> Result<ReplayReport, ReplayError> {
     let mut report = ReplayReport::default();
+    let mut core: Option<Orchestrator> = None;
     let mut lines = lines.enumerate().peekable();
     while let Some((i, text)) = lines.next() {
-        let line = first_line + i;
+        let line = i + 1;
         if text.trim().is_empty() {
             continue;
         }
-        let entry: Entry = match serde_json::from_str(&text) {
-            Ok(entry) => entry,
-            Err(e) if e.is_eof() && lines.peek().is_none() => {
+        let last = lines.peek().is_none();
+        if text.starts_with("{\"journal\"") {
+            let header: Header = serde_json::from_str(&text)
+                .map_err(|e| ReplayError::Format { line, message: format!("not a journal header: {e}") })?;
+            if header.journal != "yardmaster" || header.version != VERSION {
+                return Err(ReplayError::Format {
+                    line,
+                    message: format!(
+                        "a {:?} journal of version {}; expected a yardmaster journal of version {VERSION}",
+                        header.journal, header.version
+                    ),
+                });
+            }
+            if header.continues && core.is_some() {
+                continue;
+            }
+            let (bytes, layout) = load(&header).map_err(|message| ReplayError::Layout { line, message })?;
+            let found = layout_digest(&bytes);
+            if !header.layout_sha256.is_empty() && found != header.layout_sha256 {
+                return Err(ReplayError::LayoutDiffers {
+                    line,
+                    path: header.layout.clone(),
+                    found,
+                    recorded: header.layout_sha256.clone(),
+                });
+            }
+            core = Some(core_for(&header, layout)?);
+            report.runs += 1;
+            continue;
+        }
+        let step: Step = match serde_json::from_str(&text) {
+            Ok(step) => step,
+            Err(e) if e.is_eof() && last => {
                 report.truncated = true;
                 break;
             }
             Err(e) => return Err(ReplayError::Format { line, message: e.to_string() }),
         };
-        match entry {
-            Entry::Restore { now, orders } => {
-                core.restore(now, orders);
-                core.drain_journal();
-            }
-            // As `serve` does: the command's records are made durable at once.
-            Entry::Submit { now, request } => {
-                let _ = core.submit(now, request);
-                core.drain_journal();
-            }
-            Entry::Cancel { now, id } => {
-                let _ = core.cancel(now, id);
-                core.drain_journal();
-            }
-            Entry::Step { now, inbound, out } => {
-                let events = inbound.iter().map(|r| rebuild(r, line)).collect::<Result<Vec<_>, _>>()?;
-                report.inbound += events.len() as u64;
-                let produced = core.step(now, events);
-                report.steps += 1;
-                if digest(&produced) != out {
-                    report.mismatches.push((line, now));
-                }
-            }
+        let Some(core) = core.as_mut() else {
+            return Err(ReplayError::Format { line, message: "a step before the first header".into() });
+        };
+        report.inputs += step.inputs.len() as u64;
+        let produced = core.step(step.now, step.inputs);
+        report.steps += 1;
+        if digest(&produced) != step.out {
+            report.mismatches.push((line, step.now));
         }
     }
     Ok(report)

@@ -6,11 +6,10 @@
 
 mod common;
 
-use common::{Harness, grid, plant, vid};
+use common::{Harness, MemoryStore, grid, plant, vid};
 use orchestrator::fleet::{EventKind, FleetConfig, Orchestrator, VehicleSpec};
-use orchestrator::journal::JournalRecord;
+use orchestrator::input::{CommandError, PlaceId};
 use orchestrator::orders::{OrderRequest, OrderStatus, RequestError};
-use orchestrator::store::OrderStore;
 use orchestrator::traffic::waits::WaitReason;
 use protocol::messages::{AgvPosition, ConnectionState};
 use protocol::transport::{FromVehicle, OrchestratorEvent, VehicleId};
@@ -30,7 +29,7 @@ fn a_fleet_delivers_every_order_on_the_car_plant() {
     let lines = ["SM-L01", "SM-L04", "SM-U02", "SM-U07", "SM-L09", "QA-VISION-1"];
     let picks = ["WH-PICK-A1", "WH-PICK-B3", "WH-PICK-C2", "WH-PICK-D4", "WH-DOCK-2", "WH-PICK-E1"];
     for k in 0..12 {
-        h.core.submit(0, OrderRequest::new(picks[k % 6], lines[(k * 5) % 6])).unwrap();
+        h.submit_at(0, OrderRequest::new(picks[k % 6], lines[(k * 5) % 6])).unwrap();
     }
     assert!(
         h.run_until(4_000, |h| h.all_delivered()),
@@ -60,7 +59,7 @@ fn a_fleet_delivers_every_order_on_the_car_plant() {
 fn a_failed_vehicle_is_fenced_and_its_order_delivered_by_another() {
     let site = plant();
     let mut h = Harness::new(&site, AGV, &PARKING[..2], plant_config());
-    let order = h.core.submit(0, OrderRequest::new("WH-PICK-C3", "SM-U05")).unwrap();
+    let order = h.submit_at(0, OrderRequest::new("WH-PICK-C3", "SM-U05")).unwrap();
     // Wait until one vehicle is on its way, then break it down.
     assert!(h.run_until(200, |h| h.core.order(order).unwrap().status() == &OrderStatus::ToPickup));
     // Out on the main road (not in the parking lane, which it would block).
@@ -93,7 +92,7 @@ fn a_failed_vehicle_is_fenced_and_its_order_delivered_by_another() {
     h.vehicles[broken].fault = None;
     assert!(h.run_until(100, |h| h.core.vehicles()[broken].fenced.is_none()));
     assert_eq!(h.count(|e| matches!(e, EventKind::VehicleRecovered { .. })), 1);
-    let again = h.core.submit(h.now, OrderRequest::new("WH-PICK-A2", "SM-L03")).unwrap();
+    let again = h.submit_at(h.now, OrderRequest::new("WH-PICK-A2", "SM-L03")).unwrap();
     assert!(h.run_until(3_000, |h| h.core.order(again).unwrap().status().is_terminal()));
     assert!(h.all_delivered());
 }
@@ -103,7 +102,7 @@ fn a_silent_vehicle_is_fenced_and_resynchronises_when_it_returns() {
     let site = plant();
     let mut h =
         Harness::new(&site, AGV, &PARKING[..2], FleetConfig { stale_after_ms: 5_000, ..plant_config() });
-    let order = h.core.submit(0, OrderRequest::new("WH-PICK-B1", "SM-L02")).unwrap();
+    let order = h.submit_at(0, OrderRequest::new("WH-PICK-B1", "SM-L02")).unwrap();
     assert!(h.run_until(200, |h| h.core.order(order).unwrap().status() == &OrderStatus::ToPickup));
     let serial = h.core.order(order).unwrap().history.iter().find_map(|(_, s)| match s {
         OrderStatus::Assigned { vehicle } => Some(vehicle.clone()),
@@ -125,10 +124,8 @@ fn a_silent_vehicle_is_fenced_and_resynchronises_when_it_returns() {
 #[test]
 fn restarting_from_the_store_loses_nothing() {
     let site = plant();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("orders.redb");
     let mut h = Harness::new(&site, AGV, &PARKING[..4], plant_config());
-    h.store = Some(OrderStore::open(&path).unwrap());
+    h.store = Some(MemoryStore::default());
     let pairs = [
         ("WH-PICK-A1", "SM-L01"),
         ("WH-PICK-B2", "SM-U03"),
@@ -137,37 +134,37 @@ fn restarting_from_the_store_loses_nothing() {
     ];
     for k in 0..8 {
         let (a, b) = pairs[k % 4];
-        h.core.submit(0, OrderRequest::new(a, b)).unwrap();
+        h.submit_at(0, OrderRequest::new(a, b)).unwrap();
     }
-    // Durable before acknowledged: the journal goes to the store now.
-    let journal = h.core.drain_journal();
-    assert_eq!(journal.iter().filter(|r| matches!(r, JournalRecord::Accepted { .. })).count(), 8);
-    h.store.as_ref().unwrap().apply(&journal).unwrap();
+    // Durable before acknowledged: every submission's record is in the store.
+    assert_eq!(h.store.as_ref().unwrap().orders.len(), 8);
     // Run until some are delivered and others in flight, then "kill" the core.
     assert!(h.run_until(3_000, |h| {
         h.core.orders().any(|o| *o.status() == OrderStatus::Delivered)
             && h.core.orders().any(|o| matches!(o.status(), OrderStatus::ToDrop))
     }));
     let before: Vec<(u64, String)> = h.core.orders().map(|o| (o.id, o.status().name().to_string())).collect();
-    h.store = None;
-    let store = OrderStore::open(&path).unwrap();
-    let stored = store.load().unwrap();
-    assert_eq!(stored.len(), 8);
+    let store = h.store.clone().unwrap();
+    let live_before: Vec<(u64, String)> =
+        before.iter().filter(|(id, _)| store.orders.contains_key(id)).cloned().collect();
+    assert_eq!(store.orders.len() + store.finished.len(), 8);
+    assert!(!store.finished.is_empty(), "finished orders leave the live table");
     let specs = (0..4).map(|i| VehicleSpec::new(vid(i), AGV)).collect();
     let mut core = Orchestrator::new(site, specs, plant_config()).unwrap();
-    core.restore(h.now, stored);
+    core.step(h.now, vec![store.restore()]);
     let after: Vec<(u64, String)> = core.orders().map(|o| (o.id, o.status().name().to_string())).collect();
-    assert_eq!(before, after, "the store has every order as it was");
+    assert_eq!(live_before, after, "the store has every live order as it was");
     h.core = core;
-    h.store = Some(store);
     assert!(h.run_until(6_000, |h| h.all_delivered()), "{:?}", h.core.vehicles());
     // Orders in flight were re-adopted, not handed to another vehicle.
-    for order in h.core.orders() {
+    let store = h.store.as_ref().unwrap();
+    assert!(store.orders.is_empty(), "every order ended: {:?}", store.orders.keys());
+    for order in store.finished.values() {
         let assigned =
             order.history.iter().filter(|(_, s)| matches!(s, OrderStatus::Assigned { .. })).count();
         assert_eq!(assigned, 1, "order {} was reassigned: {:?}", order.id, order.history);
     }
-    let ids = h.core.submit(h.now, OrderRequest::new("WH-PICK-A3", "SM-U01")).unwrap();
+    let ids = h.submit_at(h.now, OrderRequest::new("WH-PICK-A3", "SM-U01")).unwrap();
     assert_eq!(ids, 9, "ids continue after the stored ones");
 }
 
@@ -178,8 +175,11 @@ fn bad_input_is_flagged_and_never_corrupts_the_fleet() {
     h.tick();
     h.tick();
     // Orders naming unknown places are refused with the field and value.
-    let err = h.core.submit(0, OrderRequest::new("WH-PICK-Z9", "SM-L01")).unwrap_err();
-    assert_eq!(err, RequestError::UnknownStation { field: "from", id: "WH-PICK-Z9".into() });
+    let err = h.submit_at(0, OrderRequest::new("WH-PICK-Z9", "SM-L01")).unwrap_err();
+    assert_eq!(
+        err,
+        CommandError::Request(RequestError::UnknownStation { field: "from", id: "WH-PICK-Z9".into() })
+    );
     // A state from a vehicle that is not in the fleet.
     let mut stranger = h.vehicles[0].state(h.now);
     stranger.header.serial_number = "intruder".into();
@@ -232,7 +232,7 @@ fn bad_input_is_flagged_and_never_corrupts_the_fleet() {
         h.core.vehicles()[1]
     );
     // The rest of the fleet works on.
-    let order = h.core.submit(h.now, OrderRequest::new("WH-PICK-A1", "SM-L01")).unwrap();
+    let order = h.submit_at(h.now, OrderRequest::new("WH-PICK-A1", "SM-L01")).unwrap();
     assert!(h.run_until(3_000, |h| h.core.order(order).unwrap().status().is_terminal()));
     assert_eq!(*h.core.order(order).unwrap().status(), OrderStatus::Delivered);
 }
@@ -242,8 +242,8 @@ fn head_on_vehicles_in_a_corridor_pass_by_the_siding() {
     // A corridor with one siding: two vehicles must swap ends.
     let map = grid(&["@@@.@@@", "......."]);
     let mut h = Harness::new(&map, "default", &["0,1", "6,1"], FleetConfig::grid());
-    let a = h.core.submit(0, OrderRequest::new("5,1", "6,1")).unwrap();
-    let b = h.core.submit(0, OrderRequest::new("1,1", "0,1")).unwrap();
+    let a = h.submit_at(0, OrderRequest::new("5,1", "6,1")).unwrap();
+    let b = h.submit_at(0, OrderRequest::new("1,1", "0,1")).unwrap();
     assert!(h.run_until(300, |h| h.all_ended()), "{:?}", h.core.vehicles());
     assert!(h.all_delivered());
     let _ = (a, b);
@@ -256,7 +256,7 @@ fn every_wait_names_its_reason_and_deadlocks_are_broken() {
     let starts = ["0,0", "1,0", "1,1", "0,1"];
     let mut h = Harness::new(&map, "default", &starts, FleetConfig::grid());
     for (from, to) in [("1,0", "1,1"), ("1,1", "0,1"), ("0,1", "0,0"), ("0,0", "1,0")] {
-        h.core.submit(0, OrderRequest::new(from, to)).unwrap();
+        h.submit_at(0, OrderRequest::new(from, to)).unwrap();
     }
     h.run_until(25, |_| false);
     let waits = h.core.waits();
@@ -275,7 +275,7 @@ fn a_low_battery_sends_an_idle_vehicle_to_charge_and_back_to_work() {
         Harness::new(&site, AGV, &PARKING[..1], FleetConfig { battery_resume: 60.0, ..plant_config() });
     h.vehicles[0].set_battery(20.0);
     h.vehicles[0].charge_per_s = 5.0;
-    let order = h.core.submit(0, OrderRequest::new("WH-PICK-A1", "SM-L01")).unwrap();
+    let order = h.submit_at(0, OrderRequest::new("WH-PICK-A1", "SM-L01")).unwrap();
     assert!(
         h.run_until(2_000, |h| h.core.vehicles()[0].job.starts_with("charging")),
         "{:?}",
@@ -311,7 +311,7 @@ fn the_same_inputs_give_the_same_outputs() {
         for (k, (a, b)) in
             [("WH-PICK-A1", "SM-L01"), ("WH-PICK-C2", "SM-U05"), ("WH-DOCK-3", "REWORK-2")].iter().enumerate()
         {
-            h.core.submit(k as u64 * 1000, OrderRequest::new(*a, *b)).unwrap();
+            h.submit_at(k as u64 * 1000, OrderRequest::new(*a, *b)).unwrap();
         }
         h.run_until(600, |_| false);
         h.log
@@ -323,30 +323,41 @@ fn the_same_inputs_give_the_same_outputs() {
 
 #[test]
 fn a_recording_replays_to_the_same_outputs_and_a_tampered_one_does_not() {
-    use orchestrator::replay::{Entry, Header, core_for, digest, record, replay};
+    use orchestrator::input::Input;
+    use orchestrator::replay::{Header, ReplayError, Step, VERSION, digest, layout_digest, replay};
     let site = plant();
+    let bytes = std::fs::read(
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../maps/car-plant.lif.json"),
+    )
+    .unwrap();
     let header = Header {
         journal: "yardmaster".into(),
-        version: 1,
-        layout: String::new(),
+        version: VERSION,
+        layout: "car-plant.lif.json".into(),
+        layout_sha256: layout_digest(&bytes),
+        continues: false,
         manufacturer: "yard".into(),
         serials: (0..2).map(|i| vid(i).serial_number).collect(),
         vehicle_type: AGV.into(),
         fleet: Vec::new(),
     };
-    // Record a run the way `yardmaster serve --journal` does.
+    // Record a run the way `yardmaster serve --journal` does: every batch
+    // of inputs, exactly as the core was stepped with it.
     let mut h = Harness::new(&site, AGV, &PARKING[..2], FleetConfig::default());
-    let mut lines = Vec::new();
-    let request = OrderRequest::new("WH-PICK-B2", "SM-U04");
-    lines.push(serde_json::to_string(&Entry::Submit { now: 0, request: request.clone() }).unwrap());
-    h.core.submit(0, request).unwrap();
-    h.core.drain_journal();
+    let mut lines = vec![serde_json::to_string(&header).unwrap()];
+    let mut record = |h: &mut Harness, now: u64, inputs: Vec<Input>| {
+        let out = h.core.step(now, inputs.clone());
+        lines.push(serde_json::to_string(&Step { now, inputs, out: digest(&out) }).unwrap());
+        out
+    };
+    let submit = Input::Submit { request: OrderRequest::new("WH-PICK-B2", "SM-U04") };
+    // A refused command is an input too: its reply is part of the digest.
+    let refused = Input::Close { place: PlaceId::Node("no-such-node".into()), reason: "test".into() };
+    record(&mut h, 0, vec![submit, refused]);
     for _ in 0..900 {
-        let inbound: Vec<_> = h.pending.iter().map(record).collect();
         let now = h.now;
-        let events = std::mem::take(&mut h.pending);
-        let out = h.core.step(now, events);
-        lines.push(serde_json::to_string(&Entry::Step { now, inbound, out: digest(&out) }).unwrap());
+        let inputs = Input::tick_with(std::mem::take(&mut h.pending));
+        let out = record(&mut h, now, inputs);
         for (id, message) in out.messages {
             let i = h.vehicles.iter().position(|v| *v.id() == id).unwrap();
             h.vehicles[i].receive(message);
@@ -357,9 +368,9 @@ fn a_recording_replays_to_the_same_outputs_and_a_tampered_one_does_not() {
         }
     }
     assert!(h.all_delivered(), "the recorded run delivered its order");
-    let fresh = || core_for(&header, site.clone()).unwrap();
-    let report = replay(&mut fresh(), lines.iter().cloned(), 2).unwrap();
-    assert_eq!(report.steps, 900);
+    let mut load = |_: &Header| Ok((bytes.clone(), site.clone()));
+    let report = replay(lines.iter().cloned(), &mut load).unwrap();
+    assert_eq!((report.runs, report.steps), (1, 901));
     assert!(report.mismatches.is_empty(), "{report:?}");
     // Change where one vehicle said it was, once: the outputs differ.
     let at = lines.iter().position(|l| l.contains("lastNodeId") && l.contains("v01")).unwrap();
@@ -376,6 +387,14 @@ fn a_recording_replays_to_the_same_outputs_and_a_tampered_one_does_not() {
             })
             .collect();
     assert_ne!(tampered[at], lines[at], "the tampering changed the line");
-    let report = replay(&mut fresh(), tampered.into_iter(), 2).unwrap();
+    let report = replay(tampered.into_iter(), &mut load).unwrap();
     assert!(!report.mismatches.is_empty(), "a tampered recording must not replay clean");
+    // Another layout is refused, naming both digests.
+    let mut other = |_: &Header| Ok((b"another layout".to_vec(), site.clone()));
+    match replay(lines.iter().cloned(), &mut other) {
+        Err(ReplayError::LayoutDiffers { line: 1, recorded, .. }) => {
+            assert_eq!(recorded, header.layout_sha256);
+        }
+        other => panic!("expected LayoutDiffers, got {other:?}"),
+    }
 }

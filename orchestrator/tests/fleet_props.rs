@@ -123,7 +123,8 @@ fn scenario(
     let n_orders = requests.len();
     for tick in 0..20u64 {
         for (_, r) in requests.iter().filter(|r| r.0 == tick) {
-            h.core.submit(h.now, r.clone()).map_err(|e| e.to_string())?;
+            let now = h.now;
+            h.submit_at(now, r.clone()).map_err(|e| e.to_string())?;
         }
         h.tick();
     }

@@ -144,14 +144,64 @@ impl fmt::Display for TopicKey {
     }
 }
 
-/// The liveliness key a master control of `site` declares while it runs
-/// (Yardmaster's own, outside the VDA 5050 key space).
+/// Every key of every vehicle (observers).
+pub fn all_vehicle_keys() -> String {
+    format!("{PREFIX}/**")
+}
+
+/// A vehicle's liveliness token key, `vda5050/v2/{manufacturer}/{serial}/alive`.
+pub fn vehicle_presence_key(manufacturer: &str, serial_number: &str) -> String {
+    format!("{PREFIX}/{manufacturer}/{serial_number}/alive")
+}
+
+/// Every vehicle's liveliness token.
+pub fn any_vehicle_presence() -> String {
+    format!("{PREFIX}/*/*/alive")
+}
+
+/// The manufacturer and serial number of a vehicle's liveliness token key.
+pub fn parse_vehicle_presence(key: &str) -> Option<(String, String)> {
+    let rest = key.strip_prefix(PREFIX)?.strip_prefix('/')?;
+    let parts: Vec<&str> = rest.split('/').collect();
+    match parts[..] {
+        [m, s, "alive"] => TopicKey::new(m, s, Topic::State).ok().map(|k| (k.manufacturer, k.serial_number)),
+        _ => None,
+    }
+}
+
+/// The prefix of Yardmaster's own keys for a site (outside the VDA 5050
+/// key space): `yardmaster/{site}`.
+fn site_prefix(site: &str) -> String {
+    format!("yardmaster/{site}")
+}
+
+/// The liveliness key a master control of `site` declares while it runs.
 pub fn master_presence_key(site: &str) -> String {
-    format!("yardmaster/{site}/alive")
+    format!("{}/alive", site_prefix(site))
 }
 
 /// What agents watch: the master control of any site.
 pub const ANY_MASTER_PRESENCE: &str = "yardmaster/*/alive";
+
+/// The key of one request of a site's API (`orders/add`, `status`, …).
+pub fn api_key(site: &str, request: &str) -> String {
+    format!("{}/{request}", site_prefix(site))
+}
+
+/// What a site's API queryable declares.
+pub fn api_keys(site: &str) -> String {
+    format!("{}/**", site_prefix(site))
+}
+
+/// The request named by an API key of `site` (`orders/add`, …), if it is one.
+pub fn parse_api_key<'k>(site: &str, key: &'k str) -> Option<&'k str> {
+    key.strip_prefix(&site_prefix(site))?.strip_prefix('/')
+}
+
+/// Where a site's orchestrator publishes its events.
+pub fn events_key(site: &str) -> String {
+    api_key(site, "events")
+}
 
 #[cfg(test)]
 mod tests {
@@ -182,6 +232,19 @@ mod tests {
             assert!(check(&err), "{key}: {err:?}");
         }
         assert!(TopicKey::new("a b", "x", Topic::State).is_err());
+    }
+
+    #[test]
+    fn yardmaster_keys_round_trip() {
+        assert_eq!(parse_api_key("s1", &api_key("s1", "orders/add")), Some("orders/add"));
+        assert_eq!(parse_api_key("s1", &api_key("s2", "orders/add")), None);
+        assert_eq!(parse_api_key("s1", "yardmaster/s10/status"), None);
+        assert_eq!(
+            parse_vehicle_presence(&vehicle_presence_key("acme", "V-1")),
+            Some(("acme".into(), "V-1".into()))
+        );
+        assert_eq!(parse_vehicle_presence("vda5050/v2/acme/V-1/state"), None);
+        assert_eq!(master_presence_key("s1"), "yardmaster/s1/alive");
     }
 
     #[test]

@@ -7,18 +7,19 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use agv_agent::agent::{Agent, AgentConfig};
+use agv_agent::agent::{Agent, AgentConfig, AgentInput};
 use agv_agent::driver::VehicleDriver;
 use agv_agent::emulated::{EmulatedConfig, EmulatedVehicle, Fault};
 use anyhow::{Context as _, bail};
 use layout::conflicts::Footprint;
 use layout::{Layout, NodeIdx, StationKind};
 use orchestrator::fleet::{FleetConfig, Orchestrator, VehicleSpec};
+use orchestrator::input::{Input, PlaceId, Reply};
 use orchestrator::mapf::rng::Rng;
 use orchestrator::orders::{Millis, OrderRequest};
-use orchestrator::store::OrderStore;
 use protocol::messages::{AgvPosition, ConnectionState, Node};
 use protocol::transport::{FromVehicle, OrchestratorEvent, ToVehicle, VehicleId};
+use yardmaster::store::OrderStore;
 
 use crate::report::{Frame, Metrics, TracePoint};
 use crate::scenario::{FaultSpec, Loaded, Start, matches};
@@ -227,14 +228,36 @@ pub(crate) fn map_id(layout: &Layout, node: NodeIdx) -> String {
         .unwrap_or_else(|| layout.levels.get(n.level.index()).map_or_else(String::new, |l| l.id.clone()))
 }
 
-fn new_agent(config: &AgentConfig, layout: &Layout, node: NodeIdx, heading: f64) -> Agent {
+/// A fresh agent at `node`, and the messages of its start-up at `now`
+/// (placed there, `connection` ONLINE, a first state).
+fn new_agent(
+    config: &AgentConfig,
+    layout: &Layout,
+    node: NodeIdx,
+    heading: f64,
+    now: Millis,
+) -> (Agent, Vec<FromVehicle>) {
     let mut agent = Agent::new(config.clone());
     let p = layout.node(node).position;
-    agent.init_position(
-        Node::new(layout.node(node).id.clone(), 0, true),
-        AgvPosition::new(p.x, p.y, heading, map_id(layout, node)),
-    );
-    agent
+    let place = AgentInput::Place {
+        node: Box::new(Node::new(layout.node(node).id.clone(), 0, true)),
+        position: AgvPosition::new(p.x, p.y, heading, map_id(layout, node)),
+    };
+    let out = agent.step(now, [place, AgentInput::Connection(ConnectionState::Online)]);
+    (agent, out.messages)
+}
+
+/// Steps the core with `inputs` and makes its records durable (before
+/// anything is acknowledged or sent).
+fn step_core(
+    core: &mut Orchestrator,
+    store: &OrderStore,
+    now: Millis,
+    inputs: Vec<Input>,
+) -> anyhow::Result<orchestrator::fleet::Outbound> {
+    let out = core.step(now, inputs);
+    store.apply(&out.records)?;
+    Ok(out)
 }
 
 pub(crate) fn footprint_for(layout: &Layout) -> Footprint {
@@ -264,6 +287,7 @@ pub fn run(
     let footprint = footprint_for(&layout);
     let mut specs = Vec::new();
     let mut vehicles = Vec::new();
+    let mut startup = Vec::new();
     let mut k = 0;
     for g in &sc.fleet {
         for j in 0..g.count {
@@ -285,7 +309,8 @@ pub fn run(
             let p = layout.node(node).position;
             let mut driver = EmulatedVehicle::new(emulated, p, 0.0);
             driver.set_battery(g.battery);
-            let agent = new_agent(&config, &layout, node, 0.0);
+            let (agent, hello) = new_agent(&config, &layout, node, 0.0, 0);
+            startup.push((id.clone(), hello));
             vehicles.push(SimVehicle {
                 name: Arc::from(id.serial_number.as_str()),
                 id,
@@ -351,13 +376,11 @@ pub fn run(
     let radius = footprint.radius();
 
     // Start-up: every agent says it is online and where it is.
-    for v in &mut vehicles {
-        let online = v.agent.connection(0, ConnectionState::Online);
-        let state = v.agent.state(0);
-        for m in [FromVehicle::Connection(online), FromVehicle::State(Box::new(state))] {
+    for (id, hello) in startup {
+        for m in hello {
             bus.send(
                 0,
-                Envelope::ToCore(OrchestratorEvent::Message { vehicle: v.id.clone(), message: m }),
+                Envelope::ToCore(OrchestratorEvent::Message { vehicle: id.clone(), message: m }),
                 0.0,
                 0,
             );
@@ -384,13 +407,15 @@ pub fn run(
                     extra_latency = extra_latency.max(*latency_ms);
                 }
                 FaultSpec::BlockNode { node, at_s, duration_s } => {
-                    let n = layout.node_by_id(node).with_context(|| format!("faults: no node {node:?}"))?;
+                    layout.node_by_id(node).with_context(|| format!("faults: no node {node:?}"))?;
+                    let place = PlaceId::Node(node.clone());
                     if now == at_ms(*at_s) / sc.tick_ms * sc.tick_ms {
-                        core.set_node_closed(n, true);
+                        core_inbox
+                            .push(Input::Close { place: place.clone(), reason: "scenario fault".into() });
                         metrics.note(now, format!("node {node} closed"));
                     }
                     if now == at_ms(at_s + duration_s) / sc.tick_ms * sc.tick_ms {
-                        core.set_node_closed(n, false);
+                        core_inbox.push(Input::Open { place });
                         metrics.note(now, format!("node {node} reopened"));
                     }
                 }
@@ -402,19 +427,24 @@ pub fn run(
                         .find(|v| v.id.serial_number == *vehicle)
                         .with_context(|| format!("faults: no vehicle {vehicle:?}"))?;
                     let node = layout.node_by_id(v.agent.last_node_id()).unwrap_or(NodeIdx(0));
-                    v.agent = new_agent(&v.config, &layout, node, v.driver.heading());
+                    let hello;
+                    (v.agent, hello) = new_agent(&v.config, &layout, node, v.driver.heading(), now);
                     v.inbox.clear();
-                    let online = v.agent.connection(now, ConnectionState::Online);
-                    let id = v.id.clone();
-                    let msg =
-                        OrchestratorEvent::Message { vehicle: id, message: FromVehicle::Connection(online) };
-                    bus.send(now, Envelope::ToCore(msg), 0.0, 0);
+                    for message in hello {
+                        let msg = OrchestratorEvent::Message { vehicle: v.id.clone(), message };
+                        bus.send(now, Envelope::ToCore(msg), 0.0, 0);
+                    }
                     metrics.note(now, format!("agent of {vehicle} restarted"));
                 }
                 FaultSpec::OrchestratorRestart { at_s } if now == at_ms(*at_s) / sc.tick_ms * sc.tick_ms => {
                     core = Orchestrator::new(layout.clone(), specs.clone(), fleet_config.clone())?;
-                    core.restore(now, store.load()?);
-                    store.apply(&core.drain_journal())?;
+                    // What was queued for the old core is lost with it, as in a crash.
+                    core_inbox.clear();
+                    let out = step_core(&mut core, &store, now, vec![store.load()?.into_input()])?;
+                    for e in &out.events {
+                        events.push(serde_json::to_string(e)?);
+                        metrics.on_event(e, &accepted_at);
+                    }
                     metrics.note(now, "orchestrator restarted from its database".into());
                 }
                 FaultSpec::BatteryDrain { vehicle, at_s, factor }
@@ -434,32 +464,38 @@ pub fn run(
         // Orders that arrive now.
         while arrivals.peek().is_some_and(|a| a.0 <= now) {
             let Some((_, _, request)) = arrivals.next() else { break };
-            match core.submit(now, request.clone()) {
-                Ok(id) => {
-                    accepted_at.insert(id, now);
+            // Durable before acknowledged (step_core applies the records).
+            let out = step_core(&mut core, &store, now, vec![Input::Submit { request: request.clone() }])?;
+            match out.replies.first() {
+                Some(Reply::Submitted { order }) => {
+                    accepted_at.insert(*order, now);
                     metrics.submitted += 1;
                 }
-                Err(e) => {
+                Some(Reply::Refused(e)) => {
                     refused += 1;
                     metrics.note(now, format!("order {} → {} refused: {e}", request.from, request.to));
                 }
+                _ => {}
             }
-            // Durable before acknowledged.
-            store.apply(&core.drain_journal())?;
+            for e in &out.events {
+                events.push(serde_json::to_string(e)?);
+                metrics.on_event(e, &accepted_at);
+            }
         }
 
         // Messages due now.
         for envelope in bus.due(now) {
             match envelope {
                 Envelope::ToVehicle(i, m) => vehicles[i].inbox.push(m),
-                Envelope::ToCore(e) => core_inbox.push(e),
+                Envelope::ToCore(e) => core_inbox.push(Input::Vehicle(e)),
             }
         }
 
         // The orchestrator's tick.
         if now.is_multiple_of(sc.orchestrator_ms) {
-            let out = core.step(now, std::mem::take(&mut core_inbox));
-            store.apply(&out.journal)?;
+            let mut inputs = std::mem::take(&mut core_inbox);
+            inputs.push(Input::Tick);
+            let out = step_core(&mut core, &store, now, inputs)?;
             for e in &out.events {
                 events.push(serde_json::to_string(e)?);
                 metrics.on_event(e, &accepted_at);
@@ -479,9 +515,10 @@ pub fn run(
 
         // Every vehicle.
         for v in &mut vehicles {
-            let feedback = v.driver.poll(now);
-            let inbound = std::mem::take(&mut v.inbox);
-            let out = v.agent.step(now, &inbound, &feedback);
+            let mut inputs: Vec<AgentInput> =
+                v.driver.poll(now).into_iter().map(AgentInput::Feedback).collect();
+            inputs.extend(v.inbox.drain(..).map(AgentInput::Message));
+            let out = v.agent.step(now, inputs);
             for c in &out.commands {
                 v.driver.command(now, c);
             }

@@ -23,13 +23,13 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use indicatif::{ProgressBar, ProgressStyle};
+use live::clock::WallClock;
 use orchestrator::fleet::{Event, FleetEntry, VehicleStatus};
 use orchestrator::mapf::rng::Rng;
 use orchestrator::orders::{Millis, OrderRequest, OrderStatus};
 use protocol::codec::DecodeLimits;
 use protocol::messages::State;
 use protocol::topic::{Topic, TopicKey};
-use protocol::transport::wall_clock::WallClock;
 use protocol::transport::zenoh::{Mode, ZenohConfig};
 use zenoh::Wait as _;
 
@@ -148,7 +148,7 @@ fn free_port() -> anyhow::Result<u16> {
 
 /// One query to the orchestrator's API, waiting for its answer.
 fn ask(session: &zenoh::Session, what: &str, body: Vec<u8>) -> anyhow::Result<serde_json::Value> {
-    let key = format!("yardmaster/{SITE}/{what}");
+    let key = protocol::topic::api_key(SITE, what);
     let replies = session
         .get(&key)
         .payload(body)
@@ -269,8 +269,8 @@ fn run_in(path: &Path, options: &LiveOptions, work: &Path) -> anyhow::Result<Run
     }
     .open()
     .context("opening the Zenoh router")?;
-    let event_feed = Feed::new(&router, &format!("yardmaster/{SITE}/events"))?;
-    let traffic = Feed::new(&router, &format!("{}/**", protocol::topic::PREFIX))?;
+    let event_feed = Feed::new(&router, &protocol::topic::events_key(SITE))?;
+    let traffic = Feed::new(&router, &protocol::topic::all_vehicle_keys())?;
 
     let clock = WallClock::new(options.speed, None);
     let origin = clock.origin_ms().to_string();
@@ -462,7 +462,7 @@ fn submit(
     let mut asked = Vec::new();
     for request in requests {
         let replies = session
-            .get(format!("yardmaster/{SITE}/orders/add"))
+            .get(protocol::topic::api_key(SITE, "orders/add"))
             .payload(serde_json::to_vec(&request)?)
             .timeout(Duration::from_secs(10))
             .wait()

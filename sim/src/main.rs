@@ -74,8 +74,10 @@ enum Command {
     /// Replay a `yardmaster serve --journal` recording on a fresh core and
     /// check that every output is the same: exit 1 if one differs.
     Replay {
-        /// The recording.
-        file: PathBuf,
+        /// The recording; rotated files in order, oldest first
+        /// (`journal.2 journal.1 journal`).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
         /// The layout, if not where the recording says.
         #[arg(long)]
         layout: Option<PathBuf>,
@@ -345,36 +347,33 @@ fn finish_outputs(
 }
 
 #[expect(clippy::print_stdout, reason = "the CLI's output goes to stdout")]
-fn replay(file: &std::path::Path, layout: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
+fn replay(files: &[PathBuf], layout: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
     use std::io::BufRead as _;
-    let reader = std::io::BufReader::new(
-        std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?,
-    );
-    let mut lines = reader.lines().map_while(Result::ok);
-    let first = lines.next().with_context(|| format!("{}: empty", file.display()))?;
-    let header: orchestrator::replay::Header = serde_json::from_str(&first)
-        .with_context(|| format!("{}:1: not a yardmaster journal header", file.display()))?;
-    anyhow::ensure!(
-        header.journal == "yardmaster" && header.version == 1,
-        "{}:1: a {:?} journal of version {}; expected yardmaster version 1",
-        file.display(),
-        header.journal,
-        header.version
-    );
-    let layout_path = layout.map_or_else(|| PathBuf::from(&header.layout), std::path::Path::to_path_buf);
-    let site = std::sync::Arc::new(
-        layout::load(&layout_path, layout::LoadOptions::default())
-            .with_context(|| format!("loading {}", layout_path.display()))?
-            .value,
-    );
-    let mut core = orchestrator::replay::core_for(&header, site)?;
-    let report = orchestrator::replay::replay(&mut core, lines, 2)
-        .with_context(|| format!("replaying {}", file.display()))?;
+    let mut lines: Vec<String> = Vec::new();
+    for file in files {
+        let reader = std::io::BufReader::new(
+            std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?,
+        );
+        for line in reader.lines() {
+            lines.push(line.with_context(|| format!("reading {}", file.display()))?);
+        }
+    }
+    let shown = files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(" + ");
+    let mut load = |header: &orchestrator::replay::Header| {
+        let path = layout.map_or_else(|| PathBuf::from(&header.layout), std::path::Path::to_path_buf);
+        let bytes = std::fs::read(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+        let site = layout::load(&path, layout::LoadOptions::default())
+            .map_err(|e| format!("loading {}: {e}", path.display()))?
+            .value;
+        Ok((bytes, std::sync::Arc::new(site)))
+    };
+    let report = orchestrator::replay::replay(lines.into_iter(), &mut load)
+        .with_context(|| format!("replaying {shown}"))?;
     println!(
-        "{}: {} steps, {} inbound messages replayed; {} differ{}",
-        file.display(),
+        "{shown}: {} runs, {} steps, {} inputs replayed; {} differ{}",
+        report.runs,
         report.steps,
-        report.inbound,
+        report.inputs,
         report.mismatches.len(),
         if report.truncated { " (the last line was cut short and skipped)" } else { "" }
     );
@@ -403,7 +402,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Bench { command } => bench(command),
-        Command::Replay { file, layout } => replay(&file, layout.as_deref()),
+        Command::Replay { files, layout } => replay(&files, layout.as_deref()),
         Command::Live { file, speed, listen, report, trace, duration_scale } => {
             let bin_dir = std::env::current_exe()
                 .context("locating yard-sim")?

@@ -11,6 +11,7 @@ use anyhow::{Context as _, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use layout::movingai::{self, GridOptions};
 use orchestrator::fleet::{EventKind, FleetConfig, Orchestrator, VehicleSpec};
+use orchestrator::input::{Input, Reply};
 use orchestrator::mapf::rng::Rng;
 use orchestrator::orders::{OrderRequest, OrderStatus};
 use orchestrator::scripted::ScriptedVehicle;
@@ -106,7 +107,7 @@ pub fn run_tick(run: &TickRun) -> anyhow::Result<TickResult> {
     let bar = if run.progress { ProgressBar::new(run.ticks) } else { ProgressBar::hidden() };
     bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} ticks {msg}")?);
     let mut times = Vec::with_capacity(run.ticks as usize);
-    let mut inbound = Vec::new();
+    let mut inbound: Vec<Input> = Vec::new();
     let (mut submitted, mut delivered, mut late, mut deadlocks) = (0u64, 0u64, 0u64, 0u64);
     let mut live = 0usize;
     let per_tick = (run.vehicles / 20).max(1);
@@ -119,12 +120,16 @@ pub fn run_tick(run: &TickRun) -> anyhow::Result<TickResult> {
             if a == b {
                 b = (b + 1) % n_nodes;
             }
-            core.submit(now, OrderRequest::new(node_id(a), node_id(b)))?;
+            inbound.push(Input::Submit { request: OrderRequest::new(node_id(a), node_id(b)) });
             submitted += 1;
             live += 1;
         }
+        inbound.push(Input::Tick);
         let start = Instant::now();
         let out = core.step(now, std::mem::take(&mut inbound));
+        if let Some(Reply::Refused(e)) = out.replies.iter().find(|r| matches!(r, Reply::Refused(_))) {
+            anyhow::bail!("an order was refused: {e}");
+        }
         times.push(start.elapsed().as_secs_f64() * 1000.0);
         for e in &out.events {
             match &e.kind {
@@ -147,7 +152,7 @@ pub fn run_tick(run: &TickRun) -> anyhow::Result<TickResult> {
             }
         }
         for v in &mut vehicles {
-            inbound.extend(v.step(now + 1000));
+            inbound.extend(v.step(now + 1000).into_iter().map(Input::Vehicle));
         }
         bar.inc(1);
         bar.set_message(format!("{delivered} delivered"));

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use agv_agent::agent::{Agent, AgentConfig, DriverCommand};
+use agv_agent::agent::{Agent, AgentConfig, AgentInput, DriverCommand};
 use agv_agent::driver::VehicleDriver;
 use agv_agent::emulated::{EmulatedConfig, EmulatedVehicle};
 use layout::{LoadOptions, NodeIdx};
@@ -24,13 +24,13 @@ fn run(agent: &mut Agent, vehicle: &mut EmulatedVehicle, mut now: u64, mut inbou
     let mut idle_steps = 0;
     while idle_steps < 50 {
         let feedback = vehicle.poll(now);
-        let out = agent.step(now, &inbound, &feedback);
+        let out = agent.step(now, AgentInput::batch(&inbound, &feedback));
         inbound.clear();
         for c in &out.commands {
             vehicle.command(now, c);
         }
         let moving = out.commands.iter().any(|c| matches!(c, DriverCommand::DriveEdge { .. }))
-            || !feedback.is_empty() && agent.state(now).driving;
+            || !feedback.is_empty() && agent.current_state(now).driving;
         idle_steps = if moving { 0 } else { idle_steps + 1 };
         now += 100;
         assert!(now < 3_600_000, "an hour of simulated time without stopping");
@@ -64,14 +64,17 @@ fn a_planned_route_is_driven_base_first_then_by_update() {
 
     let mut agent = Agent::new(AgentConfig::new("yard", "AGV-01", "hall-1"));
     let p = site.node(start).position;
-    agent.init_position(
-        Node::new(site.node(start).id.clone(), 0, true),
-        AgvPosition::new(p.x, p.y, 0.0, "hall-1"),
+    agent.step(
+        0,
+        [AgentInput::place(
+            Node::new(site.node(start).id.clone(), 0, true),
+            AgvPosition::new(p.x, p.y, 0.0, "hall-1"),
+        )],
     );
     let mut vehicle = EmulatedVehicle::new(EmulatedConfig::factory_agv("hall-1"), p, 0.0);
 
     let now = run(&mut agent, &mut vehicle, 0, vec![ToVehicle::Order(Box::new(first.clone()))]);
-    let state = agent.state(now);
+    let state = agent.current_state(now);
     assert_eq!(state.last_node_id, site.node(route[2]).id, "stopped at the decision point");
     assert!(state.errors.is_empty(), "{:?}", state.errors);
     assert_eq!(state.new_base_request, Some(true));
@@ -80,7 +83,7 @@ fn a_planned_route_is_driven_base_first_then_by_update() {
     let update: Order = order_for_route(&site, &route[2..], route.len() - 2, &update_target, now).unwrap();
     check_continuation(&first, &update).unwrap();
     let now = run(&mut agent, &mut vehicle, now, vec![ToVehicle::Order(Box::new(update))]);
-    let state = agent.state(now);
+    let state = agent.current_state(now);
     assert!(state.errors.is_empty(), "{:?}", state.errors);
     assert_eq!(state.last_node_id, site.node(goal).id);
     assert_eq!(state.last_node_sequence_id, 2 * (route.len() as u32 - 1));

@@ -44,7 +44,7 @@ impl Agent {
                 action_types::CANCEL_ORDER => {
                     if self.order_finished() {
                         self.set_action_status(id, ActionStatus::Failed, None);
-                        self.errors.push(Error {
+                        self.push_error(Error {
                             error_type: ErrorType::NoOrderToCancel,
                             error_references: Some(vec![ErrorReference {
                                 reference_key: "actionId".into(),
@@ -107,7 +107,7 @@ impl Agent {
 
     fn fail(&mut self, action_id: &str, error_type: &str, description: &str) {
         self.set_action_status(action_id, ActionStatus::Failed, Some(description.to_string()));
-        self.errors.push(Error {
+        self.push_error(Error {
             error_type: ErrorType::from(error_type.to_string()),
             error_references: Some(vec![ErrorReference {
                 reference_key: "actionId".into(),

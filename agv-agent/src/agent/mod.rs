@@ -1,5 +1,8 @@
-//! The sans-IO agent core: `Agent::step(now, inbound, feedback) ->
-//! (outbound messages, driver commands)`. No IO, no clock, no threads.
+//! The sans-IO agent core: `Agent::step(now, inputs) -> (outbound
+//! messages, driver commands)`, where every input is one [`AgentInput`]:
+//! a message from master control, the vehicle's feedback, the master
+//! control's presence, a placement, a connection to announce. Nothing else
+//! changes the agent. No IO, no clock, no threads.
 //!
 //! The agent keeps the vehicle's VDA 5050 state: the current order's
 //! remaining node and edge states, the last node reached, action states,
@@ -123,6 +126,53 @@ pub enum DriverFeedback {
     },
 }
 
+/// Everything that can change the agent: the one door into the core.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AgentInput {
+    /// A message from master control (order, instant actions).
+    Message(ToVehicle),
+    /// What the vehicle reported.
+    Feedback(DriverFeedback),
+    /// The master control came (`true`) or went (`false`), as the link
+    /// tells (Zenoh liveliness, or the broker). While it is away the
+    /// vehicle finishes its released base — the orchestrator reserved it —
+    /// and waits there; its state carries a WARNING `masterControlOffline`
+    /// until the master control is back.
+    MasterControl {
+        /// Whether a master control is present now.
+        online: bool,
+    },
+    /// The vehicle stands on this node (start-up, or an operator's
+    /// placement; `initPosition` arrives as a [`AgentInput::Message`]).
+    Place {
+        /// The node.
+        node: Box<Node>,
+        /// The position there.
+        position: AgvPosition,
+    },
+    /// Announce the connection: the step publishes a `connection` message
+    /// (ONLINE at start-up, OFFLINE before a clean shutdown).
+    Connection(ConnectionState),
+}
+
+impl AgentInput {
+    /// [`AgentInput::Place`] on `node` at `position`.
+    pub fn place(node: Node, position: AgvPosition) -> AgentInput {
+        AgentInput::Place { node: Box::new(node), position }
+    }
+
+    /// The inputs of a step that got `feedback` from the vehicle and
+    /// `inbound` from master control (feedback first).
+    pub fn batch(inbound: &[ToVehicle], feedback: &[DriverFeedback]) -> Vec<AgentInput> {
+        feedback
+            .iter()
+            .cloned()
+            .map(AgentInput::Feedback)
+            .chain(inbound.iter().cloned().map(AgentInput::Message))
+            .collect()
+    }
+}
+
 /// What one step produced.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Outputs {
@@ -167,6 +217,12 @@ pub struct Agent {
 /// The error type of the warning an agent reports while no master control is present.
 pub const MASTER_OFFLINE: &str = "masterControlOffline";
 
+/// At most this many errors in a state.
+pub const MAX_ERRORS: usize = 16;
+
+/// Finished instant actions whose states are kept (the latest ones).
+pub const MAX_DONE_INSTANT: usize = 8;
+
 impl Agent {
     /// A new agent, idle, with a full battery and no position.
     pub fn new(config: AgentConfig) -> Agent {
@@ -201,8 +257,8 @@ impl Agent {
         }
     }
 
-    /// Puts the vehicle on a node (as `initPosition` does), e.g. at start-up.
-    pub fn init_position(&mut self, node: Node, position: AgvPosition) {
+    /// Puts the vehicle on a node (as `initPosition` does).
+    fn init_position(&mut self, node: Node, position: AgvPosition) {
         self.position = Some(position);
         self.last_node = Some(node);
         self.distance_since_last_node = Some(0.0);
@@ -222,8 +278,7 @@ impl Agent {
         header
     }
 
-    /// The `connection` message for a state (ONLINE at start, OFFLINE on shutdown).
-    pub fn connection(&mut self, now: Millis, state: ConnectionState) -> Connection {
+    fn connection(&mut self, now: Millis, state: ConnectionState) -> Connection {
         Connection { header: self.header("connection", now), connection_state: state }
     }
 
@@ -242,9 +297,26 @@ impl Agent {
         self.battery.battery_charge
     }
 
-    /// The current state message (also advances the state header id).
-    pub fn state(&mut self, now: Millis) -> State {
+    /// The state as it would be published now (the header carries the
+    /// next state header id; nothing is consumed).
+    pub fn current_state(&self, now: Millis) -> State {
+        let header = Header {
+            header_id: self.header_ids.get("state").copied().unwrap_or(0),
+            timestamp: Timestamp::from_unix_millis(now),
+            version: PROTOCOL_VERSION.into(),
+            manufacturer: self.config.manufacturer.clone(),
+            serial_number: self.config.serial_number.clone(),
+        };
+        self.state_with(header)
+    }
+
+    /// The state message to publish (advances the state header id).
+    fn state(&mut self, now: Millis) -> State {
         let header = self.header("state", now);
+        self.state_with(header)
+    }
+
+    fn state_with(&self, header: Header) -> State {
         let action_states =
             self.action_order.iter().filter_map(|id| self.actions.get(id).map(|(_, s)| s.clone())).collect();
         let released_left = self.node_states.iter().filter(|n| n.released).count();
@@ -294,20 +366,27 @@ impl Agent {
                 .all(|(id, (_, s))| self.instant_ids.contains(id) || s.action_status.is_terminal())
     }
 
-    /// One step: handle what arrived and what the vehicle reported, then
-    /// say what to publish and what the vehicle should do.
-    pub fn step(&mut self, now: Millis, inbound: &[ToVehicle], feedback: &[DriverFeedback]) -> Outputs {
+    /// One step: apply the inputs in order, then say what to publish and
+    /// what the vehicle should do.
+    pub fn step(&mut self, now: Millis, inputs: impl IntoIterator<Item = AgentInput>) -> Outputs {
         let mut out = Outputs::default();
-        for event in feedback {
-            self.on_feedback(event, &mut out);
-        }
-        for message in inbound {
-            match message {
-                ToVehicle::Order(order) => self.on_order(order, &mut out),
-                ToVehicle::InstantActions(batch) => self.on_instant_actions(now, batch, &mut out),
+        for input in inputs {
+            match input {
+                AgentInput::Feedback(event) => self.on_feedback(&event, &mut out),
+                AgentInput::Message(ToVehicle::Order(order)) => self.on_order(&order, &mut out),
+                AgentInput::Message(ToVehicle::InstantActions(batch)) => {
+                    self.on_instant_actions(now, &batch, &mut out);
+                }
+                AgentInput::MasterControl { online } => self.set_master_control(online),
+                AgentInput::Place { node, position } => self.init_position(*node, position),
+                AgentInput::Connection(state) => {
+                    let connection = self.connection(now, state);
+                    out.messages.push(FromVehicle::Connection(connection));
+                }
             }
         }
         self.advance(&mut out);
+        self.forget_finished_instant_actions();
         let driving = self.is_driving();
         if driving != self.reported_driving {
             self.reported_driving = driving;
@@ -340,7 +419,7 @@ impl Agent {
         if let Some(known) = &self.config.known_nodes
             && let Some(unknown) = order.nodes.iter().find(|n| !known.contains(&n.node_id))
         {
-            self.errors.push(Error {
+            self.push_error(Error {
                 error_type: ErrorType::NoRouteError,
                 error_references: Some(vec![
                     ErrorReference {
@@ -367,24 +446,20 @@ impl Agent {
             Ok(OrderVerdict::NewOrder) => self.take_new_order(order, out),
             Ok(OrderVerdict::Update) => self.take_update(order),
             Err(rejection) => {
-                self.errors.push(rejection.to_error());
+                self.push_error(rejection.to_error());
                 self.dirty = true;
             }
         }
     }
 
-    /// The master control came or went (the link's
-    /// `AgentEvent::MasterControl`). While it is away the vehicle finishes
-    /// its released base — the orchestrator reserved it — and waits there;
-    /// its state carries a WARNING `masterControlOffline` until the master
-    /// control is back.
-    pub fn set_master_control(&mut self, online: bool) {
+    /// See [`AgentInput::MasterControl`].
+    fn set_master_control(&mut self, online: bool) {
         let flagged = self.errors.iter().any(|e| e.error_type.as_str() == MASTER_OFFLINE);
         if online && flagged {
             self.errors.retain(|e| e.error_type.as_str() != MASTER_OFFLINE);
             self.dirty = true;
         } else if !online && !flagged {
-            self.errors.push(Error {
+            self.push_error(Error {
                 error_type: ErrorType::Other(MASTER_OFFLINE.into()),
                 error_references: None,
                 error_description: Some(
@@ -395,6 +470,49 @@ impl Agent {
             });
             self.dirty = true;
         }
+    }
+
+    /// Adds an error; the same error again (type and references) replaces
+    /// the old one, and the list stays at most [`MAX_ERRORS`] long (the
+    /// oldest warnings go first), so that a state's size stays bounded
+    /// however often a master control repeats a bad request.
+    fn push_error(&mut self, error: Error) {
+        self.errors
+            .retain(|e| !(e.error_type == error.error_type && e.error_references == error.error_references));
+        self.errors.push(error);
+        while self.errors.len() > MAX_ERRORS {
+            let oldest = self.errors.iter().position(|e| e.error_level == ErrorLevel::Warning).unwrap_or(0);
+            self.errors.remove(oldest);
+        }
+        self.dirty = true;
+    }
+
+    /// VDA 5050 keeps the action states of the current order and of
+    /// instant actions; finished instant actions (and the errors that
+    /// refer to them) are kept only for the [`MAX_DONE_INSTANT`] latest.
+    fn forget_finished_instant_actions(&mut self) {
+        let done: Vec<String> = self
+            .action_order
+            .iter()
+            .filter(|id| {
+                self.instant_ids.contains(*id)
+                    && self.actions.get(*id).is_some_and(|(_, s)| s.action_status.is_terminal())
+            })
+            .cloned()
+            .collect();
+        let Some(excess) = done.len().checked_sub(MAX_DONE_INSTANT).filter(|&n| n > 0) else { return };
+        for id in &done[..excess] {
+            self.actions.remove(id);
+            self.instant_ids.remove(id);
+            self.errors.retain(|e| {
+                !e.error_references.as_ref().is_some_and(|refs| {
+                    refs.iter().any(|r| r.reference_key == "actionId" && r.reference_value == *id)
+                })
+            });
+        }
+        let actions = &self.actions;
+        self.action_order.retain(|id| actions.contains_key(id));
+        self.dirty = true;
     }
 
     fn clear_order_errors(&mut self) {
@@ -498,7 +616,7 @@ impl Agent {
             DriverFeedback::Error { error, cleared } => {
                 self.errors.retain(|e| e.error_type != error.error_type);
                 if !cleared {
-                    self.errors.push(error.clone());
+                    self.push_error(error.clone());
                 }
                 self.dirty = true;
             }

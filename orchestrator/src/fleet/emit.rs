@@ -22,6 +22,25 @@ pub(super) fn leg_tag(order: u64, leg: Leg) -> String {
     }
 }
 
+/// The transport order and leg a VDA order id of ours serves
+/// (`T{order}-pick-{ms}` / `T{order}-drop-{ms}`), parsed whole: the
+/// inverse of [`leg_tag`] followed by `-{ms}`. A vehicle's report names its
+/// order by this id; after a restart, it is how the core knows whether the
+/// order the vehicle runs is the leg of its restored job.
+pub(super) fn transport_of(order_id: &str) -> Option<(u64, Leg)> {
+    let rest = order_id.strip_prefix('T')?;
+    let (order, rest) = rest.split_once('-')?;
+    let (leg, ms) = rest.split_once('-')?;
+    let leg = match leg {
+        "pick" => Leg::Pick,
+        "drop" => Leg::Drop,
+        _ => return None,
+    };
+    let all_digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    (all_digits(order) && all_digits(ms)).then_some(())?;
+    Some((order.parse().ok()?, leg))
+}
+
 /// The action run at a job's goal, with an id derived from the order id.
 pub(super) fn goal_action(order_id: &str, action_type: &str) -> Action {
     Action {
@@ -146,9 +165,9 @@ pub(super) fn emit(
             }
             Err(e) => out.event(
                 now,
-                EventKind::InputRejected {
+                EventKind::InternalError {
                     vehicle: Some(vehicle.id.serial_number.clone()),
-                    reason: format!("internal: could not build order {order_id}: {e}"),
+                    what: format!("could not build order {order_id}: {e}"),
                 },
             ),
         }
@@ -166,5 +185,21 @@ fn header(header_id: u32, now: u64, vehicle: &Vehicle) -> Header {
         version: PROTOCOL_VERSION.into(),
         manufacturer: vehicle.id.manufacturer.clone(),
         serial_number: vehicle.id.serial_number.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn our_order_ids_parse_back_to_their_leg_and_nothing_else_does() {
+        assert_eq!(transport_of(&format!("{}-123", leg_tag(42, Leg::Pick))), Some((42, Leg::Pick)));
+        assert_eq!(transport_of(&format!("{}-0", leg_tag(7, Leg::Drop))), Some((7, Leg::Drop)));
+        for other in
+            ["", "T", "T42-pick", "T42-pick-", "T42-picks-1", "T4x-pick-1", "AGV-01-move-5", "T42-pick-1-2"]
+        {
+            assert_eq!(transport_of(other), None, "{other:?}");
+        }
     }
 }

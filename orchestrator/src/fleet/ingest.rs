@@ -5,11 +5,11 @@
 use bevy_ecs::prelude::*;
 use layout::NodeIdx;
 use nalgebra::Point2;
-use protocol::messages::{ConnectionState, ErrorLevel, State, action_types};
+use protocol::messages::{ActionStatus, ConnectionState, ErrorLevel, State, action_types};
 use protocol::transport::{FromVehicle, OrchestratorEvent};
 
 use super::EventKind;
-use super::emit::{goal_action, leg_tag};
+use super::emit::{goal_action, transport_of};
 use super::model::*;
 use crate::traffic::reservations::Place;
 use crate::vda::route_edges;
@@ -51,9 +51,24 @@ pub(super) fn ingest(
         };
         let Ok((_, mut report, ..)) = vehicles.get_mut(fleet.entities[idx.0 as usize]) else { continue };
         match message {
-            Err(state) => report.connection = Some(state),
-            Ok(FromVehicle::Connection(c)) => report.connection = Some(c.connection_state),
+            Err(state) => {
+                if state == ConnectionState::Online {
+                    // A new session: its header ids may start again.
+                    report.last_state = None;
+                }
+                report.connection = Some(state);
+            }
+            Ok(FromVehicle::Connection(c)) => {
+                if c.connection_state == ConnectionState::Online {
+                    report.last_state = None;
+                }
+                report.connection = Some(c.connection_state);
+            }
             Ok(FromVehicle::State(state)) => {
+                if is_stale(&report, &state) {
+                    report.stale_dropped += 1;
+                    continue;
+                }
                 if let Err(reason) = apply_state(&mut report, &state, &site, config.0.max_offset_m, now) {
                     out.event(
                         now,
@@ -90,21 +105,28 @@ pub(super) fn ingest(
                     release_passed(vehicle, &report, &mut drive, table);
                 }
             }
-            Health::Fenced { .. } => {
+            Health::Fenced { reason, .. } => {
+                if matches!(reason, FenceReason::CancelUnconfirmed { .. }) {
+                    // The handshake gave up: an operator's restart of the vehicle (a new
+                    // connection) starts it again.
+                    if report.last_state.is_some() {
+                        continue;
+                    }
+                    drive.cancel = None;
+                }
                 if distrust(&report, &drive, &config.0, now, &site)
-                    .is_some_and(|r| !r.starts_with("reported node"))
+                    .is_some_and(|r| !matches!(r, FenceReason::NotReleased { .. }))
                 {
                     continue;
                 }
                 let Some(node) = report.node else { continue };
-                if !report.order_done && !report.order_id.is_empty() {
-                    // Let it stop its order first; it will report the cancellation.
-                    if drive.cancel_at.is_none_or(|t| now >= t + config.0.resend_after_ms) {
-                        drive.cancel_at = Some(now);
-                        let id = format!("cancel-{}-{now}", vehicle.id.serial_number);
-                        drive.instant.push(super::emit::instant(action_types::CANCEL_ORDER, &id));
+                match resync(vehicle, &report, &mut drive, &config.0, now) {
+                    Resync::Waiting => continue,
+                    Resync::GaveUp(reason) => {
+                        fence(&mut health, &mut out, now, serial, reason);
+                        continue;
                     }
-                    continue;
+                    Resync::Stopped => {}
                 }
                 let keep: Vec<Place> =
                     table.held_by(vehicle.idx).filter(|p| *p == Place::Node(node)).collect();
@@ -112,6 +134,7 @@ pub(super) fn ingest(
                 match table.try_reserve(&site.conflicts, vehicle.idx, &[Place::Node(node)]) {
                     Ok(()) => {
                         reset_drive(&mut drive, &report, node);
+                        drive.cancel = None;
                         *health = Health::Ok;
                         out.event(now, EventKind::VehicleRecovered { vehicle: serial.clone() });
                     }
@@ -150,9 +173,65 @@ fn release_passed(
     table.release(vehicle.idx, &release);
 }
 
-fn fence(health: &mut Health, out: &mut Outbox, now: u64, serial: &str, reason: String) {
-    out.event(now, EventKind::VehicleFenced { vehicle: serial.to_string(), reason: reason.clone() });
+fn fence(health: &mut Health, out: &mut Outbox, now: u64, serial: &str, reason: FenceReason) {
+    out.event(now, EventKind::VehicleFenced { vehicle: serial.to_string(), reason: reason.to_string() });
     *health = Health::Fenced { reason, since: now };
+}
+
+/// Whether a state is older than the last one applied (by header id or
+/// timestamp), or the same one again. Header ids wrap at `u32::MAX`.
+fn is_stale(report: &Report, state: &State) -> bool {
+    let Some((last_id, last_ms)) = report.last_state else { return false };
+    let ms = state.header.timestamp.unix_millis();
+    let behind = last_id.wrapping_sub(state.header.header_id) < u32::MAX / 2;
+    behind || ms < last_ms
+}
+
+/// How many `cancelOrder` a fenced vehicle is sent before the core gives up.
+const MAX_CANCEL_ATTEMPTS: u32 = 5;
+
+/// Where the resynchronisation of a fenced vehicle stands.
+enum Resync {
+    /// It runs no order (or confirmed the cancellation): re-place it.
+    Stopped,
+    /// A `cancelOrder` is out; wait for its answer.
+    Waiting,
+    /// It never confirmed: stay fenced, stop asking.
+    GaveUp(FenceReason),
+}
+
+/// The bounded handshake that stops a fenced vehicle's old order: a
+/// `cancelOrder` every `resend_after_ms` until its state shows the order
+/// stopped, or the cancel action FAILED (`noOrderToCancel`: nothing left
+/// to cancel), at most
+/// [`MAX_CANCEL_ATTEMPTS`] times.
+fn resync(
+    vehicle: &Vehicle,
+    report: &Report,
+    drive: &mut Drive,
+    config: &super::FleetConfig,
+    now: u64,
+) -> Resync {
+    // FAILED: the vehicle had nothing to cancel (`noOrderToCancel`). A
+    // FINISHED cancel still needs the state to show the order stopped
+    // (the vehicle drives on to its next node first).
+    let nothing_to_cancel =
+        drive.cancel.as_ref().is_some_and(|(id, _)| report.actions.get(id) == Some(&ActionStatus::Failed));
+    if nothing_to_cancel || report.order_done || report.order_id.is_empty() {
+        return Resync::Stopped;
+    }
+    if drive.cancel_at.is_some_and(|t| now < t + config.resend_after_ms) {
+        return Resync::Waiting;
+    }
+    let attempts = drive.cancel.as_ref().map_or(0, |c| c.1);
+    if attempts >= MAX_CANCEL_ATTEMPTS {
+        return Resync::GaveUp(FenceReason::CancelUnconfirmed { attempts });
+    }
+    drive.cancel_at = Some(now);
+    let id = format!("cancel-{}-{now}", vehicle.id.serial_number);
+    drive.instant.push(super::emit::instant(action_types::CANCEL_ORDER, &id));
+    drive.cancel = Some((id, attempts + 1));
+    Resync::Waiting
 }
 
 /// A fresh base at `node`, the next order a new one.
@@ -167,6 +246,7 @@ fn reset_drive(drive: &mut Drive, report: &Report, node: NodeIdx) {
     drive.truncate = false;
     drive.start_new = true;
     drive.order_id = (!report.order_id.is_empty()).then(|| report.order_id.clone());
+    drive.serves = None;
     drive.update_id = report.update_id;
 }
 
@@ -177,25 +257,25 @@ fn distrust(
     config: &super::FleetConfig,
     now: u64,
     site: &Site,
-) -> Option<String> {
+) -> Option<FenceReason> {
     match report.connection {
-        Some(ConnectionState::ConnectionBroken) => return Some("connection broken".into()),
-        Some(ConnectionState::Offline) => return Some("went offline".into()),
+        Some(ConnectionState::ConnectionBroken) => return Some(FenceReason::ConnectionBroken),
+        Some(ConnectionState::Offline) => return Some(FenceReason::Offline),
         _ => {}
     }
     if let Some(seen) = report.seen
         && now.saturating_sub(seen) > config.stale_after_ms
     {
-        return Some(format!("no state for {:.1} s", (now - seen) as f64 / 1000.0));
+        return Some(FenceReason::Silent { for_ms: now - seen });
     }
     if let Some(error) = &report.fatal {
-        return Some(format!("FATAL error: {error}"));
+        return Some(FenceReason::Fatal { error: error.clone() });
     }
     if let Some(node) = report.node
         && !drive.base.is_empty()
         && !drive.base.iter().any(|(n, _)| *n == node)
     {
-        return Some(format!("reported node {} which was not released to it", site.layout.node(node).id));
+        return Some(FenceReason::NotReleased { node: site.layout.node(node).id.clone() });
     }
     None
 }
@@ -211,38 +291,40 @@ fn place(
     table: &mut crate::traffic::reservations::ReservationTable,
     site: &Site,
     node: NodeIdx,
-) -> Result<(), String> {
+) -> Result<(), FenceReason> {
     let layout = &site.layout;
+    let unplaceable = |why: String| FenceReason::Unplaceable { why };
     let running = !report.order_done && !report.order_id.is_empty();
     let mut route = vec![(node, report.seq)];
     if running {
         route.extend(report.released.iter().copied().filter(|(_, s)| *s > report.seq));
     }
     let nodes: Vec<NodeIdx> = route.iter().map(|r| r.0).collect();
-    let edges =
-        route_edges(layout, &nodes).map_err(|e| format!("its released route is not on the layout: {e}"))?;
+    let edges = route_edges(layout, &nodes)
+        .map_err(|e| unplaceable(format!("its released route is not on the layout: {e}")))?;
     let places: Vec<Place> =
         nodes.iter().map(|n| Place::Node(*n)).chain(edges.iter().map(|e| Place::Edge(*e))).collect();
     if let Err(b) = table.try_reserve(&site.conflicts, vehicle.idx, &places) {
         // At least hold the node it stands on, if free.
         let _ = table.try_reserve(&site.conflicts, vehicle.idx, &[Place::Node(node)]);
-        return Err(format!(
+        return Err(unplaceable(format!(
             "it reports being on {} but {:?} there is held by vehicle #{}",
             layout.node(node).id,
             b.held,
             b.by.0
-        ));
+        )));
     }
     reset_drive(drive, report, node);
     drive.base = route.into_iter().collect();
     drive.edges = edges.into_iter().collect();
     if running {
         let ours = match &job.kind {
-            JobKind::Transport { order, leg } => report.order_id.starts_with(&leg_tag(*order, *leg)),
+            JobKind::Transport { order, leg } => transport_of(&report.order_id) == Some((*order, *leg)),
             _ => false,
         };
         if ours {
             // Re-adopt: updates continue its order.
+            drive.serves = transport_of(&report.order_id);
             drive.start_new = false;
             drive.has_horizon = true;
             drive.truncate = false;
@@ -318,6 +400,7 @@ fn apply_state(
     }
     released.sort_by_key(|r| r.1);
     report.seen = Some(now);
+    report.last_state = Some((state.header.header_id, state.header.timestamp.unix_millis()));
     if report.connection.is_none_or(|c| c != ConnectionState::Online) {
         report.connection = Some(ConnectionState::Online);
     }

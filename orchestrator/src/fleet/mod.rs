@@ -1,10 +1,11 @@
 //! The orchestrator core: the fleet model in a `bevy_ecs` `World` and
 //! the systems that run it, one fixed order per tick.
 //!
-//! [`Orchestrator::step`]`(now, inbound) -> `[`Outbound`] is the whole
-//! interface to the outside: it reads no clock and does no IO. Commands
-//! ([`Orchestrator::submit`], [`Orchestrator::cancel`]) and queries
-//! ([`Orchestrator::orders`], [`Orchestrator::vehicles`]) act on the same
+//! [`Orchestrator::step`]`(now, inputs) -> `[`Outbound`] is the only way to
+//! change the core: every input — a tick, a vehicle's message, an order
+//! command, a closure, a restore — is an [`Input`]; the core reads no clock
+//! and does no IO. Queries ([`Orchestrator::orders`],
+//! [`Orchestrator::vehicles`], [`Orchestrator::closed`]) read the same
 //! world between steps.
 //!
 //! One tick runs, in this order (a chained, single-threaded schedule):
@@ -34,6 +35,7 @@
 //! use std::sync::Arc;
 //! use layout::{LoadOptions, load_str};
 //! use orchestrator::fleet::{FleetConfig, Orchestrator, VehicleSpec};
+//! use orchestrator::input::{Input, Reply};
 //! use orchestrator::orders::OrderRequest;
 //! use orchestrator::scripted::ScriptedVehicle;
 //! use protocol::transport::VehicleId;
@@ -42,10 +44,11 @@
 //! let id = VehicleId::new("acme", "v1");
 //! let mut core = Orchestrator::new(map.clone(), vec![VehicleSpec::new(id.clone(), "default")], FleetConfig::grid()).unwrap();
 //! let mut vehicle = ScriptedVehicle::new(id, &map, "0,0", 1.0).unwrap();
-//! let order = core.submit(0, OrderRequest::new("2,0", "5,0")).unwrap();
+//! let out = core.step(0, vec![Input::Submit { request: OrderRequest::new("2,0", "5,0") }]);
+//! let Reply::Submitted { order } = out.replies[0] else { panic!("refused: {:?}", out.replies) };
 //! let mut inbound = Vec::new();
 //! for tick in 0..30u64 {
-//!     let out = core.step(tick * 1000, std::mem::take(&mut inbound));
+//!     let out = core.step(tick * 1000, Input::tick_with(std::mem::take(&mut inbound)));
 //!     for (_, message) in out.messages { vehicle.receive(message); }
 //!     inbound.extend(vehicle.step(tick * 1000 + 1000));
 //! }
@@ -67,12 +70,14 @@ use bevy_ecs::schedule::SingleThreadedExecutor;
 use layout::conflicts::{Footprint, FootprintConflicts};
 use layout::spatial::SpatialIndex;
 use layout::{Layout, NodeIdx};
-use protocol::transport::{OrchestratorEvent, ToVehicle, VehicleId};
+use protocol::transport::{ToVehicle, VehicleId};
 use serde::Serialize;
 
 use crate::assign::AssignConfig;
-use crate::journal::{JournalRecord, StoredOrder};
+use crate::input::{Closure, CommandError, Input, PlaceId, Reply};
 use crate::orders::{Millis, OrderRequest, OrderStatus, RequestError, TransportOrder, accept};
+use crate::records::{StoreRecord, StoredOrder};
+use crate::traffic::reservations::Place;
 use crate::traffic::reservations::{ReservationTable, VehicleIdx};
 use crate::traffic::routing::{DistanceTables, RoadGraph};
 use crate::traffic::waits::WaitReason;
@@ -119,6 +124,11 @@ pub struct FleetConfig {
     pub assign: AssignConfig,
     /// Memory for distance tables, bytes.
     pub distance_cache_bytes: usize,
+    /// Finished orders kept in the core for queries (the latest ones; the
+    /// store keeps them all until its retention). The live book holds only
+    /// orders in progress, so a process running for months scans no more
+    /// each tick than the work at hand.
+    pub finished_kept: usize,
 }
 
 impl Default for FleetConfig {
@@ -140,6 +150,7 @@ impl Default for FleetConfig {
             load_fault_timeout_ms: 600_000,
             assign: AssignConfig::default(),
             distance_cache_bytes: 256 << 20,
+            finished_kept: 1_000,
         }
     }
 }
@@ -268,12 +279,35 @@ pub enum EventKind {
         /// Its serial number.
         vehicle: String,
     },
+    /// The core failed at something of its own making (a bug, not the
+    /// vehicle's fault); the vehicle is not blamed.
+    InternalError {
+        /// The vehicle concerned, if any.
+        vehicle: Option<String>,
+        /// What failed.
+        what: String,
+    },
     /// An input was refused.
     InputRejected {
         /// From whom, if known.
         vehicle: Option<String>,
         /// Why.
         reason: String,
+    },
+    /// A node or edge was closed to traffic.
+    PlaceClosed {
+        /// Which (`node ID` or `edge ID`).
+        place: String,
+        /// Why.
+        reason: String,
+    },
+    /// A closed node or edge was reopened.
+    PlaceOpened {
+        /// Which.
+        place: String,
+        /// Why, when the core reopened it itself (the place left the layout).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        why: Option<String>,
     },
     /// A wait-for cycle that lasted: a deadlock (it is being broken).
     Deadlock {
@@ -294,8 +328,10 @@ pub struct Outbound {
     pub messages: Vec<(VehicleId, ToVehicle)>,
     /// Events.
     pub events: Vec<Event>,
-    /// Journal records (write them before acknowledging anything).
-    pub journal: Vec<JournalRecord>,
+    /// Store records (make them durable before acknowledging anything).
+    pub records: Vec<StoreRecord>,
+    /// One reply per input, in order.
+    pub replies: Vec<Reply>,
 }
 
 /// What a vehicle is doing, for `status`.
@@ -319,6 +355,9 @@ pub struct VehicleStatus {
     pub waiting: Option<String>,
     /// Released nodes ahead of it.
     pub released_ahead: usize,
+    /// States dropped as older than the last applied, or duplicates.
+    #[serde(default)]
+    pub stale_dropped: u64,
 }
 
 /// The orchestrator core.
@@ -402,7 +441,7 @@ impl Orchestrator {
         world.insert_resource(Config(config));
         world.insert_resource(Inbox::default());
         world.insert_resource(Outbox::default());
-        world.insert_resource(OrderBook { orders: BTreeMap::new(), next_id: 1 });
+        world.insert_resource(OrderBook::new());
         world.insert_resource(index);
         world.insert_resource(Claims::default());
         world.insert_resource(Deadlocks::default());
@@ -424,13 +463,82 @@ impl Orchestrator {
         Ok(Orchestrator { world, schedule })
     }
 
-    /// Rebuilds the order book from the store after a restart. Orders in
-    /// progress go back to their vehicles, which are re-adopted from their
-    /// reported states; orders whose stations left the layout fail.
-    pub fn restore(&mut self, now: Millis, stored: Vec<StoredOrder>) {
+    /// Applies `inputs` in order at `now` and returns what they produced:
+    /// one [`Reply`] per input, and the messages, events and store records
+    /// of the whole batch. This is the only way to change the core.
+    pub fn step(&mut self, now: Millis, inputs: Vec<Input>) -> Outbound {
+        {
+            let mut clock = self.world.resource_mut::<Clock>();
+            clock.now = now.max(clock.now);
+        }
+        let replies = inputs.into_iter().map(|input| self.apply(now, input)).collect();
+        let mut out = self.world.resource_mut::<Outbox>();
+        Outbound {
+            messages: std::mem::take(&mut out.messages),
+            events: std::mem::take(&mut out.events),
+            records: std::mem::take(&mut out.records),
+            replies,
+        }
+    }
+
+    fn apply(&mut self, now: Millis, input: Input) -> Reply {
+        let refused = |e: CommandError| Reply::Refused(e);
+        match input {
+            Input::Tick => {
+                self.tick(now);
+                Reply::Done
+            }
+            Input::Vehicle(event) => {
+                self.world.resource_mut::<Inbox>().0.push(event);
+                Reply::Done
+            }
+            Input::Submit { request } => match self.submit(now, request) {
+                Ok(order) => Reply::Submitted { order },
+                Err(e) => refused(e.into()),
+            },
+            Input::Cancel { order } => {
+                self.cancel(now, order).map_or_else(|e| refused(e.into()), |()| Reply::Done)
+            }
+            Input::Close { place, reason } => {
+                self.set_closed(now, place, Some(reason)).map_or_else(refused, |()| Reply::Done)
+            }
+            Input::Open { place } => self.set_closed(now, place, None).map_or_else(refused, |()| Reply::Done),
+            Input::Restore { orders, closed, next_order } => {
+                self.restore(now, orders);
+                let mut book = self.world.resource_mut::<OrderBook>();
+                book.next_id = book.next_id.max(next_order);
+                for closure in closed {
+                    let place = closure.place.clone();
+                    if let Err(e) = self.set_closed(closure.since, place.clone(), Some(closure.reason)) {
+                        // The place left the layout: forget the closure.
+                        let mut out = self.world.resource_mut::<Outbox>();
+                        out.records.push(StoreRecord::Opened { place: place.clone(), at: now });
+                        out.event(
+                            now,
+                            EventKind::PlaceOpened { place: place.to_string(), why: Some(e.to_string()) },
+                        );
+                    }
+                }
+                Reply::Done
+            }
+        }
+    }
+
+    fn tick(&mut self, now: Millis) {
+        {
+            let mut clock = self.world.resource_mut::<Clock>();
+            clock.tick += 1;
+            clock.started.get_or_insert(now);
+        }
+        self.schedule.run(&mut self.world);
+    }
+
+    /// Rebuilds the order book from the store after a restart.
+    fn restore(&mut self, now: Millis, stored: Vec<StoredOrder>) {
         let layout = self.world.resource::<Site>().layout.clone();
         let mut assigned: Vec<(VehicleIdx, u64, Leg, Goal)> = Vec::new();
         let by_serial = self.world.resource::<Fleet>().by_serial.clone();
+        let keep = self.world.resource::<Config>().0.finished_kept;
         let mut book = self.world.resource_mut::<OrderBook>();
         let mut journal = Vec::new();
         for s in stored {
@@ -450,7 +558,7 @@ impl Orchestrator {
                     };
                     let status = OrderStatus::Failed { reason: format!("after restart: {e}") };
                     if order.transition(now, status.clone()).is_ok() {
-                        journal.push(JournalRecord::Status { id: order.id, at: now, status });
+                        journal.push(StoreRecord::Status { id: order.id, at: now, status });
                     }
                     order
                 }
@@ -476,12 +584,16 @@ impl Orchestrator {
                             OrderStatus::Failed { reason: "its vehicle is no longer in the fleet".into() }
                         };
                         if order.transition(now, status.clone()).is_ok() {
-                            journal.push(JournalRecord::Status { id: order.id, at: now, status });
+                            journal.push(StoreRecord::Status { id: order.id, at: now, status });
                         }
                     }
                 }
             }
-            book.orders.insert(order.id, order);
+            let (id, ended) = (order.id, order.status().is_terminal());
+            book.orders.insert(id, order);
+            if ended {
+                book.retire(id, keep);
+            }
         }
         for (v, order, leg, goal) in assigned {
             let entity = self.world.resource::<Fleet>().entities[v.0 as usize];
@@ -492,12 +604,11 @@ impl Orchestrator {
                 drive.start_new = true;
             }
         }
-        self.world.resource_mut::<Outbox>().journal.extend(journal);
+        self.world.resource_mut::<Outbox>().records.extend(journal);
     }
 
-    /// Accepts a transport order; its journal record is in the next
-    /// [`Orchestrator::drain_journal`] (or step output).
-    pub fn submit(&mut self, now: Millis, request: OrderRequest) -> Result<u64, RequestError> {
+    /// Accepts a transport order.
+    fn submit(&mut self, now: Millis, request: OrderRequest) -> Result<u64, RequestError> {
         let layout = self.world.resource::<Site>().layout.clone();
         let mut book = self.world.resource_mut::<OrderBook>();
         let id = book.next_id;
@@ -505,68 +616,87 @@ impl Orchestrator {
         book.next_id += 1;
         book.orders.insert(id, order);
         let mut out = self.world.resource_mut::<Outbox>();
-        out.journal.push(JournalRecord::Accepted { id, at: now, request });
+        out.records.push(StoreRecord::Accepted { id, at: now, request });
         out.event(now, EventKind::OrderAccepted { order: id });
         Ok(id)
     }
 
     /// Cancels an order that is queued or not yet loaded.
-    pub fn cancel(&mut self, now: Millis, id: u64) -> Result<(), CancelError> {
+    fn cancel(&mut self, now: Millis, id: u64) -> Result<(), CancelError> {
         let mut book = self.world.resource_mut::<OrderBook>();
         let order = book.orders.get_mut(&id).ok_or(CancelError::Unknown(id))?;
         order
             .transition(now, OrderStatus::Cancelled)
             .map_err(|_| CancelError::TooLate { id, status: order.status().name() })?;
+        let keep = self.world.resource::<Config>().0.finished_kept;
+        self.world.resource_mut::<OrderBook>().retire(id, keep);
         let mut out = self.world.resource_mut::<Outbox>();
-        out.journal.push(JournalRecord::Status { id, at: now, status: OrderStatus::Cancelled });
+        out.records.push(StoreRecord::Status { id, at: now, status: OrderStatus::Cancelled });
         out.event(now, EventKind::OrderStatus { order: id, status: OrderStatus::Cancelled });
         // The vehicle, if any, lets go at the next tick (update tasks).
         Ok(())
     }
 
-    /// Closes (or reopens) a node to traffic: no new release enters it
-    /// and routes avoid it. Vehicles already there or released there finish.
-    pub fn set_node_closed(&mut self, node: NodeIdx, closed: bool) {
+    /// Closes (`Some(reason)`) or reopens (`None`) a node or edge.
+    fn set_closed(
+        &mut self,
+        now: Millis,
+        place: PlaceId,
+        reason: Option<String>,
+    ) -> Result<(), CommandError> {
+        let layout = self.world.resource::<Site>().layout.clone();
+        let found = match &place {
+            PlaceId::Node(id) => layout.node_by_id(id).map(Place::Node),
+            PlaceId::Edge(id) => layout.edge_by_id(id).map(Place::Edge),
+        };
+        let kind = if matches!(place, PlaceId::Node(_)) { "node" } else { "edge" };
+        let Some(found) = found else {
+            return Err(CommandError::UnknownPlace { place, kind });
+        };
         let mut blocked = self.world.resource_mut::<Blocked>();
-        if closed {
-            blocked.closed.insert(node);
-        } else {
-            blocked.closed.remove(&node);
-        }
-    }
-
-    /// Runs one tick at `now` with what arrived since the last.
-    pub fn step(&mut self, now: Millis, inbound: Vec<OrchestratorEvent>) -> Outbound {
-        {
-            let mut clock = self.world.resource_mut::<Clock>();
-            clock.now = now.max(clock.now);
-            clock.tick += 1;
-            clock.started.get_or_insert(now);
-        }
-        self.world.resource_mut::<Inbox>().0 = inbound;
-        self.schedule.run(&mut self.world);
+        let (record, event) = match reason {
+            Some(reason) => {
+                let closure = Closure { place: place.clone(), reason: reason.clone(), since: now };
+                blocked.closed.insert(found, closure.clone());
+                (StoreRecord::Closed { closure }, EventKind::PlaceClosed { place: place.to_string(), reason })
+            }
+            None => {
+                if blocked.closed.remove(&found).is_none() {
+                    return Err(CommandError::NotClosed(place));
+                }
+                (
+                    StoreRecord::Opened { place: place.clone(), at: now },
+                    EventKind::PlaceOpened { place: place.to_string(), why: None },
+                )
+            }
+        };
         let mut out = self.world.resource_mut::<Outbox>();
-        Outbound {
-            messages: std::mem::take(&mut out.messages),
-            events: std::mem::take(&mut out.events),
-            journal: std::mem::take(&mut out.journal),
-        }
+        out.records.push(record);
+        out.event(now, event);
+        Ok(())
     }
 
-    /// Journal records produced by commands since the last step (write
-    /// them before acknowledging the commands).
-    pub fn drain_journal(&mut self) -> Vec<JournalRecord> {
-        std::mem::take(&mut self.world.resource_mut::<Outbox>().journal)
+    /// The closed nodes and edges.
+    pub fn closed(&self) -> Vec<Closure> {
+        self.world.resource::<Blocked>().closed.values().cloned().collect()
     }
 
-    /// One order.
+    /// One order: live, or among the latest finished.
     pub fn order(&self, id: u64) -> Option<&TransportOrder> {
-        self.world.resource::<OrderBook>().orders.get(&id)
+        let book = self.world.resource::<OrderBook>();
+        book.orders.get(&id).or_else(|| book.finished.get(&id))
     }
 
-    /// Every order, by id.
+    /// The live orders by id, then the latest finished ones by id (at most
+    /// [`FleetConfig::finished_kept`]; the store has the rest).
     pub fn orders(&self) -> impl Iterator<Item = &TransportOrder> {
-        self.world.resource::<OrderBook>().orders.values()
+        let book = self.world.resource::<OrderBook>();
+        book.orders.values().chain(book.finished.values())
+    }
+
+    /// How many orders are live (not finished).
+    pub fn live_orders(&self) -> usize {
+        self.world.resource::<OrderBook>().orders.len()
     }
 
     /// The layout.
@@ -645,11 +775,12 @@ impl Orchestrator {
                     battery: report.battery,
                     job: describe_job(&job.kind, &site.layout),
                     fenced: match health {
-                        Health::Fenced { reason, .. } => Some(reason.clone()),
+                        Health::Fenced { reason, .. } => Some(reason.to_string()),
                         _ => None,
                     },
                     waiting: waiting.reason.as_ref().map(|r| describe_wait(r, &site.layout, &names)),
                     released_ahead: drive.ahead(),
+                    stale_dropped: report.stale_dropped,
                 })
             })
             .collect()

@@ -12,9 +12,9 @@ use protocol::messages::{Action, ActionStatus, ConnectionState};
 use protocol::transport::{OrchestratorEvent, ToVehicle, VehicleId};
 
 use super::{Event, EventKind, FleetConfig};
-use crate::journal::JournalRecord;
 use crate::orders::{Millis, TransportOrder};
-use crate::traffic::reservations::{ReservationTable, VehicleIdx};
+use crate::records::StoreRecord;
+use crate::traffic::reservations::{Place, ReservationTable, VehicleIdx};
 use crate::traffic::routing::DistanceTables;
 use crate::traffic::waits::WaitReason;
 
@@ -68,6 +68,12 @@ pub struct Report {
     pub position: Option<(f64, f64, f64)>,
     /// Status of each action by id.
     pub actions: BTreeMap<String, ActionStatus>,
+    /// The last state applied: its header id and timestamp (ms). Older or
+    /// duplicate states are dropped; a new connection resets it.
+    pub last_state: Option<(u32, i64)>,
+    /// States dropped because they were older than the last applied, or
+    /// duplicates of it.
+    pub stale_dropped: u64,
 }
 
 /// Whether the orchestrator trusts the vehicle's whereabouts.
@@ -80,10 +86,64 @@ pub enum Health {
     /// Fenced: holds what it held, gets nothing new, others route around it.
     Fenced {
         /// Why.
-        reason: String,
+        reason: FenceReason,
         /// Since when.
         since: Millis,
     },
+}
+
+/// Why a vehicle is fenced. Decisions read the variant, never the text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FenceReason {
+    /// Its connection broke (last will, or its presence vanished).
+    ConnectionBroken,
+    /// It said OFFLINE.
+    Offline,
+    /// No state for this long, ms.
+    Silent {
+        /// How long.
+        for_ms: Millis,
+    },
+    /// It reports a FATAL error.
+    Fatal {
+        /// The error.
+        error: String,
+    },
+    /// It reports being on a node that was not released to it.
+    NotReleased {
+        /// The node's id.
+        node: String,
+    },
+    /// Placing it failed: what it reports cannot be held for it.
+    Unplaceable {
+        /// Why.
+        why: String,
+    },
+    /// It did not confirm the cancellation of its old order.
+    CancelUnconfirmed {
+        /// How many `cancelOrder` were sent.
+        attempts: u32,
+    },
+}
+
+impl std::fmt::Display for FenceReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FenceReason::ConnectionBroken => write!(f, "connection broken"),
+            FenceReason::Offline => write!(f, "went offline"),
+            FenceReason::Silent { for_ms } => write!(f, "no state for {:.1} s", *for_ms as f64 / 1000.0),
+            FenceReason::Fatal { error } => write!(f, "FATAL error: {error}"),
+            FenceReason::NotReleased { node } => {
+                write!(f, "reported node {node} which was not released to it")
+            }
+            FenceReason::Unplaceable { why } => write!(f, "{why}"),
+            FenceReason::CancelUnconfirmed { attempts } => write!(
+                f,
+                "it did not confirm the cancellation of its old order after {attempts} cancelOrder requests; \
+                 an operator must check it (it stays fenced)"
+            ),
+        }
+    }
 }
 
 /// Which leg of a transport order.
@@ -181,6 +241,11 @@ pub struct Drive {
     pub fresh: bool,
     /// When a `cancelOrder` was last sent.
     pub cancel_at: Option<Millis>,
+    /// The id of the last `cancelOrder` sent, and how many were sent for
+    /// this resynchronisation.
+    pub cancel: Option<(String, u32)>,
+    /// The transport order and leg the VDA order serves, if it serves one.
+    pub serves: Option<(u64, Leg)>,
 }
 
 impl Drive {
@@ -254,8 +319,8 @@ pub struct Outbox {
     pub messages: Vec<(VehicleId, ToVehicle)>,
     /// Events.
     pub events: Vec<Event>,
-    /// Journal records to make durable.
-    pub journal: Vec<JournalRecord>,
+    /// Store records to make durable.
+    pub records: Vec<StoreRecord>,
 }
 
 impl Outbox {
@@ -268,10 +333,40 @@ impl Outbox {
 /// Transport orders.
 #[derive(Resource, Default)]
 pub struct OrderBook {
-    /// Every order by id.
+    /// Orders not yet finished, by id: what assignment and the systems scan.
     pub orders: BTreeMap<u64, TransportOrder>,
+    /// The latest finished orders, by id (at most [`FleetConfig::finished_kept`];
+    /// every finished order is in the store).
+    pub finished: BTreeMap<u64, TransportOrder>,
+    /// Finished ids, oldest first, for eviction.
+    pub finished_order: VecDeque<u64>,
     /// The next id.
     pub next_id: u64,
+}
+
+impl OrderBook {
+    /// An empty book.
+    pub fn new() -> OrderBook {
+        OrderBook {
+            orders: BTreeMap::new(),
+            finished: BTreeMap::new(),
+            finished_order: VecDeque::new(),
+            next_id: 1,
+        }
+    }
+
+    /// Moves an order that ended out of the live book, keeping the latest
+    /// `keep` finished ones for queries.
+    pub fn retire(&mut self, id: u64, keep: usize) {
+        let Some(order) = self.orders.remove(&id) else { return };
+        self.finished.insert(id, order);
+        self.finished_order.push_back(id);
+        while self.finished_order.len() > keep {
+            if let Some(old) = self.finished_order.pop_front() {
+                self.finished.remove(&old);
+            }
+        }
+    }
 }
 
 /// The fleet's index: entities by vehicle index, indices by id.
@@ -308,12 +403,12 @@ pub struct Deadlocks {
     pub detected: u64,
 }
 
-/// Nodes closed to traffic (by the operator or a fault) and nodes held by
+/// Places closed to traffic (by the operator or a fault) and nodes held by
 /// fenced vehicles: routing avoids both.
 #[derive(Resource, Default)]
 pub struct Blocked {
-    /// Closed nodes.
-    pub closed: BTreeSet<NodeIdx>,
-    /// The set routing currently avoids.
-    pub applied: Vec<NodeIdx>,
+    /// Closed nodes and edges, with what closed them.
+    pub closed: BTreeMap<Place, crate::input::Closure>,
+    /// The nodes and edges routing currently avoids.
+    pub applied: (Vec<NodeIdx>, Vec<EdgeIdx>),
 }

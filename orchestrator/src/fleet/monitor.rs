@@ -38,7 +38,7 @@ pub(super) fn monitor(
         });
         let reason = match health {
             Health::Unplaced => Some(WaitReason::Starting),
-            Health::Fenced { reason, .. } => Some(WaitReason::Fault { description: reason.clone() }),
+            Health::Fenced { reason, .. } => Some(WaitReason::Fault { description: reason.to_string() }),
             Health::Ok if report.paused => Some(WaitReason::Paused),
             Health::Ok => {
                 if let Some((id, _)) = running {

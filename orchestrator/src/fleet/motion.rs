@@ -48,8 +48,15 @@ pub(super) fn plan(
     items.sort_by_key(|v| v.0.idx);
     let table = &mut reservations.0;
 
-    // Routing avoids closed nodes and nodes held by fenced vehicles.
-    let mut avoid: Vec<NodeIdx> = blocked.closed.iter().copied().collect();
+    // Routing avoids closed places and nodes held by fenced vehicles.
+    let mut avoid: Vec<NodeIdx> = Vec::new();
+    let mut avoid_edges: Vec<layout::EdgeIdx> = Vec::new();
+    for place in blocked.closed.keys() {
+        match *place {
+            Place::Node(n) => avoid.push(n),
+            Place::Edge(e) => avoid_edges.push(e),
+        }
+    }
     for (vehicle, _, health, ..) in &items {
         if matches!(health, Health::Fenced { .. }) {
             avoid.extend(table.held_by(vehicle.idx).filter_map(|p| match p {
@@ -60,9 +67,10 @@ pub(super) fn plan(
     }
     avoid.sort_unstable();
     avoid.dedup();
+    let avoid = (avoid, avoid_edges);
     if avoid != blocked.applied {
         for t in &mut routes.tables {
-            t.set_blocked(&avoid);
+            t.set_blocked(&avoid.0, &avoid.1);
         }
         blocked.applied = avoid;
     }
@@ -188,6 +196,10 @@ pub(super) fn reserve_and_release(
                 JobKind::Vacate { .. } => format!("{}-clear", vehicle.id.serial_number),
             };
             drive.order_id = Some(format!("{tag}-{}", clock.now));
+            drive.serves = match &job.kind {
+                JobKind::Transport { order, leg } => Some((*order, *leg)),
+                _ => None,
+            };
             drive.update_id = 0;
             drive.start_new = false;
             drive.fresh = true;
@@ -210,13 +222,12 @@ pub(super) fn reserve_and_release(
         }
     }
 
-    // Closed nodes are held by the site as soon as they are free; reopened ones let go.
+    // Closed places are held by the site as soon as they are free; reopened ones let go.
     let holder = site_holder(fleet.entities.len());
     let held: Vec<Place> = table.held_by(holder).collect();
-    let reopened: Vec<Place> =
-        held.iter().copied().filter(|p| !matches!(p, Place::Node(n) if blocked.closed.contains(n))).collect();
+    let reopened: Vec<Place> = held.iter().copied().filter(|p| !blocked.closed.contains_key(p)).collect();
     table.release(holder, &reopened);
-    for &n in &blocked.closed {
-        let _ = table.try_reserve(&site.conflicts, holder, &[Place::Node(n)]);
+    for &place in blocked.closed.keys() {
+        let _ = table.try_reserve(&site.conflicts, holder, &[place]);
     }
 }

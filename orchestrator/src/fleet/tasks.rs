@@ -8,8 +8,8 @@ use protocol::messages::{ActionStatus, action_types};
 use super::EventKind;
 use super::model::*;
 use crate::assign::assign as match_orders;
-use crate::journal::JournalRecord;
 use crate::orders::{Millis, OrderStatus, TransportOrder};
+use crate::records::StoreRecord;
 use crate::traffic::routing::UNREACHABLE;
 
 /// Changes a vehicle's job: the next order is a new one, and an order in
@@ -44,12 +44,22 @@ fn station_node(layout: &Layout, s: StationIdx) -> Option<NodeIdx> {
 
 /// Moves an order to `status`, journaling it; illegal moves are ignored
 /// (the lifecycle guards against double reports).
-fn advance(book: &mut OrderBook, out: &mut Outbox, now: Millis, id: u64, status: OrderStatus) -> bool {
+fn advance(
+    book: &mut OrderBook,
+    out: &mut Outbox,
+    keep: usize,
+    now: Millis,
+    id: u64,
+    status: OrderStatus,
+) -> bool {
     let Some(order) = book.orders.get_mut(&id) else { return false };
     if order.transition(now, status.clone()).is_err() {
         return false;
     }
-    out.journal.push(JournalRecord::Status { id, at: now, status: status.clone() });
+    if status.is_terminal() {
+        book.retire(id, keep);
+    }
+    out.records.push(StoreRecord::Status { id, at: now, status: status.clone() });
     out.event(now, EventKind::OrderStatus { order: id, status });
     true
 }
@@ -65,6 +75,7 @@ pub(super) fn update_tasks(
     mut vehicles: Query<'_, '_, (&Vehicle, &Report, &Health, &mut Job, &mut Drive)>,
 ) {
     let now = clock.now;
+    let keep = config.0.finished_kept;
     let mut items: Vec<_> = vehicles.iter_mut().collect();
     items.sort_by_key(|v| v.0.idx);
     for (vehicle, report, health, mut job, mut drive) in items {
@@ -88,16 +99,13 @@ pub(super) fn update_tasks(
                     continue;
                 }
                 if status == (OrderStatus::Assigned { vehicle: vehicle.id.serial_number.clone() })
-                    && drive
-                        .order_id
-                        .as_deref()
-                        .is_some_and(|o| o.starts_with(&super::emit::leg_tag(order, leg)))
+                    && drive.serves == Some((order, leg))
                 {
-                    advance(&mut book, &mut out, now, order, OrderStatus::ToPickup);
+                    advance(&mut book, &mut out, keep, now, order, OrderStatus::ToPickup);
                 }
                 if let Some(since) = fenced_since {
                     let loaded = matches!(status, OrderStatus::ToDrop | OrderStatus::Unloading);
-                    if !loaded && advance(&mut book, &mut out, now, order, OrderStatus::Queued) {
+                    if !loaded && advance(&mut book, &mut out, keep, now, order, OrderStatus::Queued) {
                         set_job(&mut job, &mut drive, JobKind::Idle, None, now);
                     } else if loaded && now.saturating_sub(since) >= config.0.load_fault_timeout_ms {
                         let reason = format!(
@@ -105,7 +113,7 @@ pub(super) fn update_tasks(
                             vehicle.id.serial_number,
                             (now - since) / 1000
                         );
-                        advance(&mut book, &mut out, now, order, OrderStatus::Failed { reason });
+                        advance(&mut book, &mut out, keep, now, order, OrderStatus::Failed { reason });
                         set_job(&mut job, &mut drive, JobKind::Idle, None, now);
                     }
                     continue;
@@ -113,9 +121,9 @@ pub(super) fn update_tasks(
                 let Some((state, _)) = action else { continue };
                 match (leg, state) {
                     (Leg::Pick, ActionStatus::Running | ActionStatus::Finished) => {
-                        advance(&mut book, &mut out, now, order, OrderStatus::Loading);
+                        advance(&mut book, &mut out, keep, now, order, OrderStatus::Loading);
                         if state == ActionStatus::Finished {
-                            advance(&mut book, &mut out, now, order, OrderStatus::ToDrop);
+                            advance(&mut book, &mut out, keep, now, order, OrderStatus::ToDrop);
                             let goal = book.orders.get(&order).map(|o| leg_goal(o, Leg::Drop));
                             set_job(
                                 &mut job,
@@ -127,19 +135,19 @@ pub(super) fn update_tasks(
                         }
                     }
                     (Leg::Drop, ActionStatus::Running | ActionStatus::Finished) => {
-                        advance(&mut book, &mut out, now, order, OrderStatus::Unloading);
+                        advance(&mut book, &mut out, keep, now, order, OrderStatus::Unloading);
                         if state == ActionStatus::Finished {
-                            advance(&mut book, &mut out, now, order, OrderStatus::Delivered);
+                            advance(&mut book, &mut out, keep, now, order, OrderStatus::Delivered);
                             set_job(&mut job, &mut drive, JobKind::Idle, None, now);
                         }
                     }
                     (Leg::Pick, ActionStatus::Failed) => {
-                        advance(&mut book, &mut out, now, order, OrderStatus::Queued);
+                        advance(&mut book, &mut out, keep, now, order, OrderStatus::Queued);
                         set_job(&mut job, &mut drive, JobKind::Idle, None, now);
                     }
                     (Leg::Drop, ActionStatus::Failed) => {
                         let reason = format!("the drop failed on vehicle {}", vehicle.id.serial_number);
-                        advance(&mut book, &mut out, now, order, OrderStatus::Failed { reason });
+                        advance(&mut book, &mut out, keep, now, order, OrderStatus::Failed { reason });
                         set_job(&mut job, &mut drive, JobKind::Idle, None, now);
                     }
                     _ => {}
@@ -201,6 +209,7 @@ pub(super) fn assign(
     mut vehicles: Query<'_, '_, (&Vehicle, &Report, &Health, &mut Job, &mut Drive)>,
 ) {
     let now = clock.now;
+    let keep = config.0.finished_kept;
     let layout = &site.layout;
     let mut items: Vec<_> = vehicles.iter_mut().collect();
     items.sort_by_key(|v| v.0.idx);
@@ -293,7 +302,7 @@ pub(super) fn assign(
             _ => {}
         }
         let serial = vehicle.id.serial_number.clone();
-        advance(&mut book, &mut out, now, order, OrderStatus::Assigned { vehicle: serial });
+        advance(&mut book, &mut out, keep, now, order, OrderStatus::Assigned { vehicle: serial });
         let goal = book.orders.get(&order).map(|o| leg_goal(o, Leg::Pick));
         set_job(job, drive, JobKind::Transport { order, leg: Leg::Pick }, goal, now);
     }

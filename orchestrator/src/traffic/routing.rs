@@ -26,7 +26,7 @@ pub struct RoadGraph {
     out_start: Vec<u32>,
     out: Vec<(EdgeIdx, NodeIdx, u32)>,
     in_start: Vec<u32>,
-    inc: Vec<(NodeIdx, u32)>,
+    inc: Vec<(NodeIdx, EdgeIdx, u32)>,
     uniform: Option<u32>,
 }
 
@@ -51,7 +51,7 @@ impl RoadGraph {
         let n = layout.nodes.len();
         let mut out_start = Vec::with_capacity(n + 1);
         let mut out = Vec::new();
-        let mut incoming: Vec<Vec<(NodeIdx, u32)>> = vec![Vec::new(); n];
+        let mut incoming: Vec<Vec<(NodeIdx, EdgeIdx, u32)>> = vec![Vec::new(); n];
         for i in 0..n {
             out_start.push(out.len() as u32);
             for &e in layout.out_edges(NodeIdx(i as u32)) {
@@ -59,7 +59,7 @@ impl RoadGraph {
                     let to = layout.edge(e).to;
                     let ms = edge_ms(layout, e, vehicle_type, speed);
                     out.push((e, to, ms));
-                    incoming[to.index()].push((NodeIdx(i as u32), ms));
+                    incoming[to.index()].push((NodeIdx(i as u32), e, ms));
                 }
             }
         }
@@ -90,14 +90,15 @@ impl RoadGraph {
         }
     }
 
-    fn incoming(&self, node: NodeIdx) -> &[(NodeIdx, u32)] {
+    fn incoming(&self, node: NodeIdx) -> &[(NodeIdx, EdgeIdx, u32)] {
         let i = node.index();
         &self.inc[self.in_start[i] as usize..self.in_start[i + 1] as usize]
     }
 
     /// Travel times from every node to `goal`, never entering a node
-    /// marked in `blocked` (the goal itself may be blocked).
-    pub fn distances(&self, goal: NodeIdx, blocked: &[bool]) -> Vec<u32> {
+    /// marked in `blocked` (the goal itself may be blocked) nor driving an
+    /// edge marked in `blocked_edges`.
+    pub fn distances(&self, goal: NodeIdx, blocked: &[bool], blocked_edges: &[bool]) -> Vec<u32> {
         let n = self.n_nodes();
         let mut dist = vec![UNREACHABLE; n];
         if goal.index() >= n {
@@ -105,12 +106,13 @@ impl RoadGraph {
         }
         dist[goal.index()] = 0;
         let is_blocked = |v: NodeIdx| blocked.get(v.index()).copied().unwrap_or(false);
+        let edge_closed = |e: EdgeIdx| blocked_edges.get(e.index()).copied().unwrap_or(false);
         if let Some(w) = self.uniform {
             let mut queue = VecDeque::from([goal]);
             while let Some(v) = queue.pop_front() {
                 let next = dist[v.index()] + w;
-                for &(u, _) in self.incoming(v) {
-                    if dist[u.index()] == UNREACHABLE && !is_blocked(u) {
+                for &(u, e, _) in self.incoming(v) {
+                    if dist[u.index()] == UNREACHABLE && !is_blocked(u) && !edge_closed(e) {
                         dist[u.index()] = next;
                         queue.push_back(u);
                     }
@@ -124,9 +126,9 @@ impl RoadGraph {
             if d > dist[v.index()] {
                 continue;
             }
-            for &(u, w) in self.incoming(v) {
+            for &(u, e, w) in self.incoming(v) {
                 let nd = d.saturating_add(w);
-                if nd < dist[u.index()] && !is_blocked(u) {
+                if nd < dist[u.index()] && !is_blocked(u) && !edge_closed(e) {
                     dist[u.index()] = nd;
                     heap.push(Reverse((nd, u.0)));
                 }
@@ -142,6 +144,7 @@ impl RoadGraph {
 pub struct DistanceTables {
     roads: RoadGraph,
     blocked: Vec<bool>,
+    blocked_edges: Vec<bool>,
     tables: BTreeMap<NodeIdx, (u64, Arc<[u32]>)>,
     max_tables: usize,
     clock: u64,
@@ -156,6 +159,7 @@ impl DistanceTables {
         DistanceTables {
             roads,
             blocked: vec![false; n],
+            blocked_edges: Vec::new(),
             tables: BTreeMap::new(),
             max_tables: (max_bytes / per_table).max(16),
             clock: 0,
@@ -168,16 +172,22 @@ impl DistanceTables {
         &self.roads
     }
 
-    /// Sets the blocked nodes; tables are dropped if it changed.
-    pub fn set_blocked(&mut self, blocked: &[NodeIdx]) {
+    /// Sets the blocked nodes and edges; tables are dropped if they changed.
+    pub fn set_blocked(&mut self, blocked: &[NodeIdx], blocked_edges: &[EdgeIdx]) {
         let mut mask = vec![false; self.roads.n_nodes()];
         for b in blocked {
             if let Some(m) = mask.get_mut(b.index()) {
                 *m = true;
             }
         }
-        if mask != self.blocked {
+        let n_edges = blocked_edges.iter().map(|e| e.index() + 1).max().unwrap_or(0);
+        let mut edge_mask = vec![false; n_edges];
+        for e in blocked_edges {
+            edge_mask[e.index()] = true;
+        }
+        if mask != self.blocked || edge_mask != self.blocked_edges {
             self.blocked = mask;
+            self.blocked_edges = edge_mask;
             self.tables.clear();
         }
     }
@@ -204,7 +214,7 @@ impl DistanceTables {
                     self.evict();
                 }
                 self.computed += 1;
-                let dist = self.roads.distances(goal, &self.blocked);
+                let dist = self.roads.distances(goal, &self.blocked, &self.blocked_edges);
                 self.tables.insert(goal, (clock, Arc::from(dist)));
             }
         }
@@ -279,7 +289,7 @@ mod tests {
         assert_eq!(tables.distance(id("0,0"), id("2,2")), 4000);
         assert_eq!(tables.distance(id("2,2"), id("2,2")), 0);
         // Block one side: the other way round is still 4 steps.
-        tables.set_blocked(&[id("1,0")]);
+        tables.set_blocked(&[id("1,0")], &[]);
         assert_eq!(tables.distance(id("0,0"), id("2,0")), 6000);
         assert_eq!(tables.path(id("0,0"), id("2,2"), 10).len(), 4);
     }

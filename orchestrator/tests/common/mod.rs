@@ -3,14 +3,15 @@
 
 #![allow(dead_code, reason = "each test file uses part of the harness")]
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use layout::Layout;
 use orchestrator::fleet::{Event, EventKind, FleetConfig, Orchestrator, VehicleSpec};
-use orchestrator::orders::OrderStatus;
+use orchestrator::input::{Closure, CommandError, Input, Reply};
+use orchestrator::orders::{OrderRequest, OrderStatus};
+use orchestrator::records::{StoreRecord, StoredOrder};
 use orchestrator::scripted::ScriptedVehicle;
-use orchestrator::store::OrderStore;
 use orchestrator::traffic::reservations::{Place, VehicleIdx, check_invariant};
 use protocol::transport::{OrchestratorEvent, VehicleId};
 
@@ -28,8 +29,8 @@ pub struct Harness {
     pub pending: Vec<OrchestratorEvent>,
     /// Every event so far.
     pub events: Vec<Event>,
-    /// A store the journal goes to, if any.
-    pub store: Option<OrderStore>,
+    /// A store the records go to, if any.
+    pub store: Option<MemoryStore>,
     /// Vehicles that send nothing (silent) — their states are dropped.
     pub silent: BTreeSet<usize>,
     /// Vehicles whose inbound messages are lost.
@@ -76,17 +77,41 @@ impl Harness {
         }
     }
 
-    /// One tick: the core steps, the journal is stored, safety is
+    /// Applies one command at `now` (between ticks, as an API request
+    /// would); its records go to the store, its events to `events`.
+    pub fn command_at(&mut self, now: u64, input: Input) -> Reply {
+        let out = self.core.step(now, vec![input]);
+        if let Some(store) = &mut self.store {
+            store.apply(&out.records);
+        }
+        if self.record {
+            self.log.extend(out.events.iter().map(|e| format!("{e:?}")));
+            self.log.extend(out.records.iter().map(|j| format!("{j:?}")));
+        }
+        self.events.extend(out.events);
+        out.replies.into_iter().next().unwrap_or(Reply::Done)
+    }
+
+    /// Submits an order at `now`.
+    pub fn submit_at(&mut self, now: u64, request: OrderRequest) -> Result<u64, CommandError> {
+        match self.command_at(now, Input::Submit { request }) {
+            Reply::Submitted { order } => Ok(order),
+            Reply::Refused(e) => Err(e),
+            Reply::Done => panic!("a submission answered Done"),
+        }
+    }
+
+    /// One tick: the core steps, the records are stored, safety is
     /// checked, messages go out, vehicles move and report.
     pub fn tick(&mut self) {
-        let out = self.core.step(self.now, std::mem::take(&mut self.pending));
-        if let Some(store) = &self.store {
-            store.apply(&out.journal).unwrap();
+        let out = self.core.step(self.now, Input::tick_with(std::mem::take(&mut self.pending)));
+        if let Some(store) = &mut self.store {
+            store.apply(&out.records);
         }
         if self.record {
             self.log.extend(out.messages.iter().map(|m| format!("{m:?}")));
             self.log.extend(out.events.iter().map(|e| format!("{e:?}")));
-            self.log.extend(out.journal.iter().map(|j| format!("{j:?}")));
+            self.log.extend(out.records.iter().map(|j| format!("{j:?}")));
         }
         self.events.extend(out.events);
         if let Ok(i) = std::env::var("YM_TRACE").unwrap_or_default().parse::<usize>() {
@@ -177,6 +202,59 @@ impl Harness {
     /// Events of a kind.
     pub fn count(&self, pred: impl Fn(&EventKind) -> bool) -> usize {
         self.events.iter().filter(|e| pred(&e.kind)).count()
+    }
+}
+
+/// The store's semantics in memory (the redb store of the `yardmaster`
+/// package has its own tests): live orders, closures, the next id.
+#[derive(Clone, Debug, Default)]
+pub struct MemoryStore {
+    /// Live orders.
+    pub orders: BTreeMap<u64, StoredOrder>,
+    /// Finished orders.
+    pub finished: BTreeMap<u64, StoredOrder>,
+    /// Closed places.
+    pub closed: BTreeMap<String, Closure>,
+    /// The next id.
+    pub next_order: u64,
+}
+
+impl MemoryStore {
+    /// Applies records.
+    pub fn apply(&mut self, records: &[StoreRecord]) {
+        for r in records {
+            match r {
+                StoreRecord::Accepted { id, at, request } => {
+                    self.next_order = self.next_order.max(id + 1);
+                    let history = vec![(*at, OrderStatus::Queued)];
+                    self.orders.insert(*id, StoredOrder { id: *id, request: request.clone(), history });
+                }
+                StoreRecord::Status { id, at, status } => {
+                    let mut order = self.orders.remove(id).expect("a status for a stored order");
+                    order.history.push((*at, status.clone()));
+                    if status.is_terminal() {
+                        self.finished.insert(*id, order);
+                    } else {
+                        self.orders.insert(*id, order);
+                    }
+                }
+                StoreRecord::Closed { closure } => {
+                    self.closed.insert(closure.place.to_string(), closure.clone());
+                }
+                StoreRecord::Opened { place, .. } => {
+                    self.closed.remove(&place.to_string());
+                }
+            }
+        }
+    }
+
+    /// The restore input a restart gets.
+    pub fn restore(&self) -> Input {
+        Input::Restore {
+            orders: self.orders.values().cloned().collect(),
+            closed: self.closed.values().cloned().collect(),
+            next_order: self.next_order,
+        }
     }
 }
 

@@ -11,10 +11,10 @@
 //! counted in [`LinkStats`]; they never reach the cores as messages.
 //!
 //! Implementations: [`memory`] (in-process, deterministic, for tests and
-//! examples) and [`zenoh`] (the real network).
+//! examples) and `zenoh` (the real network, behind the `zenoh` feature).
 
 pub mod memory;
-pub mod wall_clock;
+#[cfg(feature = "zenoh")]
 pub mod zenoh;
 
 use crate::codec::{DecodeError, DecodeLimits, EncodeError, VdaMessage, decode, encode};
@@ -43,19 +43,12 @@ impl VehicleId {
 
     /// The key of this vehicle's liveliness token.
     pub fn liveliness_key(&self) -> String {
-        format!("{}/{}/{}/alive", crate::topic::PREFIX, self.manufacturer, self.serial_number)
+        crate::topic::vehicle_presence_key(&self.manufacturer, &self.serial_number)
     }
 
     /// Parses a liveliness token key.
     pub fn from_liveliness_key(key: &str) -> Option<VehicleId> {
-        let rest = key.strip_prefix(crate::topic::PREFIX)?.strip_prefix('/')?;
-        let parts: Vec<&str> = rest.split('/').collect();
-        match parts[..] {
-            [m, s, "alive"] => TopicKey::new(m, s, Topic::State)
-                .ok()
-                .map(|k| VehicleId::new(k.manufacturer, k.serial_number)),
-            _ => None,
-        }
+        crate::topic::parse_vehicle_presence(key).map(|(m, s)| VehicleId::new(m, s))
     }
 }
 

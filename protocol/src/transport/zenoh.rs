@@ -209,7 +209,7 @@ impl ZenohOrchestratorLink {
         let presence_shared = shared.clone();
         let liveliness = session
             .liveliness()
-            .declare_subscriber(format!("{}/*/*/alive", crate::topic::PREFIX))
+            .declare_subscriber(crate::topic::any_vehicle_presence())
             .history(true)
             .callback(move |sample| {
                 let Some(vehicle) = VehicleId::from_liveliness_key(sample.key_expr().as_str()) else {

@@ -7,33 +7,43 @@
 //! yardmaster order add --from WH-PICK-A1 --to SM-L01 --connect tcp/127.0.0.1:7447
 //! yardmaster order list --connect tcp/127.0.0.1:7447
 //! yardmaster status --connect tcp/127.0.0.1:7447
+//! yardmaster node close N17 --reason "spill" --connect tcp/127.0.0.1:7447
 //! ```
 //!
 //! `serve` wraps the sans-IO core in a loop with the wall clock: Zenoh in,
-//! one `step` per tick, Zenoh out; every journal record is committed to
-//! the order store (redb) before the order is acknowledged; on SIGINT or
-//! SIGTERM it finishes the tick and exits with the store consistent. The
-//! API lives under `yardmaster/{site}/`: queries `orders/add` (body: an
-//! order request as JSON), `orders/cancel` (`{"id": N}`), `orders` (list)
-//! and `status` (vehicles with their jobs and wait reasons); answers are
-//! JSON, errors are error replies with `{"error": "..."}`.
+//! one `step` per tick with every input that arrived (vehicle messages,
+//! then the API's commands, then the tick), Zenoh out; every store record
+//! is committed to the order store (redb) before a command is answered;
+//! on SIGINT or SIGTERM it finishes the tick and exits with the store
+//! consistent. The API lives under `yardmaster/{site}/`: queries
+//! `orders/add` (body: an order request as JSON), `orders/cancel`
+//! (`{"id": N}`), `orders/get` (`{"id": N}`, live or finished), `orders`
+//! (live orders and the latest finished ones), `places/close`
+//! (`{"node": "N1", "reason": "…"}` or `{"edge": …}`), `places/open`,
+//! `places` (closed places) and `status` (vehicles with their jobs and
+//! wait reasons); answers are JSON, errors are error replies with
+//! `{"error": "..."}`.
 
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
+use live::clock::WallClock;
 use orchestrator::fleet::{FleetEntry, Orchestrator, VehicleSpec};
+use orchestrator::input::Input;
 use orchestrator::orders::OrderRequest;
-use orchestrator::replay::Entry;
-use orchestrator::store::OrderStore;
-use protocol::transport::wall_clock::WallClock;
+use orchestrator::replay::{Header, Step};
 use protocol::transport::zenoh::{ZenohConfig, ZenohOrchestratorLink};
 use protocol::transport::{FromVehicle, OrchestratorEvent, OrchestratorLink as _};
+use yardmaster::journal::Journal;
+use yardmaster::store::OrderStore;
 use zenoh::Wait as _;
+
+mod figures;
 
 #[derive(Parser)]
 #[command(name = "yardmaster", version, about = "Yardmaster fleet orchestrator")]
@@ -74,7 +84,7 @@ impl Net {
     }
 
     fn key(&self, what: &str) -> String {
-        format!("yardmaster/{}/{what}", self.site)
+        protocol::topic::api_key(&self.site, what)
     }
 }
 
@@ -92,6 +102,59 @@ enum Command {
         #[command(flatten)]
         net: Net,
     },
+    /// Close or reopen a node to traffic.
+    Node {
+        #[command(subcommand)]
+        command: PlaceCommand,
+    },
+    /// Close or reopen an edge to traffic.
+    Edge {
+        #[command(subcommand)]
+        command: PlaceCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PlaceCommand {
+    /// Close it: no new release enters it and routes avoid it; vehicles
+    /// already released there finish. Durable: it stays closed across restarts.
+    Close {
+        /// Its id in the layout.
+        id: String,
+        /// Why (shown to operators).
+        #[arg(long, default_value = "")]
+        reason: String,
+        #[command(flatten)]
+        net: Net,
+    },
+    /// Reopen it.
+    Open {
+        /// Its id in the layout.
+        id: String,
+        #[command(flatten)]
+        net: Net,
+    },
+    /// List the closed nodes and edges.
+    List {
+        #[command(flatten)]
+        net: Net,
+    },
+}
+
+impl PlaceCommand {
+    fn ask(self, kind: &str) -> anyhow::Result<()> {
+        match self {
+            PlaceCommand::Close { id, reason, net } => ask(
+                &net,
+                "places/close",
+                serde_json::json!({ kind: id, "reason": reason }).to_string().into_bytes(),
+            ),
+            PlaceCommand::Open { id, net } => {
+                ask(&net, "places/open", serde_json::json!({ kind: id }).to_string().into_bytes())
+            }
+            PlaceCommand::List { net } => ask(&net, "places", Vec::new()),
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -130,14 +193,7 @@ enum OrderCommand {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     // The server logs what it does; the client commands only what goes wrong.
-    let default = if matches!(cli.command, Command::Serve(_)) { "info" } else { "warn" };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default)),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    live::init_logging(if matches!(cli.command, Command::Serve(_)) { "info" } else { "warn" });
     let result = match cli.command {
         Command::Serve(args) => serve(&args),
         Command::Order { command } => match command {
@@ -153,6 +209,8 @@ fn main() -> std::process::ExitCode {
             OrderCommand::List { net } => ask(&net, "orders", Vec::new()),
         },
         Command::Status { net } => ask(&net, "status", Vec::new()),
+        Command::Node { command } => command.ask("node"),
+        Command::Edge { command } => command.ask("edge"),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -222,9 +280,23 @@ struct ServeArgs {
     /// Stop after this many seconds (default: until SIGINT/SIGTERM).
     #[arg(long)]
     duration: Option<f64>,
-    /// Record every input and a digest of every output here (see `yard-sim replay`).
+    /// Record every input and a digest of every output here (see
+    /// `yard-sim replay`); appended to across restarts.
     #[arg(long)]
     journal: Option<PathBuf>,
+    /// Rotate the journal when it reaches this size, MB.
+    #[arg(long, default_value_t = 256)]
+    journal_max_mb: u64,
+    /// Rotated journal files kept (FILE.1 … FILE.N).
+    #[arg(long, default_value_t = 8)]
+    journal_keep: usize,
+    /// Finished orders stay queryable in the store this long, hours.
+    #[arg(long, default_value_t = 168.0)]
+    retention_hours: f64,
+    /// Die when the parent process dies (Linux; launchers such as
+    /// `yard-sim live` set it so that no child outlives them).
+    #[arg(long)]
+    die_with_parent: bool,
     /// The fleet as a JSON file, vehicle by vehicle, for mixed fleets:
     /// `[{"serial": "agv-01", "vehicleType": "…", "loadTypes": ["…"]}, …]`
     /// (instead of --vehicles, --vehicle and --vehicle-type).
@@ -238,16 +310,6 @@ struct ServeArgs {
     time_origin_ms: Option<u64>,
     #[command(flatten)]
     net: Net,
-}
-
-/// Percentiles of a sample, ms.
-fn percentiles(mut sample: Vec<f64>) -> (f64, f64, f64) {
-    if sample.is_empty() {
-        return (0.0, 0.0, 0.0);
-    }
-    sample.sort_by(f64::total_cmp);
-    let at = |p: f64| sample[((sample.len() - 1) as f64 * p).round() as usize];
-    (at(0.5), at(0.99), sample[sample.len() - 1])
 }
 
 /// The fleet: from `--fleet`, or `--vehicle`/`--vehicles` of one type.
@@ -281,88 +343,59 @@ fn fleet_of(args: &ServeArgs, layout: &layout::Layout) -> anyhow::Result<Vec<Fle
         .collect())
 }
 
-/// The recording of `--journal`: JSON lines, flushed every tick.
-struct Recorder(Option<std::io::BufWriter<std::fs::File>>);
-
-impl Recorder {
-    fn write(&mut self, line: &impl serde::Serialize) -> anyhow::Result<()> {
-        if let Some(out) = &mut self.0 {
-            serde_json::to_writer(&mut *out, line)?;
-            out.write_all(b"\n")?;
-        }
-        Ok(())
-    }
-
-    fn flush(&mut self) -> anyhow::Result<()> {
-        if let Some(out) = &mut self.0 {
-            out.flush()?;
-        }
-        Ok(())
-    }
+/// A command from the API waiting for the core's reply.
+struct Pending {
+    query: zenoh::query::Query,
+    /// Its index in the step's inputs.
+    at: usize,
 }
 
-fn error_json(e: impl std::fmt::Display) -> Vec<u8> {
-    serde_json::json!({ "error": e.to_string() }).to_string().into_bytes()
-}
-
-/// Answers one API request; `Err` is an error reply. Records are durable
-/// before the answer (and journaled when recording).
-fn answer(
-    core: &mut Orchestrator,
+/// Answers a query that does not change the core.
+fn query_answer(
+    core: &Orchestrator,
     store: &OrderStore,
-    recorder: &mut Recorder,
-    now: u64,
-    what: &str,
-    body: &[u8],
+    request: &yardmaster::api::Request,
 ) -> anyhow::Result<Result<Vec<u8>, Vec<u8>>> {
-    Ok(match what {
-        "orders/add" => match serde_json::from_slice::<OrderRequest>(body) {
-            Err(e) => Err(error_json(format!("orders/add: the body is not an order request: {e}"))),
-            Ok(request) => {
-                recorder.write(&Entry::Submit { now, request: request.clone() })?;
-                match core.submit(now, request) {
-                    Ok(id) => {
-                        store.apply(&core.drain_journal())?;
-                        Ok(serde_json::json!({ "id": id }).to_string().into_bytes())
-                    }
-                    Err(e) => Err(error_json(e)),
+    use yardmaster::api::Request;
+    let order_json = |id: u64, request: &OrderRequest, status: &orchestrator::orders::OrderStatus| serde_json::json!({ "id": id, "from": request.from, "to": request.to, "status": status });
+    Ok(match request {
+        Request::Orders => {
+            let mut list: Vec<serde_json::Value> =
+                core.orders().map(|o| order_json(o.id, &o.request, o.status())).collect();
+            let live: std::collections::BTreeSet<u64> = core.orders().map(|o| o.id).collect();
+            for o in store.finished(0.., FINISHED_LISTED)? {
+                if !live.contains(&o.id)
+                    && let Some((_, status)) = o.history.last()
+                {
+                    list.push(order_json(o.id, &o.request, status));
                 }
             }
-        },
-        "orders/cancel" => {
-            match serde_json::from_slice::<serde_json::Value>(body)
-                .ok()
-                .and_then(|v| v.get("id").and_then(serde_json::Value::as_u64))
-            {
-                None => Err(error_json("orders/cancel: expected a body {\"id\": N}")),
-                Some(id) => {
-                    recorder.write(&Entry::Cancel { now, id })?;
-                    match core.cancel(now, id) {
-                        Ok(()) => {
-                            store.apply(&core.drain_journal())?;
-                            Ok(serde_json::json!({ "cancelled": id }).to_string().into_bytes())
-                        }
-                        Err(e) => Err(error_json(e)),
-                    }
-                }
-            }
-        }
-        "orders" => {
-            let list: Vec<serde_json::Value> = core
-                .orders()
-                .map(|o| serde_json::json!({ "id": o.id, "from": o.request.from, "to": o.request.to, "status": o.status() }))
-                .collect();
+            list.sort_by_key(|v| v["id"].as_u64());
             Ok(serde_json::to_vec(&list)?)
         }
-        "status" => Ok(serde_json::to_vec(&core.vehicles())?),
-        other => Err(error_json(format!(
-            "unknown request {other:?}; expected orders/add, orders/cancel, orders or status"
-        ))),
+        Request::Order(id) => match store.order(*id)? {
+            Some(o) => Ok(serde_json::to_vec(&o)?),
+            None => Err(yardmaster::api::error_json(format!("no order {id}"))),
+        },
+        Request::Places => Ok(serde_json::to_vec(&core.closed())?),
+        Request::Status => Ok(serde_json::to_vec(&core.vehicles())?),
+        Request::Command(_) => Err(yardmaster::api::error_json("a command is not a query")),
     })
 }
 
+/// Finished orders `orders` lists from the store (the oldest ids first).
+const FINISHED_LISTED: usize = 10_000;
+
+/// The store prunes finished orders past the retention this often, ms.
+const PRUNE_EVERY_MS: u64 = 600_000;
+
 #[expect(clippy::disallowed_methods, reason = "the live process is the clock adapter")]
 fn serve(args: &ServeArgs) -> anyhow::Result<()> {
+    if args.die_with_parent {
+        live::die_with_parent().context("--die-with-parent")?;
+    }
+    let layout_bytes =
+        std::fs::read(&args.layout).with_context(|| format!("reading {}", args.layout.display()))?;
     let layout = Arc::new(
         layout::load(&args.layout, layout::LoadOptions::default())
             .with_context(|| format!("loading {}", args.layout.display()))?
@@ -376,30 +409,37 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let config = orchestrator::replay::config_for(&layout);
     let store = OrderStore::open(&args.db)?;
     let stored = store.load()?;
-    let n_stored = stored.len();
+    let (n_stored, n_closed) = (stored.orders.len(), stored.closed.len());
     let mut core = Orchestrator::new(layout, specs, config)?;
-    let mut recorder = Recorder(match &args.journal {
-        Some(path) => Some(std::io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
-        )),
-        None => None,
-    });
     let layout_path = std::fs::canonicalize(&args.layout).unwrap_or_else(|_| args.layout.clone());
-    recorder.write(&orchestrator::replay::Header {
+    let header = Header {
         journal: "yardmaster".into(),
-        version: 1,
+        version: orchestrator::replay::VERSION,
         layout: layout_path.display().to_string(),
+        layout_sha256: orchestrator::replay::layout_digest(&layout_bytes),
+        continues: false,
         manufacturer: args.manufacturer.clone(),
         serials: serials.clone(),
         vehicle_type: vehicle_type.clone(),
         fleet: if mixed { fleet } else { Vec::new() },
-    })?;
+    };
+    let mut journal = match &args.journal {
+        Some(path) => Some(Journal::open(path, header, args.journal_max_mb.max(1) << 20, args.journal_keep)?),
+        None => None,
+    };
     let clock = WallClock::new(args.time_scale, args.time_origin_ms);
-    let now = clock.now_ms();
-    recorder.write(&Entry::Restore { now, orders: stored.clone() })?;
-    core.restore(now, stored);
-    store.apply(&core.drain_journal())?;
-    tracing::info!(orders = n_stored, db = %args.db.display(), "order store opened");
+    let mut step = |core: &mut Orchestrator, now: u64, inputs: Vec<Input>| -> anyhow::Result<_> {
+        let recorded = journal.as_ref().map(|_| inputs.clone());
+        let out = core.step(now, inputs);
+        if let (Some(journal), Some(inputs)) = (journal.as_mut(), recorded) {
+            journal.record(&Step { now, inputs, out: orchestrator::replay::digest(&out) })?;
+        }
+        // Durable before anything is answered or sent.
+        store.apply(&out.records)?;
+        Ok(out)
+    };
+    step(&mut core, clock.now_ms(), vec![stored.into_input()])?;
+    tracing::info!(orders = n_stored, closed = n_closed, db = %args.db.display(), "order store opened");
 
     let session = args.net.config().open().context("opening the Zenoh session")?;
     let mut link = ZenohOrchestratorLink::with_session(session.clone())?;
@@ -407,37 +447,33 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     // and that it went (clean shutdown below, or the process died).
     link.announce(&args.net.site)?;
     let api = session
-        .declare_queryable(format!("yardmaster/{}/**", args.net.site))
+        .declare_queryable(protocol::topic::api_keys(&args.net.site))
         .wait()
         .map_err(|e| anyhow::anyhow!("declaring the API: {e}"))?;
     let events = session
-        .declare_publisher(args.net.key("events"))
+        .declare_publisher(protocol::topic::events_key(&args.net.site))
         .wait()
         .map_err(|e| anyhow::anyhow!("declaring the event publisher: {e}"))?;
     tracing::info!(site = %args.net.site, vehicles = serials.len(), vehicle_type = %vehicle_type, "serving");
 
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
-        .context("installing the signal handler")?;
+    let stop = live::shutdown_flag().context("installing the signal handler")?;
     let started = Instant::now();
     let deadline = args.duration.map(|s| started + Duration::from_secs_f64(s));
     let tick = clock.real(args.tick_ms.max(1));
     let mut next = Instant::now();
     let mut inbound = Vec::new();
-    let mut ticks: u64 = 0;
-    let mut slow: Vec<f64> = Vec::new();
-    // Message latency: a state's arrival here against its header's
-    // timestamp (meaningful with synchronised clocks: same host, or NTP).
-    let mut latency: Vec<f64> = Vec::new();
-    let (mut all_ticks, mut all_latency) = (Vec::new(), Vec::new());
+    let mut figures = figures::Figures::new();
+    let retention_ms = (args.retention_hours.max(0.0) * 3_600_000.0) as u64;
+    let mut pruned_at = clock.now_ms();
     while !stop.load(Ordering::SeqCst) && deadline.is_none_or(|d| Instant::now() < d) {
         let wait = next.saturating_duration_since(Instant::now());
         let arrived = link.poll_timeout(wait);
         let at = clock.now_ms() as f64;
         for e in &arrived {
+            // State latency: arrival here against the header's timestamp
+            // (meaningful with synchronised clocks: same host, or NTP).
             if let OrchestratorEvent::Message { message: FromVehicle::State(state), .. } = e {
-                latency.push((at - state.header.timestamp.unix_millis() as f64) / clock.scale());
+                figures.latency((at - state.header.timestamp.unix_millis() as f64) / clock.scale());
             }
         }
         inbound.extend(arrived);
@@ -446,43 +482,46 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         }
         next += tick;
         let now = clock.now_ms();
-        // API requests, answered after their records are durable.
+        let mut inputs: Vec<Input> = std::mem::take(&mut inbound).into_iter().map(Input::Vehicle).collect();
+        // API requests: queries answered at once; commands join this
+        // tick's inputs and are answered once their records are durable.
+        let mut pending = Vec::new();
         while let Ok(Some(query)) = api.try_recv() {
-            let what = query
-                .key_expr()
-                .as_str()
-                .rsplit_once(&format!("yardmaster/{}/", args.net.site))
-                .map_or("", |p| p.1)
-                .to_string();
+            let key = query.key_expr().as_str().to_string();
+            let what = protocol::topic::parse_api_key(&args.net.site, &key).unwrap_or("");
             let body = query.payload().map(|p| p.to_bytes().to_vec()).unwrap_or_default();
-            let answer = answer(&mut core, &store, &mut recorder, now, &what, &body)?;
-            let key = query.key_expr().clone();
-            let sent = match answer {
-                Ok(body) => query.reply(key, body).wait(),
-                Err(body) => query.reply_err(body).wait(),
+            let answer = match yardmaster::api::parse(what, &body) {
+                Err(e) => Err(yardmaster::api::error_json(e)),
+                Ok(yardmaster::api::Request::Command(input)) => {
+                    pending.push(Pending { query, at: inputs.len() });
+                    inputs.push(*input);
+                    continue;
+                }
+                Ok(request) => query_answer(&core, &store, &request)?,
             };
-            if let Err(e) = sent {
-                tracing::warn!(error = %e, "could not answer a request");
-            }
+            reply(&query, answer);
         }
+        inputs.push(Input::Tick);
         let t0 = Instant::now();
-        let recorded: Vec<orchestrator::replay::Inbound> = if recorder.0.is_some() {
-            inbound.iter().map(orchestrator::replay::record).collect()
-        } else {
-            Vec::new()
-        };
-        let out = core.step(now, std::mem::take(&mut inbound));
-        slow.push(t0.elapsed().as_secs_f64() * 1000.0);
-        if recorder.0.is_some() {
-            recorder.write(&Entry::Step {
-                now,
-                inbound: recorded,
-                out: orchestrator::replay::digest(&out),
-            })?;
-            recorder.flush()?;
+        let commands: Vec<Input> = pending.iter().map(|p| inputs[p.at].clone()).collect();
+        let out = step(&mut core, now, inputs)?;
+        if let Some((ticks, latency)) = figures.tick(t0.elapsed().as_secs_f64() * 1000.0) {
+            tracing::info!(
+                ticks = figures.ticks(),
+                tick_p99_ms = format!("{:.2}", ticks.p99),
+                states = latency.count,
+                state_latency_p99_ms = format!("{:.2}", latency.p99),
+                "the last {} ticks",
+                figures::Figures::WINDOW
+            );
         }
-        ticks += 1;
-        store.apply(&out.journal)?;
+        for (p, input) in pending.iter().zip(&commands) {
+            let answer = match out.replies.get(p.at) {
+                Some(r) => yardmaster::api::answer(input, r),
+                None => Err(yardmaster::api::error_json("internal: no reply")),
+            };
+            reply(&p.query, answer);
+        }
         for e in &out.events {
             let json = serde_json::to_string(e).unwrap_or_default();
             tracing::info!(target: "yardmaster::events", "{json}");
@@ -495,42 +534,42 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
                 tracing::warn!(vehicle = %vehicle, error = %e, "send failed");
             }
         }
-        if ticks.is_multiple_of(300) {
-            let (_, p99, _) = percentiles(slow.clone());
-            let (_, latency_p99, _) = percentiles(latency.clone());
-            tracing::info!(
-                ticks,
-                tick_p99_ms = format!("{p99:.2}"),
-                states = latency.len(),
-                state_latency_p99_ms = format!("{latency_p99:.2}"),
-                "the last 300 ticks"
-            );
-            all_ticks.append(&mut slow);
-            all_latency.append(&mut latency);
+        if now >= pruned_at + PRUNE_EVERY_MS {
+            pruned_at = now;
+            let gone = store.prune(now.saturating_sub(retention_ms))?;
+            if gone > 0 {
+                tracing::info!(orders = gone, "finished orders past the retention pruned from the store");
+            }
         }
     }
-    all_ticks.append(&mut slow);
-    all_latency.append(&mut latency);
-    // Every accepted order is committed (each tick's journal was applied
+    // Every accepted order is committed (each tick's records were applied
     // before the next); now tell the vehicles that the master control goes.
     if let Err(e) = link.retire() {
         tracing::warn!(error = %e, "could not withdraw the master control's presence");
     }
     std::thread::sleep(protocol::transport::zenoh::GOODBYE_GRACE);
-    let (tick_p50, tick_p99, tick_max) = percentiles(all_ticks);
-    let states = all_latency.len();
-    let (lat_p50, lat_p99, lat_max) = percentiles(all_latency);
+    let (ticks, latency) = figures.total();
     tracing::info!(
-        ticks,
-        tick_p50_ms = format!("{tick_p50:.2}"),
-        tick_p99_ms = format!("{tick_p99:.2}"),
-        tick_max_ms = format!("{tick_max:.2}"),
-        states,
-        state_latency_p50_ms = format!("{lat_p50:.2}"),
-        state_latency_p99_ms = format!("{lat_p99:.2}"),
-        state_latency_max_ms = format!("{lat_max:.2}"),
+        ticks = figures.ticks(),
+        tick_p50_ms = format!("{:.2}", ticks.p50),
+        tick_p99_ms = format!("{:.2}", ticks.p99),
+        tick_max_ms = format!("{:.2}", ticks.max),
+        states = latency.count,
+        state_latency_p50_ms = format!("{:.2}", latency.p50),
+        state_latency_p99_ms = format!("{:.2}", latency.p99),
+        state_latency_max_ms = format!("{:.2}", latency.max),
         "stopping: every accepted order is in the store"
     );
     std::io::stderr().flush().ok();
     Ok(())
+}
+
+fn reply(query: &zenoh::query::Query, answer: Result<Vec<u8>, Vec<u8>>) {
+    let sent = match answer {
+        Ok(body) => query.reply(query.key_expr().clone(), body).wait(),
+        Err(body) => query.reply_err(body).wait(),
+    };
+    if let Err(e) = sent {
+        tracing::warn!(error = %e, "could not answer a request");
+    }
 }

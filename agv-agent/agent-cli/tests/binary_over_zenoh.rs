@@ -31,7 +31,7 @@ fn position(site: &layout::Layout, id: &str) -> NodePosition {
 
 #[test]
 fn emulated_vehicles_follow_an_order_over_zenoh() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let plant = root.join("maps/car-plant.lif.json");
     let site = layout::load(&plant, layout::LoadOptions::default()).unwrap().value;
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();

@@ -1,17 +1,22 @@
-//! Journal records: what must be durable before an order is acknowledged.
+//! Store records: what must be durable before a command is acknowledged
+//! (orders accepted and their status changes, places closed and reopened).
 //!
 //! The core stays sans-IO: it emits these records as outputs, and an
-//! adapter (the [`crate::store::OrderStore`]) writes them to disk. Replaying
-//! the records of an order from the start rebuilds it exactly.
+//! adapter (the order store of the `yardmaster` package, or the
+//! simulator's) writes them to disk. Replaying the records of an order from
+//! the start rebuilds it exactly. (The *journal* of `yardmaster serve
+//! --journal` is something else: every [`crate::input::Input`], see
+//! [`crate::replay`].)
 
 use serde::{Deserialize, Serialize};
 
+use crate::input::{Closure, PlaceId};
 use crate::orders::{Millis, OrderRequest, OrderStatus, TransportOrder};
 
-/// One durable fact about a transport order.
+/// One durable fact: about a transport order, or a closed place.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "record", rename_all = "kebab-case")]
-pub enum JournalRecord {
+pub enum StoreRecord {
     /// An order was accepted.
     Accepted {
         /// Its id.
@@ -30,13 +35,26 @@ pub enum JournalRecord {
         /// The new status.
         status: OrderStatus,
     },
+    /// A node or edge was closed to traffic.
+    Closed {
+        /// What, why and since when.
+        closure: Closure,
+    },
+    /// A closed node or edge was reopened.
+    Opened {
+        /// Which.
+        place: PlaceId,
+        /// When.
+        at: Millis,
+    },
 }
 
-impl JournalRecord {
-    /// The order it is about.
-    pub fn order(&self) -> u64 {
+impl StoreRecord {
+    /// The order it is about, if it is about one.
+    pub fn order(&self) -> Option<u64> {
         match self {
-            JournalRecord::Accepted { id, .. } | JournalRecord::Status { id, .. } => *id,
+            StoreRecord::Accepted { id, .. } | StoreRecord::Status { id, .. } => Some(*id),
+            StoreRecord::Closed { .. } | StoreRecord::Opened { .. } => None,
         }
     }
 }
@@ -54,8 +72,8 @@ pub struct StoredOrder {
 
 impl StoredOrder {
     /// Applies one record about this order.
-    pub fn apply(&mut self, record: &JournalRecord) {
-        if let JournalRecord::Status { at, status, .. } = record {
+    pub fn apply(&mut self, record: &StoreRecord) {
+        if let StoreRecord::Status { at, status, .. } = record {
             self.history.push((*at, status.clone()));
         }
     }

@@ -10,18 +10,17 @@
 //! when `--duration` ends.
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use agv_agent::agent::{Agent, AgentConfig};
+use agv_agent::agent::{Agent, AgentConfig, AgentInput};
 use agv_agent::emulated::{self, EmulatedConfig, EmulatedVehicle};
 use agv_agent::runner;
 use anyhow::Context as _;
 use clap::Parser;
 use layout::StationKind;
+use live::clock::WallClock;
 use protocol::messages::{AgvPosition, Node};
-use protocol::transport::wall_clock::WallClock;
 use protocol::transport::zenoh::{ZenohAgentLink, ZenohConfig};
 use protocol::transport::{AgentLink as _, VehicleId};
 
@@ -91,13 +90,7 @@ struct Vehicle {
 
 #[expect(clippy::disallowed_methods, reason = "the binary is the clock adapter")]
 fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    live::init_logging("info");
     let cli = Cli::parse();
     let site = layout::load(&cli.layout, layout::LoadOptions::default())
         .with_context(|| format!("loading {}", cli.layout.display()))?
@@ -152,31 +145,28 @@ fn main() -> anyhow::Result<()> {
         config.factsheet =
             Some(Box::new(emulated::factsheet(&emulated_config, &cli.manufacturer, &serial, 1.2, 0.8)));
         let mut agent = Agent::new(config);
-        agent.init_position(
-            Node {
+        let place = AgentInput::Place {
+            node: Box::new(Node {
                 node_id: here.id.clone(),
                 sequence_id: 0,
                 node_description: None,
                 released: true,
                 node_position: None,
                 actions: vec![],
-            },
-            AgvPosition::new(here.position.x, here.position.y, 0.0, map_id.clone()),
-        );
+            }),
+            position: AgvPosition::new(here.position.x, here.position.y, 0.0, map_id.clone()),
+        };
         let mut driver = EmulatedVehicle::new(emulated_config.clone(), here.position, 0.0);
         driver.set_battery(cli.battery);
         let mut link =
             ZenohAgentLink::with_session(session.clone(), VehicleId::new(&cli.manufacturer, &serial))
                 .with_context(|| format!("declaring {serial}"))?;
-        runner::start(now(), &mut agent, &mut link)?;
+        runner::start(now(), &mut agent, &mut link, [place])?;
         tracing::info!(vehicle = %serial, node = %here.id, "online");
         fleet.push(Vehicle { serial, agent, driver, link, last_node: here.id.clone() });
     }
 
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
-        .context("installing the Ctrl-C handler")?;
+    let stop = live::shutdown_flag().context("installing the signal handler")?;
     let deadline = cli.duration.map(|s| started + Duration::from_secs_f64(s));
     while !stop.load(Ordering::SeqCst) && deadline.is_none_or(|d| Instant::now() < d) {
         let t = now();
@@ -209,9 +199,10 @@ fn main() -> anyhow::Result<()> {
     // then the tokens go.
     let t = now();
     for v in &mut fleet {
-        let bye = runner::goodbye(t, &mut v.agent);
-        if let Err(e) = v.link.send(&protocol::transport::FromVehicle::Connection(bye)) {
-            tracing::warn!(vehicle = %v.serial, error = %e, "could not say OFFLINE");
+        for message in runner::goodbye(t, &mut v.agent) {
+            if let Err(e) = v.link.send(&message) {
+                tracing::warn!(vehicle = %v.serial, error = %e, "could not say OFFLINE");
+            }
         }
     }
     std::thread::sleep(protocol::transport::zenoh::GOODBYE_GRACE);

@@ -153,13 +153,12 @@ fn a_killed_agent_is_fenced_and_another_vehicle_delivers_its_order() {
 
 fn replay_journal(path: &Path) -> orchestrator::replay::ReplayReport {
     let text = std::fs::read_to_string(path).unwrap();
-    let mut lines = text.lines().map(str::to_string);
-    let header: orchestrator::replay::Header = serde_json::from_str(&lines.next().unwrap()).unwrap();
-    let site = std::sync::Arc::new(
-        layout::load(Path::new(&header.layout), layout::LoadOptions::default()).unwrap().value,
-    );
-    let mut core = orchestrator::replay::core_for(&header, site).unwrap();
-    orchestrator::replay::replay(&mut core, lines, 2).unwrap()
+    let mut load = |header: &orchestrator::replay::Header| {
+        let path = Path::new(&header.layout);
+        let site = layout::load(path, layout::LoadOptions::default()).map_err(|e| e.to_string())?.value;
+        Ok((std::fs::read(path).map_err(|e| e.to_string())?, std::sync::Arc::new(site)))
+    };
+    orchestrator::replay::replay(text.lines().map(str::to_string), &mut load).unwrap()
 }
 
 #[test]

@@ -1,0 +1,323 @@
+//! The durable order store: journal records applied to an embedded
+//! database (`redb`), one transaction per batch, committed before the
+//! caller acknowledges anything. On restart, [`OrderStore::load`] returns
+//! the live orders with their history and the closed places, as the core's
+//! [`Input::Restore`]. Finished orders move to a table of their own, kept
+//! for queries until [`OrderStore::prune`] drops them.
+
+use std::path::Path;
+
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+
+use orchestrator::input::{Closure, Input};
+use orchestrator::orders::Millis;
+use orchestrator::records::{StoreRecord, StoredOrder};
+
+/// Orders not yet finished.
+const ORDERS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("orders");
+/// Finished orders (delivered, failed, cancelled), until pruned.
+const FINISHED: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("finished");
+/// Closed places, by their JSON key.
+const CLOSED: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("closed");
+/// Counters.
+const META: TableDefinition<'_, &str, u64> = TableDefinition::new("meta");
+const NEXT_ORDER: &str = "next_order";
+
+/// A store failure.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database failed.
+    #[error("order store {path}: {message}")]
+    Database {
+        /// The file.
+        path: String,
+        /// What failed.
+        message: String,
+    },
+    /// A stored record does not decode (a corrupt or foreign file).
+    #[error("order store {path}: order {id} does not decode: {message}")]
+    Corrupt {
+        /// The file.
+        path: String,
+        /// The order.
+        id: u64,
+        /// Why.
+        message: String,
+    },
+    /// A status for an order the store does not have.
+    #[error("order store {path}: status for unknown order {id}")]
+    UnknownOrder {
+        /// The file.
+        path: String,
+        /// The order.
+        id: u64,
+    },
+}
+
+/// What a restart needs from the store.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stored {
+    /// Orders not yet finished, by id.
+    pub orders: Vec<StoredOrder>,
+    /// Closed places.
+    pub closed: Vec<Closure>,
+    /// The next order id (ids are never reused, finished orders included).
+    pub next_order: u64,
+}
+
+impl Stored {
+    /// The core's input that restores this.
+    pub fn into_input(self) -> Input {
+        Input::Restore { orders: self.orders, closed: self.closed, next_order: self.next_order }
+    }
+}
+
+/// Orders on disk: the live ones, the finished ones (kept for queries
+/// until [`OrderStore::prune`]), and the closed places.
+pub struct OrderStore {
+    db: Database,
+    path: String,
+}
+
+impl std::fmt::Debug for OrderStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OrderStore").field("path", &self.path).finish()
+    }
+}
+
+impl OrderStore {
+    /// Opens (or creates) the store at `path`.
+    pub fn open(path: &Path) -> Result<OrderStore, StoreError> {
+        let shown = path.display().to_string();
+        let db = Database::create(path).map_err(|e| db_error(&shown, e))?;
+        let store = OrderStore { db, path: shown };
+        // Make sure the tables exist, so that reading an empty store works.
+        let txn = store.db.begin_write().map_err(|e| store.err(e))?;
+        txn.open_table(ORDERS).map_err(|e| store.err(e))?;
+        txn.open_table(FINISHED).map_err(|e| store.err(e))?;
+        txn.open_table(CLOSED).map_err(|e| store.err(e))?;
+        txn.open_table(META).map_err(|e| store.err(e))?;
+        txn.commit().map_err(|e| store.err(e))?;
+        Ok(store)
+    }
+
+    fn err(&self, e: impl std::fmt::Display) -> StoreError {
+        db_error(&self.path, e)
+    }
+
+    /// Applies `records` in one durable transaction.
+    pub fn apply(&self, records: &[StoreRecord]) -> Result<(), StoreError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let txn = self.db.begin_write().map_err(|e| self.err(e))?;
+        {
+            let mut live = txn.open_table(ORDERS).map_err(|e| self.err(e))?;
+            let mut finished = txn.open_table(FINISHED).map_err(|e| self.err(e))?;
+            let mut closed = txn.open_table(CLOSED).map_err(|e| self.err(e))?;
+            let mut meta = txn.open_table(META).map_err(|e| self.err(e))?;
+            for record in records {
+                match record {
+                    StoreRecord::Accepted { id, at, request } => {
+                        let order = StoredOrder {
+                            id: *id,
+                            request: request.clone(),
+                            history: vec![(*at, orchestrator::orders::OrderStatus::Queued)],
+                        };
+                        let next = meta.get(NEXT_ORDER).map_err(|e| self.err(e))?.map_or(1, |v| v.value());
+                        meta.insert(NEXT_ORDER, next.max(id + 1)).map_err(|e| self.err(e))?;
+                        let bytes = serde_json::to_vec(&order).map_err(|e| self.err(e))?;
+                        live.insert(id, bytes.as_slice()).map_err(|e| self.err(e))?;
+                    }
+                    StoreRecord::Status { id, at, status } => {
+                        let bytes = live.get(id).map_err(|e| self.err(e))?.map(|v| v.value().to_vec());
+                        let Some(bytes) = bytes else {
+                            return Err(StoreError::UnknownOrder { path: self.path.clone(), id: *id });
+                        };
+                        let mut order = self.decode(*id, &bytes)?;
+                        order.history.push((*at, status.clone()));
+                        let bytes = serde_json::to_vec(&order).map_err(|e| self.err(e))?;
+                        if status.is_terminal() {
+                            live.remove(id).map_err(|e| self.err(e))?;
+                            finished.insert(id, bytes.as_slice()).map_err(|e| self.err(e))?;
+                        } else {
+                            live.insert(id, bytes.as_slice()).map_err(|e| self.err(e))?;
+                        }
+                    }
+                    StoreRecord::Closed { closure } => {
+                        let key = serde_json::to_string(&closure.place).map_err(|e| self.err(e))?;
+                        let bytes = serde_json::to_vec(closure).map_err(|e| self.err(e))?;
+                        closed.insert(key.as_str(), bytes.as_slice()).map_err(|e| self.err(e))?;
+                    }
+                    StoreRecord::Opened { place, .. } => {
+                        let key = serde_json::to_string(place).map_err(|e| self.err(e))?;
+                        closed.remove(key.as_str()).map_err(|e| self.err(e))?;
+                    }
+                }
+            }
+        }
+        txn.commit().map_err(|e| self.err(e))
+    }
+
+    fn decode(&self, id: u64, bytes: &[u8]) -> Result<StoredOrder, StoreError> {
+        serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+            path: self.path.clone(),
+            id,
+            message: e.to_string(),
+        })
+    }
+
+    /// What a restart needs: live orders, closed places, the next id.
+    pub fn load(&self) -> Result<Stored, StoreError> {
+        let txn = self.db.begin_read().map_err(|e| self.err(e))?;
+        let table = txn.open_table(ORDERS).map_err(|e| self.err(e))?;
+        let mut orders = Vec::new();
+        for entry in table.iter().map_err(|e| self.err(e))? {
+            let (k, v) = entry.map_err(|e| self.err(e))?;
+            orders.push(self.decode(k.value(), v.value())?);
+        }
+        let mut closed = Vec::new();
+        for entry in txn.open_table(CLOSED).map_err(|e| self.err(e))?.iter().map_err(|e| self.err(e))? {
+            let (_, v) = entry.map_err(|e| self.err(e))?;
+            closed.push(serde_json::from_slice(v.value()).map_err(|e| StoreError::Corrupt {
+                path: self.path.clone(),
+                id: 0,
+                message: format!("a closed place does not decode: {e}"),
+            })?);
+        }
+        let meta = txn.open_table(META).map_err(|e| self.err(e))?;
+        let next_order = meta.get(NEXT_ORDER).map_err(|e| self.err(e))?.map_or(1, |v| v.value());
+        Ok(Stored { orders, closed, next_order })
+    }
+
+    /// One order, live or finished.
+    pub fn order(&self, id: u64) -> Result<Option<StoredOrder>, StoreError> {
+        let txn = self.db.begin_read().map_err(|e| self.err(e))?;
+        for table in [ORDERS, FINISHED] {
+            let table = txn.open_table(table).map_err(|e| self.err(e))?;
+            if let Some(v) = table.get(id).map_err(|e| self.err(e))? {
+                return self.decode(id, v.value()).map(Some);
+            }
+        }
+        Ok(None)
+    }
+
+    /// Finished orders with ids in `range`, at most `limit`, by id.
+    pub fn finished(
+        &self,
+        range: std::ops::RangeFrom<u64>,
+        limit: usize,
+    ) -> Result<Vec<StoredOrder>, StoreError> {
+        let txn = self.db.begin_read().map_err(|e| self.err(e))?;
+        let table = txn.open_table(FINISHED).map_err(|e| self.err(e))?;
+        let mut orders = Vec::new();
+        for entry in table.range(range).map_err(|e| self.err(e))?.take(limit) {
+            let (k, v) = entry.map_err(|e| self.err(e))?;
+            orders.push(self.decode(k.value(), v.value())?);
+        }
+        Ok(orders)
+    }
+
+    /// Forgets finished orders that ended before `before` (the retention
+    /// setting); returns how many went.
+    pub fn prune(&self, before: Millis) -> Result<usize, StoreError> {
+        let txn = self.db.begin_write().map_err(|e| self.err(e))?;
+        let mut gone = Vec::new();
+        {
+            let table = txn.open_table(FINISHED).map_err(|e| self.err(e))?;
+            for entry in table.iter().map_err(|e| self.err(e))? {
+                let (k, v) = entry.map_err(|e| self.err(e))?;
+                let order = self.decode(k.value(), v.value())?;
+                if order.history.last().is_some_and(|(at, _)| *at < before) {
+                    gone.push(k.value());
+                }
+            }
+        }
+        {
+            let mut table = txn.open_table(FINISHED).map_err(|e| self.err(e))?;
+            for id in &gone {
+                table.remove(id).map_err(|e| self.err(e))?;
+            }
+        }
+        txn.commit().map_err(|e| self.err(e))?;
+        Ok(gone.len())
+    }
+}
+
+fn db_error(path: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Database { path: path.to_string(), message: e.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use orchestrator::orders::{OrderRequest, OrderStatus};
+
+    #[test]
+    fn records_survive_reopening_and_unknown_orders_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("orders.redb");
+        {
+            let store = OrderStore::open(&path).unwrap();
+            store
+                .apply(&[
+                    StoreRecord::Accepted { id: 1, at: 5, request: OrderRequest::new("A", "B") },
+                    StoreRecord::Accepted { id: 2, at: 6, request: OrderRequest::new("B", "C") },
+                    StoreRecord::Status {
+                        id: 1,
+                        at: 7,
+                        status: OrderStatus::Assigned { vehicle: "v1".into() },
+                    },
+                ])
+                .unwrap();
+            let err = store
+                .apply(&[StoreRecord::Status { id: 9, at: 8, status: OrderStatus::Cancelled }])
+                .unwrap_err();
+            assert!(err.to_string().contains("unknown order 9"), "{err}");
+        }
+        let store = OrderStore::open(&path).unwrap();
+        let orders = store.load().unwrap().orders;
+        assert_eq!(orders.len(), 2);
+        assert_eq!(
+            orders[0].history,
+            vec![(5, OrderStatus::Queued), (7, OrderStatus::Assigned { vehicle: "v1".into() })]
+        );
+        assert_eq!(orders[1].request.from, "B");
+    }
+
+    #[test]
+    fn finished_orders_leave_the_live_table_ids_are_never_reused_and_closures_persist() {
+        use orchestrator::input::PlaceId;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("orders.redb");
+        let store = OrderStore::open(&path).unwrap();
+        let closure = Closure { place: PlaceId::Node("N1".into()), reason: "spill".into(), since: 3 };
+        store
+            .apply(&[
+                StoreRecord::Accepted { id: 1, at: 5, request: OrderRequest::new("A", "B") },
+                StoreRecord::Accepted { id: 2, at: 6, request: OrderRequest::new("B", "C") },
+                StoreRecord::Status { id: 1, at: 9, status: OrderStatus::Cancelled },
+                StoreRecord::Closed { closure: closure.clone() },
+                StoreRecord::Closed {
+                    closure: Closure { place: PlaceId::Edge("E1".into()), reason: String::new(), since: 4 },
+                },
+                StoreRecord::Opened { place: PlaceId::Edge("E1".into()), at: 8 },
+            ])
+            .unwrap();
+        drop(store);
+        let store = OrderStore::open(&path).unwrap();
+        let stored = store.load().unwrap();
+        assert_eq!(stored.orders.iter().map(|o| o.id).collect::<Vec<_>>(), vec![2]);
+        assert_eq!(stored.closed, vec![closure]);
+        assert_eq!(stored.next_order, 3);
+        assert_eq!(store.order(1).unwrap().unwrap().history.last().unwrap().1, OrderStatus::Cancelled);
+        assert_eq!(store.finished(0.., 10).unwrap().len(), 1);
+        assert_eq!(store.prune(9).unwrap(), 0, "ended at 9: kept");
+        assert_eq!(store.prune(10).unwrap(), 1);
+        assert!(store.order(1).unwrap().is_none());
+        // Every order finished: the next id still follows the last one.
+        store.apply(&[StoreRecord::Status { id: 2, at: 11, status: OrderStatus::Cancelled }]).unwrap();
+        assert_eq!(store.load().unwrap().next_order, 3);
+    }
+}
