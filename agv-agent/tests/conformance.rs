@@ -509,3 +509,42 @@ fn without_master_control_the_vehicle_finishes_its_base_and_says_so() {
     let (_, driven, _) = drive_until_stopped(&mut agent, now + 2, out);
     assert_eq!(driven, ["c-d"]);
 }
+
+#[test]
+fn a_state_stays_small_however_often_a_master_control_repeats_a_bad_request() {
+    // Regression: a master control that sent cancelOrder again and again
+    // grew the state by an error and an action state each time (100 kB in
+    // two minutes). Only the latest finished instant actions and their
+    // errors stay, and a repeated error replaces itself.
+    let mut agent = agent_at("a");
+    let mut sizes = Vec::new();
+    for i in 0..300u64 {
+        let cancel = InstantActions {
+            header: header(i as u32),
+            actions: vec![Action {
+                action_type: action_types::CANCEL_ORDER.into(),
+                action_id: format!("cancel-{i}"),
+                action_description: None,
+                blocking_type: BlockingType::Hard,
+                action_parameters: None,
+            }],
+        };
+        let out = agent.step(i * 1_000, AgentInput::batch(&[ToVehicle::InstantActions(cancel)], &[]));
+        check(&out);
+        let state = last_state(&out);
+        assert_eq!(error_types(state).last(), Some(&ErrorType::NoOrderToCancel));
+        sizes.push(serde_json::to_vec(state).unwrap().len());
+    }
+    let state = agent.current_state(300_000);
+    assert!(state.action_states.len() <= agv_agent::agent::MAX_DONE_INSTANT, "{}", state.action_states.len());
+    assert!(state.errors.len() <= agv_agent::agent::MAX_ERRORS, "{}", state.errors.len());
+    assert!(sizes[299] < sizes[20] + 64, "the state stops growing (ids grow a digit): {:?}", &sizes[..20]);
+    // The same bad order over and over: one error, not one per attempt.
+    for i in 0..50 {
+        let bad = order("o9", 0, 0, &["x", "b"], 2);
+        let _ = agent.step(400_000 + i, AgentInput::batch(&[ToVehicle::Order(Box::new(bad))], &[]));
+    }
+    let state = agent.current_state(500_000);
+    let order_errors = state.errors.iter().filter(|e| e.error_type != ErrorType::NoOrderToCancel).count();
+    assert_eq!(order_errors, 1, "{:?}", state.errors);
+}

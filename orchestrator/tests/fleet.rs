@@ -398,3 +398,123 @@ fn a_recording_replays_to_the_same_outputs_and_a_tampered_one_does_not() {
         other => panic!("expected LayoutDiffers, got {other:?}"),
     }
 }
+
+#[test]
+fn a_late_state_after_a_newer_one_is_dropped_and_never_fences() {
+    // Regression: a stale state arriving after a newer one (a latency spike
+    // ending, a late duplicate) read as "reported node not released",
+    // fenced the vehicle and cancelled its order.
+    let site = plant();
+    let mut h = Harness::new(&site, AGV, &PARKING[..2], plant_config());
+    h.reorder = (0x9E37_79B9_7F4A_7C15, 300, 300);
+    for (a, b) in [("WH-PICK-A1", "SM-L01"), ("WH-PICK-B2", "SM-U03"), ("WH-PICK-C3", "SM-L04")] {
+        h.submit_at(0, OrderRequest::new(a, b)).unwrap();
+    }
+    assert!(
+        h.run_until(4_000, |h| h.all_delivered() && h.core.live_orders() == 0),
+        "{:?}",
+        h.core.vehicles()
+    );
+    assert_eq!(h.count(|e| matches!(e, EventKind::VehicleFenced { .. })), 0, "{:?}", h.events);
+    let dropped: u64 = h.core.vehicles().iter().map(|v| v.stale_dropped).sum();
+    assert!(dropped > 10, "late and duplicate states are counted: {dropped}");
+}
+
+#[test]
+fn a_fenced_vehicle_that_never_confirms_the_cancel_stays_fenced_without_flooding() {
+    let site = grid(&["..........", ".........."]);
+    let mut h = Harness::new(&site, "default", &["0,0"], FleetConfig::grid());
+    let order = h.submit_at(0, OrderRequest::new("9,0", "0,1")).unwrap();
+    assert!(
+        h.run_until(100, |h| matches!(h.core.order(order).unwrap().status(), OrderStatus::ToPickup)),
+        "{:?}",
+        h.core.order(order)
+    );
+    h.tick();
+    // The vehicle hears nothing more (so never stops its order) and
+    // reports from a node it was not released: it is fenced, and the
+    // core asks it to cancel.
+    let serial = match h.core.order(order).unwrap().history.iter().find_map(|(_, s)| match s {
+        OrderStatus::Assigned { vehicle } => Some(vehicle.clone()),
+        _ => None,
+    }) {
+        Some(v) => v,
+        None => panic!("never assigned"),
+    };
+    let i = h.vehicles.iter().position(|v| v.id().serial_number == serial).unwrap();
+    h.deaf.insert(i);
+    h.vehicles[i].fault = Some("stuck".into());
+    let before = h.events.len();
+    h.run_until(600, |_| false);
+    let fenced = &h.core.vehicles()[i].fenced;
+    assert!(fenced.as_deref().is_some_and(|r| r.contains("FATAL")), "{fenced:?}");
+    // Clear the fault: now the vehicle runs an order it will never hear cancelled.
+    h.vehicles[i].fault = None;
+    h.record = true;
+    h.run_until(600, |_| false);
+    let cancels: Vec<&String> =
+        h.log.iter().filter(|l| l.contains("InstantActions") && l.contains("cancelOrder")).collect();
+    assert!(!cancels.is_empty() && cancels.len() <= 5, "at most 5 cancelOrder, not a flood: {cancels:#?}");
+    let fenced = h.core.vehicles()[i].fenced.clone().unwrap_or_default();
+    assert!(fenced.contains("did not confirm the cancellation"), "{fenced}");
+    assert!(h.events.len() - before < 50, "no flood of events");
+}
+
+#[test]
+fn a_closed_node_is_avoided_survives_a_restart_and_reopens() {
+    use orchestrator::input::{Input, Reply};
+    let site = grid(&[".....", "....."]);
+    let mut h = Harness::new(&site, "default", &["0,0"], FleetConfig::grid());
+    h.store = Some(MemoryStore::default());
+    let closed = site.node_by_id("2,0").unwrap();
+    let close = Input::Close { place: PlaceId::Node("2,0".into()), reason: "spill".into() };
+    assert_eq!(h.command_at(0, close), Reply::Done);
+    assert_eq!(h.store.as_ref().unwrap().closed.len(), 1, "the closure is durable at once");
+    // Unknown places and reopening what is open are refused, naming the place.
+    match h.command_at(0, Input::Close { place: PlaceId::Edge("nope".into()), reason: String::new() }) {
+        Reply::Refused(e) => assert!(e.to_string().contains("edge nope"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    match h.command_at(0, Input::Open { place: PlaceId::Node("1,1".into()) }) {
+        Reply::Refused(CommandError::NotClosed(p)) => assert_eq!(p, PlaceId::Node("1,1".into())),
+        other => panic!("{other:?}"),
+    }
+    h.submit_at(0, OrderRequest::new("4,0", "0,0")).unwrap();
+    let mut crossed = false;
+    assert!(h.run_until(300, |h| {
+        crossed |= h.vehicles[0].node() == closed;
+        h.all_delivered() && h.core.live_orders() == 0
+    }));
+    assert!(!crossed, "the vehicle never entered the closed node");
+    // A restart restores the closure from the store.
+    let store = h.store.clone().unwrap();
+    let specs = vec![VehicleSpec::new(vid(0), "default")];
+    let mut core = Orchestrator::new(site.clone(), specs, FleetConfig::grid()).unwrap();
+    core.step(h.now, vec![store.restore()]);
+    assert_eq!(core.closed().len(), 1);
+    assert_eq!(core.closed()[0].reason, "spill");
+    h.core = core;
+    let now = h.now;
+    assert_eq!(h.command_at(now, Input::Open { place: PlaceId::Node("2,0".into()) }), Reply::Done);
+    assert!(h.core.closed().is_empty());
+    assert!(h.store.as_ref().unwrap().closed.is_empty(), "the reopening is durable");
+    // Closing an edge: the vehicle routes around it too.
+    let edge =
+        site.edges.iter().position(|e| site.node(e.from).id == "1,0" && site.node(e.to).id == "2,0").unwrap();
+    let edge_id = site.edges[edge].id.clone();
+    assert_eq!(
+        h.command_at(now, Input::Close { place: PlaceId::Edge(edge_id), reason: String::new() }),
+        Reply::Done
+    );
+    h.submit_at(now, OrderRequest::new("1,0", "3,0")).unwrap();
+    let from = site.node_by_id("1,0").unwrap();
+    let mut path = vec![h.vehicles[0].node()];
+    assert!(h.run_until(300, |h| {
+        if path.last() != Some(&h.vehicles[0].node()) {
+            path.push(h.vehicles[0].node());
+        }
+        h.core.live_orders() == 0
+    }));
+    assert!(path.windows(2).all(|w| w != [from, closed]), "drove the closed edge: {path:?}");
+    assert!(h.all_delivered());
+}

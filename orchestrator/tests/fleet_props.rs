@@ -95,6 +95,27 @@ fn scenario(
     vehicle_seed: u64,
     loss: (u64, u32),
 ) -> Result<(), String> {
+    scenario_with(rows, cells, picks, n_vehicles, vehicle_seed, loss, (0, 0, 0)).map(|_| ())
+}
+
+/// How a case ended: every order's final status, vehicles fenced, states dropped as stale.
+#[derive(Debug, PartialEq, Eq)]
+struct Ending {
+    statuses: Vec<(u64, &'static str)>,
+    fenced: usize,
+    stale: u64,
+}
+
+/// [`scenario`] with the vehicles' messages reordered and duplicated (see `Harness::reorder`).
+fn scenario_with(
+    rows: &[String],
+    cells: &[(usize, usize)],
+    picks: &[(u16, u16, u64)],
+    n_vehicles: usize,
+    vehicle_seed: u64,
+    loss: (u64, u32),
+    reorder: (u64, u32, u32),
+) -> Result<Ending, String> {
     // At most a third of the free cells hold vehicles.
     let n_vehicles = n_vehicles.min(cells.len() / 3).max(1);
     let map = grid(&rows.iter().map(String::as_str).collect::<Vec<_>>());
@@ -112,6 +133,7 @@ fn scenario(
     let config = FleetConfig { park_after_ms: Some(5_000), ..FleetConfig::grid() };
     let mut h = Harness::new(&map, "default", &start_refs, config);
     h.loss = loss;
+    h.reorder = reorder;
     let mut requests: Vec<(u64, OrderRequest)> = picks
         .iter()
         .filter_map(|&(a, b, at)| {
@@ -143,7 +165,10 @@ fn scenario(
     if !h.all_delivered() {
         return Err("an order ended without delivery".into());
     }
-    Ok(())
+    let mut statuses: Vec<(u64, &'static str)> = h.core.orders().map(|o| (o.id, o.status().name())).collect();
+    statuses.sort_unstable();
+    let fenced = h.count(|e| matches!(e, orchestrator::fleet::EventKind::VehicleFenced { .. }));
+    Ok(Ending { statuses, fenced, stale: h.core.vehicles().iter().map(|v| v.stale_dropped).sum() })
 }
 
 proptest! {
@@ -161,6 +186,37 @@ proptest! {
         prop_assume!(cells.len() >= 6);
         let result = scenario(&rows, &cells, &picks, n_vehicles, vehicle_seed, (loss_seed, loss));
         prop_assert!(result.is_ok(), "{}", result.unwrap_err());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// Late and duplicated states are dropped, never applied: the fleet
+    /// ends as it does with in-order delivery — every order delivered, no
+    /// vehicle fenced — and the drops are counted.
+    #[test]
+    fn reordered_and_duplicated_states_change_nothing(
+        (rows, cells) in layout_strategy(),
+        picks in proptest::collection::vec((any::<u16>(), any::<u16>(), 0u64..20), 1..6),
+        n_vehicles in 1usize..5,
+        vehicle_seed in any::<u64>(),
+        late in 50u32..400,
+        twice in 50u32..400,
+        seed in any::<u64>(),
+    ) {
+        prop_assume!(cells.len() >= 6);
+        let in_order = scenario_with(&rows, &cells, &picks, n_vehicles, vehicle_seed, (0, 0), (0, 0, 0));
+        let shuffled =
+            scenario_with(&rows, &cells, &picks, n_vehicles, vehicle_seed, (0, 0), (seed | 1, late, twice));
+        let (in_order, shuffled) = match (in_order, shuffled) {
+            (Ok(a), Ok(b)) => (a, b),
+            (a, b) => return Err(TestCaseError::fail(format!("in order: {a:?}\nshuffled: {b:?}"))),
+        };
+        prop_assert_eq!(&in_order.statuses, &shuffled.statuses);
+        prop_assert_eq!(shuffled.fenced, 0, "a late or duplicate state fenced a vehicle");
+        prop_assert_eq!(in_order.stale, 0);
+        prop_assert!(shuffled.stale > 0, "the link reordered nothing?");
     }
 }
 

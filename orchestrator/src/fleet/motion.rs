@@ -134,6 +134,7 @@ pub(super) fn plan(
                 goal,
                 must_move: deadlocks.must_move.contains(&vehicle.idx),
                 roads: routes.tables[vehicle.road].roads(),
+                closed_edges: &blocked.applied.1,
             }
         })
         .collect();

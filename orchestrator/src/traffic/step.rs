@@ -40,6 +40,8 @@ pub struct Mover<'r> {
     pub must_move: bool,
     /// The roads it may use.
     pub roads: &'r RoadGraph,
+    /// Edges closed to traffic, sorted: never a candidate.
+    pub closed_edges: &'r [layout::EdgeIdx],
 }
 
 /// What a ready vehicle does.
@@ -128,7 +130,7 @@ impl Planner<'_, '_> {
             .roads
             .out(at)
             .iter()
-            .filter(|(_, to, _)| Some(*to) != pushed_from)
+            .filter(|(e, to, _)| Some(*to) != pushed_from && m.closed_edges.binary_search(e).is_err())
             .map(|&(e, to, _)| {
                 // Ties go to free nodes first (fewer pushes), then at random.
                 let occupied = u64::from(self.table.holder(Place::Node(to)).is_some()) << 63;
@@ -251,8 +253,22 @@ mod tests {
         table.try_reserve(&conflicts, a, &[Place::Node(id("1,1"))]).unwrap();
         table.try_reserve(&conflicts, b, &[Place::Node(id("2,1"))]).unwrap();
         let movers = [
-            Mover { vehicle: a, at: id("1,1"), goal: Some(id("4,1")), must_move: false, roads: &roads },
-            Mover { vehicle: b, at: id("2,1"), goal: None, must_move: false, roads: &roads },
+            Mover {
+                vehicle: a,
+                at: id("1,1"),
+                goal: Some(id("4,1")),
+                must_move: false,
+                roads: &roads,
+                closed_edges: &[],
+            },
+            Mover {
+                vehicle: b,
+                at: id("2,1"),
+                goal: None,
+                must_move: false,
+                roads: &roads,
+                closed_edges: &[],
+            },
         ];
         let mut tables = DistanceTables::new(roads.clone(), 1 << 20);
         let goal = id("4,1");

@@ -39,6 +39,12 @@ pub struct Harness {
     pub ticks: u64,
     /// Message loss: a seed and the share lost in both directions, ‰.
     pub loss: (u64, u32),
+    /// Vehicles' messages reordered and duplicated: a seed, the share
+    /// held back 1–3 ticks (so that newer ones overtake them), ‰, and the
+    /// share delivered twice (now and again later), ‰.
+    pub reorder: (u64, u32, u32),
+    /// Messages held back: (tick they arrive at, message).
+    pub held_back: Vec<(u64, OrchestratorEvent)>,
     /// Every output of the core, as text, when `record` is set.
     pub log: Vec<String>,
     /// Record the outputs in `log`.
@@ -72,6 +78,8 @@ impl Harness {
             deaf: BTreeSet::new(),
             ticks: 0,
             loss: (0, 0),
+            reorder: (0, 0, 0),
+            held_back: Vec::new(),
             log: Vec::new(),
             record: false,
         }
@@ -104,6 +112,7 @@ impl Harness {
     /// One tick: the core steps, the records are stored, safety is
     /// checked, messages go out, vehicles move and report.
     pub fn tick(&mut self) {
+        self.release_held_back();
         let out = self.core.step(self.now, Input::tick_with(std::mem::take(&mut self.pending)));
         if let Some(store) = &mut self.store {
             store.apply(&out.records);
@@ -161,9 +170,46 @@ impl Harness {
         for i in 0..self.vehicles.len() {
             let states = self.vehicles[i].step(self.now);
             if !self.silent.contains(&i) && !self.lose() {
-                self.pending.extend(states);
+                for state in states {
+                    self.deliver(state);
+                }
             }
         }
+    }
+
+    /// Delivers a vehicle's message now, late, or both (see `reorder`).
+    fn deliver(&mut self, message: OrchestratorEvent) {
+        let (_, late, twice) = self.reorder;
+        if late == 0 && twice == 0 {
+            self.pending.push(message);
+            return;
+        }
+        let roll = |s: &mut u64| {
+            *s ^= *s << 13;
+            *s ^= *s >> 7;
+            *s ^= *s << 17;
+            *s
+        };
+        let r = roll(&mut self.reorder.0);
+        let delay = 1 + (r >> 20) % 3;
+        if r % 1000 < u64::from(late) {
+            self.held_back.push((self.ticks + delay, message));
+        } else if (r >> 10) % 1000 < u64::from(twice) {
+            self.held_back.push((self.ticks + delay, message.clone()));
+            self.pending.push(message);
+        } else {
+            self.pending.push(message);
+        }
+    }
+
+    /// Messages held back whose time has come join `pending` (after the
+    /// newer ones already there: they arrive out of order).
+    fn release_held_back(&mut self) {
+        let ticks = self.ticks;
+        let (due, later): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.held_back).into_iter().partition(|m| m.0 <= ticks);
+        self.held_back = later;
+        self.pending.extend(due.into_iter().map(|m| m.1));
     }
 
     /// Whether the next message is lost (xorshift on the loss seed).
