@@ -347,7 +347,8 @@ pub struct ReplayReport {
     pub inputs: u64,
     /// Steps whose outputs differed: (line, time).
     pub mismatches: Vec<(usize, Millis)>,
-    /// The last line was cut short (the process was killed while writing it).
+    /// A run's last line was cut short (the process was killed while
+    /// writing it); it is skipped.
     pub truncated: bool,
 }
 
@@ -370,7 +371,8 @@ pub fn replay(
         if text.trim().is_empty() {
             continue;
         }
-        let last = lines.peek().is_none();
+        // The line before a restart's header may be cut short too (SIGKILL).
+        let last = lines.peek().is_none_or(|(_, next)| next.starts_with("{\"journal\""));
         if text.starts_with("{\"journal\"") {
             let header: Header = serde_json::from_str(&text)
                 .map_err(|e| ReplayError::Format { line, message: format!("not a journal header: {e}") })?;
@@ -404,7 +406,7 @@ pub fn replay(
             Ok(step) => step,
             Err(e) if e.is_eof() && last => {
                 report.truncated = true;
-                break;
+                continue;
             }
             Err(e) => return Err(ReplayError::Format { line, message: e.to_string() }),
         };

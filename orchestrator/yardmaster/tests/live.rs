@@ -59,7 +59,7 @@ fn agent(map: &Path, serial_prefix: &str, start: &str, port: u16, log: &Path) ->
 fn serve(map: &Path, db: &Path, agents: &[u16], api: u16, log: &Path) -> Proc {
     let mut cmd = Command::new(yardmaster());
     cmd.args(["serve", "--layout", &map.display().to_string(), "--db", &db.display().to_string()])
-        .args(["--journal", &log.with_extension("journal").display().to_string()])
+        .args(["--journal", &log.with_file_name("serve.journal").display().to_string()])
         .args(["--vehicle", "A-01", "--vehicle", "B-01", "--listen", &endpoint(api), "--duration", "240"]);
     for port in agents {
         cmd.args(["--connect", &endpoint(*port)]);
@@ -125,8 +125,14 @@ fn a_killed_agent_is_fenced_and_another_vehicle_delivers_its_order() {
     wait_placed(api);
     let id = ask(api, &["order", "add", "--from", "4,1", "--to", "8,1"]).unwrap()["id"].as_u64().unwrap();
     let first = wait_for("an assignment", Duration::from_secs(30), || carrier(api, id));
-    // Kill it mid-order.
-    std::thread::sleep(Duration::from_secs(2));
+    // Kill it mid-order: once it is on its way (its order says so, and it has left its start).
+    wait_for("the vehicle on its way", Duration::from_secs(30), || {
+        let moving = ask(api, &["status"])?
+            .as_array()?
+            .iter()
+            .any(|v| v["serial"] == first.as_str() && v["node"] != "0,0" && v["node"] != "9,2");
+        (order_status(api, id)? == "to-pickup" && moving).then_some(())
+    });
     if first == "A-01" {
         a.take();
     } else {
@@ -180,15 +186,67 @@ fn a_killed_orchestrator_restarts_from_its_database_and_every_order_is_delivered
             .any(|&id| order_status(api, id).is_some_and(|s| s == "to-drop" || s == "to-pickup"))
             .then_some(())
     });
+    // An operator closes a node: a durable command.
+    let closed = ask(api, &["node", "close", "4,2", "--reason", "spill"]).expect("node close answered");
+    assert_eq!(closed["closed"]["node"], "4,2", "{closed}");
     // SIGKILL, then the same database again.
     server.take();
     let _server = serve(&grid, &db, &[pa, pb], api, &dir.path().join("serve2.log"));
     std::thread::sleep(Duration::from_secs(2));
     let list = wait_for("the restarted server", Duration::from_secs(30), || ask(api, &["order", "list"]));
     assert_eq!(list.as_array().map(Vec::len), Some(ids.len()), "every accepted order is still there: {list}");
+    let places = ask(api, &["node", "list"]).expect("node list answered");
+    assert_eq!(places[0]["place"]["node"], "4,2", "the closure survived the restart: {places}");
+    assert_eq!(places[0]["reason"], "spill");
     wait_for("every order delivered", Duration::from_secs(200), || {
         ids.iter().all(|&id| order_status(api, id).is_some_and(|s| s == "delivered")).then_some(())
     });
+    let opened = ask(api, &["node", "open", "4,2"]).expect("node open answered");
+    assert_eq!(opened["opened"]["node"], "4,2");
+    assert_eq!(ask(api, &["node", "list"]), Some(serde_json::json!([])));
+    // The journal was appended to, not truncated: both runs are in it and replay.
+    let report = replay_journal(&dir.path().join("serve.journal"));
+    assert_eq!(report.runs, 2, "{report:?}");
+    assert!(report.mismatches.is_empty(), "replay differs: {report:?}");
+}
+
+#[test]
+fn a_stale_state_published_again_is_dropped_and_the_vehicle_keeps_working() {
+    use protocol::topic::Topic;
+    use protocol::transport::VehicleId;
+    use zenoh::Wait as _;
+    let dir = tempfile::tempdir().unwrap();
+    let grid = map(dir.path());
+    let (pa, pb, api) = (free_port(), free_port(), free_port());
+    let _a = agent(&grid, "A", "0,0", pa, &dir.path().join("a.log"));
+    let _b = agent(&grid, "B", "9,2", pb, &dir.path().join("b.log"));
+    let _server =
+        serve(&grid, &dir.path().join("orders.redb"), &[pa, pb], api, &dir.path().join("serve.log"));
+    wait_placed(api);
+    // Listen to A's states as any observer on the network can.
+    let session = protocol::transport::zenoh::ZenohConfig::connecting(endpoint(api)).open().unwrap();
+    let a_key = VehicleId::new("yardmaster", "A-01").key(Topic::State).unwrap().to_string();
+    let states = session.declare_subscriber(a_key.as_str()).wait().unwrap();
+    let old = wait_for("a state of A", Duration::from_secs(30), || {
+        states.recv_timeout(Duration::from_secs(1)).ok().flatten().map(|s| s.payload().to_bytes().to_vec())
+    });
+    let id = ask(api, &["order", "add", "--from", "5,1", "--to", "8,0"]).unwrap()["id"].as_u64().unwrap();
+    wait_for("the order under way", Duration::from_secs(60), || {
+        matches!(order_status(api, id)?.as_str(), "to-pickup" | "loading" | "to-drop").then_some(())
+    });
+    // The old state again on A's key, as a late duplicate would arrive.
+    for _ in 0..3 {
+        session.put(a_key.as_str(), old.clone()).wait().unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    wait_for("delivery", Duration::from_secs(150), || (order_status(api, id)? == "delivered").then_some(()));
+    let status = ask(api, &["status"]).unwrap();
+    assert!(status.as_array().unwrap().iter().all(|v| v["fenced"].is_null()), "nobody fenced: {status}");
+    let a = status.as_array().unwrap().iter().find(|v| v["serial"] == "A-01").unwrap();
+    assert!(a["stale_dropped"].as_u64().unwrap() >= 3, "the stale states were counted: {a}");
+    let log = std::fs::read_to_string(dir.path().join("serve.log")).unwrap();
+    assert!(!log.contains("vehicle-fenced"), "no fence at all");
+    session.close().wait().ok();
 }
 
 #[test]
