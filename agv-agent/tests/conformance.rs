@@ -3,18 +3,20 @@
 //! test per rule, driven with crafted messages. Every message the agent
 //! emits here is validated against the official 2.1.0 schemas.
 
-use std::path::PathBuf;
-
 use agv_agent::agent::{Agent, AgentConfig, AgentInput, DriverCommand, DriverFeedback, Outputs};
 use protocol::messages::*;
 use protocol::transport::{FromVehicle, ToVehicle};
 use serde_json::json;
 
-fn schema(topic: &str) -> jsonschema::Validator {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("../../shared/vda5050/schemas/2.1.0/{topic}.schema.json"));
+/// The official schema of a topic, if the reference data is there (else
+/// the messages' schema check is skipped, saying so once).
+fn schema(topic: &str) -> Option<jsonschema::Validator> {
+    let path = tests::reference(
+        &format!("vda5050/schemas/2.1.0/{topic}.schema.json"),
+        "agv-agent conformance: the schema check of emitted messages",
+    )?;
     let value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    jsonschema::validator_for(&value).unwrap()
+    Some(jsonschema::validator_for(&value).unwrap())
 }
 
 /// Checks every emitted message against its schema.
@@ -26,7 +28,8 @@ fn check(out: &Outputs) {
             FromVehicle::Factsheet(f) => ("factsheet", serde_json::to_value(f).unwrap()),
             FromVehicle::Visualization(v) => ("visualization", serde_json::to_value(v).unwrap()),
         };
-        let errors: Vec<String> = schema(topic).iter_errors(&value).map(|e| e.to_string()).collect();
+        let Some(schema) = schema(topic) else { continue };
+        let errors: Vec<String> = schema.iter_errors(&value).map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{topic} invalid: {errors:?}");
     }
 }
@@ -141,7 +144,7 @@ fn rule_1_every_emitted_message_validates() {
     let out = agent.step(0, [AgentInput::Connection(ConnectionState::Online)]);
     let connection = out.messages.iter().find(|m| matches!(m, FromVehicle::Connection(_))).unwrap();
     let value = serde_json::to_value(connection_of(connection)).unwrap();
-    assert!(schema("connection").is_valid(&value));
+    assert!(schema("connection").is_none_or(|s| s.is_valid(&value)));
     let out = send(&mut agent, 10, &order("o1", 0, 0, &["a", "b", "c"], 3));
     let (_, _, out) = drive_until_stopped(&mut agent, 10, out);
     check(&out);

@@ -4,13 +4,16 @@
 
 mod common;
 
-use common::{files, lif_schema, repo, shared};
+use common::{files, lif_schema, repo, shared, without_shared};
 use layout::lif::{self, LifOptions};
 use layout::model::StationKind;
 use layout::{IssueCode, LoadOptions, Severity};
 
 #[test]
 fn every_specification_example_loads_leniently() {
+    if without_shared("layout: every_specification_example_loads_leniently") {
+        return;
+    }
     for path in files(shared("lif/examples"), ".json") {
         let loaded = lif::load(&path, LifOptions::default()).unwrap_or_else(|e| panic!("{e}"));
         assert!(!loaded.value.nodes.is_empty(), "{}", path.display());
@@ -20,6 +23,9 @@ fn every_specification_example_loads_leniently() {
 
 #[test]
 fn strict_mode_accepts_exactly_what_the_schema_accepts() {
+    if without_shared("layout: strict_mode_accepts_exactly_what_the_schema_accepts") {
+        return;
+    }
     let schema = lif_schema();
     let mut n_rejected = 0;
     for path in files(shared("lif/examples"), ".json") {
@@ -44,6 +50,9 @@ fn strict_mode_accepts_exactly_what_the_schema_accepts() {
 
 #[test]
 fn leniencies_are_warnings_with_json_paths() {
+    if without_shared("layout: leniencies_are_warnings_with_json_paths") {
+        return;
+    }
     let path = shared("lif/examples/06-station-with-one-node.json");
     let loaded = lif::load(&path, LifOptions::default()).unwrap();
     let w =
@@ -62,6 +71,9 @@ fn leniencies_are_warnings_with_json_paths() {
 
 #[test]
 fn export_validates_and_round_trips_for_every_example_and_our_maps() {
+    if without_shared("layout: export_validates_and_round_trips_for_every_example_and_our_maps") {
+        return;
+    }
     let schema = lif_schema();
     let mut paths = files(shared("lif/examples"), ".json");
     paths.push(repo("maps/car-plant.lif.json"));
@@ -85,6 +97,9 @@ fn export_validates_and_round_trips_for_every_example_and_our_maps() {
 
 #[test]
 fn the_car_plant_passes_the_schema_strictly_and_has_what_a_plant_has() {
+    if without_shared("layout: the_car_plant_passes_the_schema_strictly_and_has_what_a_plant_has") {
+        return;
+    }
     let path = repo("maps/car-plant.lif.json");
     let value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert!(lif_schema().is_valid(&value));
@@ -108,6 +123,9 @@ fn the_car_plant_passes_the_schema_strictly_and_has_what_a_plant_has() {
 
 #[test]
 fn multi_level_example_keeps_levels_and_the_lift_edges() {
+    if without_shared("layout: multi_level_example_keeps_levels_and_the_lift_edges") {
+        return;
+    }
     let loaded = lif::load(
         &shared("lif/examples/14-two-levels-of-a-facility-in-one-lif-file.json"),
         LifOptions::default(),
@@ -143,6 +161,9 @@ fn trajectories_between_their_nodes_give_curve_lengths() {
 
 #[test]
 fn trajectories_off_their_nodes_are_reported_and_ignored_for_geometry() {
+    if without_shared("layout: trajectories_off_their_nodes_are_reported_and_ignored_for_geometry") {
+        return;
+    }
     // Example 17's curves run from (0,0) to (3.6,0), its nodes sit at x=5 and x=15.
     let loaded =
         lif::load(&shared("lif/examples/17-edge-with-trajectory-definition.json"), LifOptions::default())
@@ -158,6 +179,9 @@ fn trajectories_off_their_nodes_are_reported_and_ignored_for_geometry() {
 
 #[test]
 fn rotation_stations_may_have_zero_length_rotation_edges() {
+    if without_shared("layout: rotation_stations_may_have_zero_length_rotation_edges") {
+        return;
+    }
     // Example 09 models turning in place as an edge between two nodes at one spot.
     let site =
         lif::load(&shared("lif/examples/09-rotation-station.json"), LifOptions::default()).unwrap().value;
@@ -167,6 +191,9 @@ fn rotation_stations_may_have_zero_length_rotation_edges() {
 
 #[test]
 fn station_kinds_are_inferred_from_the_examples() {
+    if without_shared("layout: station_kinds_are_inferred_from_the_examples") {
+        return;
+    }
     let site = lif::load(&shared("lif/examples/13-battery-charging-station.json"), LifOptions::default())
         .unwrap()
         .value;

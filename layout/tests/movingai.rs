@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{files, repo, shared};
+use common::{files, repo, shared, without_shared};
 use layout::movingai::{self, GridOptions};
 
 fn passable_cells(text: &str) -> usize {
@@ -12,6 +12,9 @@ fn passable_cells(text: &str) -> usize {
 
 #[test]
 fn every_benchmark_map_loads_with_one_node_per_passable_cell() {
+    if without_shared("layout: every_benchmark_map_loads_with_one_node_per_passable_cell") {
+        return;
+    }
     let mut maps = files(shared("bench/mapf/maps"), ".map");
     maps.push(repo("maps/grid-warehouse.map"));
     for path in maps {
@@ -45,6 +48,9 @@ fn every_benchmark_map_loads_with_one_node_per_passable_cell() {
 
 #[test]
 fn scenarios_parse_and_point_at_free_cells() {
+    if without_shared("layout: scenarios_parse_and_point_at_free_cells") {
+        return;
+    }
     for path in files(shared("bench/mapf/scen"), ".scen") {
         let agents = movingai::load_scen(&path).unwrap();
         assert!(!agents.is_empty());
@@ -83,6 +89,9 @@ fn grid_positions_put_row_zero_at_the_top() {
 
 #[test]
 fn generated_maps_match_the_committed_files() {
+    if without_shared("layout: generated_maps_match_the_committed_files") {
+        return;
+    }
     // The committed maps are the generator's output; regenerate with
     // `cargo run -p sim -- map generate car-plant|grid-warehouse`.
     let committed = std::fs::read_to_string(repo("maps/grid-warehouse.map")).unwrap();

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{repo, shared};
+use common::{repo, shared, without_shared};
 use layout::conflicts::Footprint;
 use layout::plan_graph::{PlanGraph, PlanGraphConfig, PlanGraphError, PlanNodeOrigin};
 use layout::{EdgeIdx, LoadOptions};
@@ -14,6 +14,9 @@ fn plant() -> layout::Layout {
 
 #[test]
 fn grid_maps_have_one_step_per_edge_and_no_extra_conflicts() {
+    if without_shared("layout: grid_maps_have_one_step_per_edge_and_no_extra_conflicts") {
+        return;
+    }
     let grid =
         layout::load(&shared("bench/mapf/maps/room-32-32-4.map"), LoadOptions::default()).unwrap().value;
     let graph = PlanGraph::build(&grid, &PlanGraphConfig::default()).unwrap();

@@ -14,6 +14,10 @@ use svg::node::element::{Circle, Definitions, Group, Marker, Path, Rectangle, Te
 const TARGET_WIDTH_PX: f64 = 1600.0;
 /// White space around each level, m.
 const MARGIN_M: f64 = 4.0;
+/// Past this many nodes a layout is drawn coarsely: a grid's free cells as
+/// row runs, any other layout's roads as one path, no node markers, so that
+/// the picture of a 2-million-cell map stays a few megabytes.
+const DETAILED_MAX_NODES: usize = 20_000;
 
 /// Fill colour of a station marker.
 pub fn kind_colour(kind: StationKind) -> &'static str {
@@ -128,6 +132,11 @@ pub fn render(layout: &Layout) -> Document {
                 .set("font-size", 18)
                 .set("font-weight", "bold"),
         );
+        if layout.nodes.len() > DETAILED_MAX_NODES {
+            group = group.add(coarse(layout, level, frame));
+            doc = doc.add(group);
+            continue;
+        }
         let mut drawn_pairs = std::collections::BTreeSet::new();
         for i in 0..layout.edges.len() {
             let edge = EdgeIdx(i as u32);
@@ -229,10 +238,67 @@ pub fn render(layout: &Layout) -> Document {
             );
         x += 130.0;
     }
-    let note = format!(
-        "{} nodes, {} edges; grey: all vehicle types, orange: restricted; arrow: one-way",
-        summary.nodes, summary.edges
-    );
+    let note = if summary.nodes > DETAILED_MAX_NODES {
+        format!(
+            "{} nodes, {} edges; drawn coarsely (grey: where vehicles can be)",
+            summary.nodes, summary.edges
+        )
+    } else {
+        format!(
+            "{} nodes, {} edges; grey: all vehicle types, orange: restricted; arrow: one-way",
+            summary.nodes, summary.edges
+        )
+    };
     legend = legend.add(Text::new(note).set("x", 10).set("y", y0 + 36.0).set("font-size", 13));
     doc.add(legend)
+}
+
+/// A large level in one element: a grid's free cells as horizontal runs
+/// (one rectangle per run of free cells in a row), or every road of any
+/// other layout as one path.
+fn coarse(layout: &Layout, level: LevelIdx, frame: &Frame) -> Path {
+    let mut d = String::new();
+    if let Some(grid) = &layout.grid {
+        let mut rows: Vec<Vec<(u32, usize)>> = vec![Vec::new(); grid.height as usize];
+        for (i, &(x, y)) in grid.cells.iter().enumerate() {
+            if layout.nodes.get(i).is_some_and(|n| n.level == level)
+                && let Some(row) = rows.get_mut(y as usize)
+            {
+                row.push((x, i));
+            }
+        }
+        // Cell (x, y) is node position (x, y) in metres with 1 m cells, y up.
+        let cell = frame.scale;
+        for row in &mut rows {
+            row.sort_unstable();
+            let mut i = 0;
+            while i < row.len() {
+                let mut j = i;
+                while j + 1 < row.len() && row[j + 1].0 == row[j].0 + 1 {
+                    j += 1;
+                }
+                let first = layout.nodes[row[i].1].position;
+                let (px, py) = frame.px(first);
+                let _ = write!(
+                    d,
+                    "M{:.1},{:.1}h{:.1}v{:.1}h{:.1}z",
+                    px - cell / 2.0,
+                    py - cell / 2.0,
+                    cell * (j - i + 1) as f64,
+                    cell,
+                    -cell * (j - i + 1) as f64
+                );
+                i = j + 1;
+            }
+        }
+        return Path::new().set("d", d).set("fill", "#bbb").set("stroke", "none");
+    }
+    for e in &layout.edges {
+        if layout.node(e.from).level != level {
+            continue;
+        }
+        let (a, b) = (frame.px(layout.node(e.from).position), frame.px(layout.node(e.to).position));
+        let _ = write!(d, "M{:.1},{:.1}L{:.1},{:.1}", a.0, a.1, b.0, b.1);
+    }
+    Path::new().set("d", d).set("fill", "none").set("stroke", "#888").set("stroke-width", 0.5)
 }

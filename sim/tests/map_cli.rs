@@ -127,3 +127,31 @@ fn render_writes_an_svg_with_every_station_labelled() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     std::fs::remove_file(out_file).ok();
 }
+
+#[test]
+fn the_map_commands_work_on_the_competitions_largest_map() {
+    // Regression: `map info` died of a stack overflow here (a recursive
+    // strongly-connected-components search, 2.2 million nodes deep), and
+    // `map render` wrote an 880 MB picture.
+    let Some(map) = tests::reference(
+        "bench/lifelong/iron_harvest.domain/maps/scene_mp_2p_01.map",
+        "yard-sim map commands on iron_harvest (1,912 × 1,800)",
+    ) else {
+        return;
+    };
+    let map = map.display().to_string();
+    let check = yard_sim(&["map", "check", &map]);
+    assert!(check.status.success(), "{}", text(&check.stderr));
+    assert!(text(&check.stderr).contains("2217759 nodes"), "{}", text(&check.stderr));
+    let info = yard_sim(&["map", "info", &map]);
+    assert!(info.status.success(), "{}", text(&info.stderr));
+    let out = text(&info.stdout);
+    assert!(out.contains("47 strongly connected (largest 2109360 nodes)"), "{out}");
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("iron.svg");
+    let render = yard_sim(&["map", "render", &map, "-o", &svg.display().to_string()]);
+    assert!(render.status.success(), "{}", text(&render.stderr));
+    let size = std::fs::metadata(&svg).unwrap().len();
+    assert!(size < 8 << 20, "a coarse picture, not one element per cell: {size} bytes");
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("drawn coarsely"));
+}

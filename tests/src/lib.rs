@@ -1,2 +1,55 @@
-//! Cross-crate integration tests of Yardmaster live in `tests/tests/`; this
-//! library is empty on purpose.
+//! Cross-crate integration tests of Yardmaster live in `tests/tests/`. This
+//! library is what every crate's tests share: [`reference`], the one way a
+//! test finds reference data kept outside the repository.
+//!
+//! Reference data (the official VDA 5050 schemas, the LIF examples, the
+//! MovingAI and competition benchmarks) lives in `../shared` beside the
+//! repository, or wherever `YARDMASTER_SHARED` says. A bare clone has none:
+//! then a test that needs it skips that part with one line on stderr naming
+//! what was skipped and why, and passes on what it can check without it.
+//! CI sets `YARDMASTER_REQUIRE_SHARED=1`, which turns a skip into a failure.
+//!
+//! ```
+//! if let Some(schemas) = tests::reference("vda5050/schemas/2.1.0", "doc example") {
+//!     assert!(schemas.is_dir());
+//! }
+//! ```
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+/// The environment variable naming the reference data's folder.
+pub const SHARED_VAR: &str = "YARDMASTER_SHARED";
+/// Set (to anything) to make a missing reference a failure instead of a skip.
+pub const REQUIRE_VAR: &str = "YARDMASTER_REQUIRE_SHARED";
+
+/// The reference data's folder: `$YARDMASTER_SHARED`, or `../shared` beside the repository.
+pub fn shared_root() -> PathBuf {
+    std::env::var_os(SHARED_VAR)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
+}
+
+/// `rel` inside the reference data, if it is there. If it is not, says
+/// once (per process and path) on stderr that `what` is skipped and why —
+/// written past the test harness's capture, so it shows — and returns
+/// `None`; with `YARDMASTER_REQUIRE_SHARED` set it panics instead.
+pub fn reference(rel: &str, what: &str) -> Option<PathBuf> {
+    let path = shared_root().join(rel);
+    if path.exists() {
+        return Some(path);
+    }
+    let why = format!("{} is missing (set {SHARED_VAR} to the reference data's folder)", path.display());
+    if std::env::var_os(REQUIRE_VAR).is_some() {
+        panic!("{what}: {why}; {REQUIRE_VAR} is set, so this is a failure, not a skip");
+    }
+    static SAID: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let mut said = SAID.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let key = format!("{rel}\n{what}");
+    if !said.contains(&key) {
+        said.push(key);
+        let _ = writeln!(std::io::stderr(), "skipped: {what}: {why}");
+    }
+    None
+}

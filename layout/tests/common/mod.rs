@@ -5,7 +5,12 @@ use std::path::PathBuf;
 
 /// `../shared` beside the repository (reference data; never used by the product).
 pub fn shared(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared").join(rel)
+    tests::shared_root().join(rel)
+}
+
+/// Whether the reference data is missing (then the test skips, saying so once).
+pub fn without_shared(what: &str) -> bool {
+    tests::reference("", what).is_none()
 }
 
 /// The repository root.

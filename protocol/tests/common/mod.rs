@@ -8,7 +8,12 @@ use protocol::messages::*;
 use serde_json::{Map, Value, json};
 
 pub fn shared(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared").join(rel)
+    tests::shared_root().join(rel)
+}
+
+/// Whether the reference data is missing (then the test skips, saying so once).
+pub fn without_shared(what: &str) -> bool {
+    tests::reference("", what).is_none()
 }
 
 pub fn schema_value(topic: &str) -> Value {
