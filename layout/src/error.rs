@@ -183,6 +183,15 @@ pub enum LoadError {
         #[source]
         source: std::io::Error,
     },
+    /// The file is larger than any layout may be (or never ends, as
+    /// `/dev/zero`).
+    #[error("{file}: larger than {limit} bytes; expected a layout file")]
+    TooLarge {
+        /// The file.
+        file: PathBuf,
+        /// The limit, bytes.
+        limit: u64,
+    },
     /// The file was read but is not a valid layout; `issues` holds every
     /// error (and warning) found, errors first.
     #[error("{}", render_invalid(file, issues))]
@@ -198,7 +207,7 @@ impl LoadError {
     /// All diagnostics (for `Io`, none).
     pub fn issues(&self) -> &[Issue] {
         match self {
-            LoadError::Io { .. } => &[],
+            LoadError::Io { .. } | LoadError::TooLarge { .. } => &[],
             LoadError::Invalid { issues, .. } => issues,
         }
     }

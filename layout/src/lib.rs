@@ -64,6 +64,22 @@ impl Format {
     }
 }
 
+/// The largest layout file read, bytes (the competition's largest grid is
+/// 3.4 MB; a large LIF plant a few tens of MB).
+pub const MAX_LAYOUT_BYTES: u64 = 256 << 20;
+
+/// Reads a layout file, at most [`MAX_LAYOUT_BYTES`].
+pub(crate) fn read_bounded(path: &Path) -> Result<Vec<u8>, LoadError> {
+    use std::io::Read as _;
+    let io = |source| LoadError::Io { file: path.to_path_buf(), source };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path).map_err(io)?.take(MAX_LAYOUT_BYTES + 1).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > MAX_LAYOUT_BYTES {
+        return Err(LoadError::TooLarge { file: path.to_path_buf(), limit: MAX_LAYOUT_BYTES });
+    }
+    Ok(bytes)
+}
+
 /// Loads a layout from a file, choosing the format by [`Format::of`].
 pub fn load(path: &Path, options: LoadOptions) -> Result<Loaded<Layout>, LoadError> {
     match Format::of(path) {

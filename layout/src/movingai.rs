@@ -253,7 +253,7 @@ pub fn parse_map(text: &str, file: &Path, options: GridOptions) -> Result<Loaded
 
 /// Reads and parses a `.map` file.
 pub fn load_map(path: &Path, options: GridOptions) -> Result<Loaded<Layout>, LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Io { file: path.to_path_buf(), source })?;
+    let bytes = crate::read_bounded(path)?;
     let text = crate::decode_utf8(&bytes, path)?;
     parse_map(&text, path, options)
 }
@@ -332,7 +332,7 @@ pub fn parse_scen(text: &str, file: &Path) -> Result<Vec<ScenarioAgent>, LoadErr
 
 /// Reads and parses a `.scen` file.
 pub fn load_scen(path: &Path) -> Result<Vec<ScenarioAgent>, LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Io { file: path.to_path_buf(), source })?;
+    let bytes = crate::read_bounded(path)?;
     let text = crate::decode_utf8(&bytes, path)?;
     parse_scen(&text, path)
 }

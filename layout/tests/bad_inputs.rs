@@ -155,3 +155,11 @@ fn all_errors_of_a_file_are_reported_not_just_the_first() {
     assert!(codes.contains(&IssueCode::UnknownNode), "{codes:?}");
     assert!(matches!(err.errors().next().unwrap().location, Location::JsonPath(_)));
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_file_that_never_ends_is_refused_not_read_for_ever() {
+    let err = layout::load(std::path::Path::new("/dev/zero"), LoadOptions::default()).unwrap_err();
+    assert!(matches!(err, LoadError::TooLarge { .. }), "{err}");
+    assert!(err.to_string().contains("larger than"), "{err}");
+}

@@ -89,9 +89,6 @@ fn grid_positions_put_row_zero_at_the_top() {
 
 #[test]
 fn generated_maps_match_the_committed_files() {
-    if without_shared("layout: generated_maps_match_the_committed_files") {
-        return;
-    }
     // The committed maps are the generator's output; regenerate with
     // `cargo run -p sim -- map generate car-plant|grid-warehouse`.
     let committed = std::fs::read_to_string(repo("maps/grid-warehouse.map")).unwrap();

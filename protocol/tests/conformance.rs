@@ -16,7 +16,9 @@ use serde_json::Value;
 fn check_sample<M: VdaMessage + PartialEq>(msg: &M) {
     let bytes = encode(msg).unwrap();
     let value: Value = serde_json::from_slice(&bytes).unwrap();
-    assert_valid(M::TOPIC.as_str(), &value);
+    if !without_shared("protocol: the schema check of the rich samples (the round trip runs)") {
+        assert_valid(M::TOPIC.as_str(), &value);
+    }
     let key = TopicKey::new("acme", "AGV-0042", M::TOPIC).unwrap();
     let back: M = decode(&key, &bytes, &DecodeLimits::default()).unwrap();
     assert_eq!(&back, msg);

@@ -93,11 +93,13 @@ pub struct RunOptions {
     /// Keep the positions of every orchestrator tick (for `--trace` and
     /// `replay.html`); the safety check runs either way.
     pub keep_trace: bool,
+    /// Run the scenario's `[ci]` variant (its own duration and expectations).
+    pub ci: bool,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { duration_scale: 1.0, progress_every_ms: 60_000, keep_trace: true }
+        RunOptions { duration_scale: 1.0, progress_every_ms: 60_000, keep_trace: true, ci: false }
     }
 }
 
@@ -270,7 +272,13 @@ pub fn run(
     options: &RunOptions,
     mut progress: impl FnMut(Millis, u64),
 ) -> anyhow::Result<Outcome> {
-    let sc = &loaded.scenario;
+    let ci_variant;
+    let sc = if options.ci {
+        ci_variant = loaded.scenario.ci_variant();
+        &ci_variant
+    } else {
+        &loaded.scenario
+    };
     let layout = Arc::new(
         layout::load(&loaded.layout_path, layout::LoadOptions::default())
             .with_context(|| {

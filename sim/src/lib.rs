@@ -21,6 +21,7 @@
 
 pub mod bench_cmd;
 pub mod engine;
+pub mod golden;
 pub mod live;
 pub mod map_cmd;
 pub mod mapgen;

@@ -58,9 +58,10 @@ pub struct LiveOptions {
     pub progress: bool,
 }
 
-/// The started processes: name, log file, process. Kills them when
-/// dropped (the run's own end stops them sooner).
-struct Children(Vec<(String, PathBuf, Child)>);
+/// The started processes (name, log file, process) and the launcher's
+/// stop flag. Kills them when dropped (the run's own end, or a signal,
+/// stops them sooner).
+struct Children(Vec<(String, PathBuf, Child)>, std::sync::Arc<std::sync::atomic::AtomicBool>);
 
 impl Drop for Children {
     fn drop(&mut self) {
@@ -72,17 +73,28 @@ impl Drop for Children {
 }
 
 impl Children {
-    /// Starts `command` as `name`, its stderr into `log`.
+    /// Starts `command` as `name`, its stderr into `log`. The child dies
+    /// with the launcher (`--die-with-parent`, the kernel's parent-death
+    /// signal) even if the launcher is killed with SIGKILL; it runs in its
+    /// own process group, so that a terminal's Ctrl-C reaches the launcher,
+    /// which then stops its children in order.
     fn spawn(&mut self, name: &str, mut command: Command, log: PathBuf) -> anyhow::Result<()> {
+        use std::os::unix::process::CommandExt as _;
         let file = std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
+        command.arg("--die-with-parent").process_group(0);
         let child =
             command.stdout(Stdio::null()).stderr(file).spawn().with_context(|| format!("starting {name}"))?;
         self.0.push((name.to_string(), log, child));
         Ok(())
     }
 
-    /// Fails if a process has died, with the last line of its log.
+    /// Fails if a process has died, with the last line of its log, or if
+    /// the launcher was asked to stop (SIGTERM, SIGINT).
     fn check(&mut self) -> anyhow::Result<()> {
+        if self.1.load(std::sync::atomic::Ordering::SeqCst) {
+            self.stop();
+            bail!("stopped by a signal: the processes were stopped");
+        }
         for (name, log, child) in &mut self.0 {
             if let Some(status) = child.try_wait()? {
                 let text = std::fs::read_to_string(&*log).unwrap_or_default();
@@ -276,7 +288,7 @@ fn run_in(path: &Path, options: &LiveOptions, work: &Path) -> anyhow::Result<Run
     let origin = clock.origin_ms().to_string();
     let speed = options.speed.to_string();
     let layout_arg = loaded.layout_path.display().to_string();
-    let mut children = Children(Vec::new());
+    let mut children = Children(Vec::new(), live::shutdown_flag().context("installing the signal handler")?);
     let mut serve = Command::new(binary(&options.bin_dir, "yardmaster")?);
     serve
         .args(["serve", "--layout", &layout_arg, "--fleet", &fleet_file.display().to_string()])

@@ -44,9 +44,16 @@ enum Command {
         /// Run each scenario twice and fail if the reports differ.
         #[arg(long)]
         check_determinism: bool,
-        /// Scale every scenario's duration (CI shortens long ones).
+        /// Scale every scenario's duration.
         #[arg(long, default_value_t = 1.0)]
         duration_scale: f64,
+        /// Run each scenario's `[ci]` variant (a short run with its own expectations).
+        #[arg(long)]
+        ci: bool,
+        /// Record each run's report SHA-256 as the scenario's golden hash
+        /// (`golden.toml` beside it): a deliberate update after an intended change.
+        #[arg(long)]
+        bless: bool,
     },
     /// Run a scenario on real processes: `yardmaster serve` and `agv-agent`
     /// over Zenoh on loopback, orders fed in real time (sped up). Same
@@ -255,21 +262,46 @@ fn bench(command: BenchCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// `yard-sim run`'s switches.
+struct RunFlags {
+    check_determinism: bool,
+    duration_scale: f64,
+    ci: bool,
+    bless: bool,
+}
+
 fn run_scenarios(
     files: &[PathBuf],
     report: Option<&std::path::Path>,
     trace: Option<&std::path::Path>,
-    check_determinism: bool,
-    duration_scale: f64,
+    flags: &RunFlags,
 ) -> anyhow::Result<ExitCode> {
+    use sim::golden::{Golden, Variant};
+    anyhow::ensure!(
+        !flags.bless || flags.duration_scale == 1.0,
+        "--bless records full runs (or --ci variants); it cannot be combined with --duration-scale"
+    );
     let keep_trace = report.is_some() || trace.is_some();
-    let options = sim::engine::RunOptions { duration_scale, keep_trace, ..Default::default() };
+    let options = sim::engine::RunOptions {
+        duration_scale: flags.duration_scale,
+        keep_trace,
+        ci: flags.ci,
+        ..Default::default()
+    };
+    let variant = if flags.ci { Variant::Ci } else { Variant::Full };
     let mut all_pass = true;
     print_header();
     for file in files {
         let result = sim::run_cmd::run_file(file, &options, true)?;
+        if flags.bless {
+            let path = Golden::path_for(file);
+            let mut golden = Golden::load(&path)?;
+            golden.set(file, variant, &result.sha256);
+            golden.save(&path)?;
+            eprintln!("blessed {} in {}", file.display(), path.display());
+        }
         let mut verdict = "pass".to_string();
-        if check_determinism {
+        if flags.check_determinism {
             let again = sim::run_cmd::run_file(file, &options, false)?;
             if again.sha256 != result.sha256 {
                 verdict = format!("NOT DETERMINISTIC ({} vs {})", &result.sha256[..12], &again.sha256[..12]);
@@ -423,8 +455,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             finish_outputs(&file, &result, report.as_deref(), trace.as_deref())?;
             Ok(if pass { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
-        Command::Run { files, report, trace, check_determinism, duration_scale } => {
-            run_scenarios(&files, report.as_deref(), trace.as_deref(), check_determinism, duration_scale)
+        Command::Run { files, report, trace, check_determinism, duration_scale, ci, bless } => {
+            let options = RunFlags { check_determinism, duration_scale, ci, bless };
+            run_scenarios(&files, report.as_deref(), trace.as_deref(), &options)
         }
         Command::Map { command } => match command {
             MapCommand::Check { file, strict } => Ok(match map_cmd::check(&file, strict)? {

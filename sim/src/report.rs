@@ -123,8 +123,16 @@ pub struct Metrics {
     pub cancelled: u64,
     /// Still in progress at the end.
     pub in_progress: u64,
-    /// Accepted but unknown to the orchestrator at the end (must be 0).
+    /// Accepted, not ended by the events, and not in progress in the
+    /// orchestrator at the end (must be 0). Counted from the events, not
+    /// from the orchestrator's order book.
     pub lost: u64,
+    /// In progress at the end but without a status change for
+    /// `stuck_after_s`.
+    pub stuck: u64,
+    /// From the last arrival until every order had ended, s (`None`: some
+    /// never ended).
+    pub drain_s: Option<f64>,
     /// Deliveries per hour.
     pub throughput_per_hour: f64,
     /// Order latency, accepted → delivered.
@@ -165,6 +173,16 @@ pub struct Metrics {
     deadlock_runs: BTreeMap<Vec<String>, (Millis, u32)>,
     #[serde(skip)]
     deadlock_after_s: f64,
+    #[serde(skip)]
+    stuck_after_s: f64,
+    /// Every accepted order's latest status and since when, from the events.
+    #[serde(skip)]
+    orders: BTreeMap<u64, (OrderStatus, Millis)>,
+    /// When the last order arrived, and when the last order ended.
+    #[serde(skip)]
+    last_arrival: Option<Millis>,
+    #[serde(skip)]
+    last_end: Option<Millis>,
 }
 
 fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
@@ -188,6 +206,7 @@ impl Metrics {
                 .collect(),
             busy: vec![0; names.len()],
             deadlock_after_s: orchestrator::fleet::FleetConfig::default().deadlock_after_ms as f64 / 1000.0,
+            stuck_after_s: scenario.expect.stuck_after_s.unwrap_or(600.0),
             ..Metrics::default()
         }
     }
@@ -199,6 +218,19 @@ impl Metrics {
 
     /// Takes in one event of the core.
     pub fn on_event(&mut self, e: &Event, accepted_at: &BTreeMap<u64, Millis>) {
+        match &e.kind {
+            EventKind::OrderAccepted { order } => {
+                self.orders.insert(*order, (OrderStatus::Queued, e.at));
+                self.last_arrival = Some(self.last_arrival.map_or(e.at, |t| t.max(e.at)));
+            }
+            EventKind::OrderStatus { order, status } => {
+                self.orders.insert(*order, (status.clone(), e.at));
+                if status.is_terminal() {
+                    self.last_end = Some(self.last_end.map_or(e.at, |t| t.max(e.at)));
+                }
+            }
+            _ => {}
+        }
         match &e.kind {
             EventKind::OrderStatus { order, status: OrderStatus::Delivered } => {
                 self.delivered += 1;
@@ -222,8 +254,9 @@ impl Metrics {
 
     /// Samples the fleet (utilisation, queue).
     pub fn sample(&mut self, now: Millis, core: &Orchestrator) {
-        let queued = || core.orders().filter(|o| *o.status() == OrderStatus::Queued).count() as u64;
-        self.sample_fleet(now, &core.busy(), queued);
+        let queued = || self.orders.values().filter(|(s, _)| *s == OrderStatus::Queued).count() as u64;
+        let queued = queued();
+        self.sample_fleet(now, &core.busy(), || queued);
     }
 
     /// Samples the fleet from what it is doing (`busy`, in fleet order) and
@@ -254,7 +287,10 @@ impl Metrics {
         self.finish_with(duration, core.vehicles(), &known, distances, accepted_at);
     }
 
-    /// Final figures from the fleet's final status and every order's status.
+    /// Final figures from the fleet's final status and the statuses of the
+    /// orders the orchestrator still has (`known`: its live orders at
+    /// least). Every accepted order must have ended by the events, or be in
+    /// progress there; one that is neither is lost.
     pub fn finish_with(
         &mut self,
         duration: Millis,
@@ -265,15 +301,30 @@ impl Metrics {
     ) {
         self.duration_s = duration as f64 / 1000.0;
         self.final_status = final_status;
-        self.lost = accepted_at.keys().filter(|id| !known.contains_key(id)).count() as u64;
-        for status in known.values() {
-            match status {
-                OrderStatus::Failed { .. } => self.failed += 1,
-                OrderStatus::Cancelled => self.cancelled += 1,
-                OrderStatus::Delivered => {}
-                _ => self.in_progress += 1,
+        let end = duration;
+        for id in accepted_at.keys() {
+            match self.orders.get(id) {
+                Some((OrderStatus::Failed { .. }, _)) => self.failed += 1,
+                Some((OrderStatus::Cancelled, _)) => self.cancelled += 1,
+                Some((OrderStatus::Delivered, _)) => {}
+                Some((_, since)) if known.get(id).is_some_and(|s| !s.is_terminal()) => {
+                    self.in_progress += 1;
+                    if end.saturating_sub(*since) as f64 / 1000.0 > self.stuck_after_s {
+                        self.stuck += 1;
+                    }
+                }
+                // Accepted, not ended, and the orchestrator does not have it in progress.
+                _ => self.lost += 1,
             }
         }
+        let all_ended = self.in_progress == 0 && self.lost == 0;
+        self.drain_s = match (all_ended, self.last_arrival) {
+            (true, Some(arrival)) => {
+                Some(self.last_end.unwrap_or(arrival).saturating_sub(arrival) as f64 / 1000.0)
+            }
+            (true, None) => Some(0.0),
+            (false, _) => None,
+        };
         self.throughput_per_hour = self.delivered as f64 * 3600.0 / self.duration_s.max(1e-9);
         self.latencies.sort_by(f64::total_cmp);
         self.latency_s = Latency {
@@ -307,6 +358,8 @@ impl Metrics {
         at_most("max_collisions", expect.max_collisions.map(|v| v as f64), self.collisions as f64);
         at_most("max_lost_orders", expect.max_lost_orders.map(|v| v as f64), self.lost as f64);
         at_most("max_deadlock_s", expect.max_deadlock_s, self.max_deadlock_s);
+        at_most("max_stuck_orders", expect.max_stuck_orders.map(|v| v as f64), self.stuck as f64);
+        at_most("drain_s", expect.drain_s, self.drain_s.unwrap_or(f64::INFINITY));
         self.expectations = out;
     }
 

@@ -24,7 +24,9 @@ pub struct RunResult {
 /// Runs one scenario file.
 pub fn run_file(path: &Path, options: &RunOptions, progress: bool) -> anyhow::Result<RunResult> {
     let loaded = scenario::load(path)?;
-    let total = (loaded.scenario.duration_s * options.duration_scale * 1000.0) as u64;
+    let duration_s =
+        if options.ci { loaded.scenario.ci_variant().duration_s } else { loaded.scenario.duration_s };
+    let total = (duration_s * options.duration_scale * 1000.0) as u64;
     let bar = if progress { ProgressBar::new(total.max(1)) } else { ProgressBar::hidden() };
     bar.set_style(ProgressStyle::with_template("{prefix} {bar:30} {msg}")?);
     bar.set_prefix(loaded.scenario.name.clone());

@@ -77,6 +77,34 @@ pub struct Scenario {
     /// What the run must show.
     #[serde(default)]
     pub expect: Expectations,
+    /// A short variant for CI (`yard-sim run --ci`): a shorter duration
+    /// with expectations of its own, checked in CI.
+    #[serde(default)]
+    pub ci: Option<CiVariant>,
+}
+
+/// The short CI variant of a long scenario.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CiVariant {
+    /// Simulated time, s (flows and faults keep their times).
+    pub duration_s: f64,
+    /// What the short run must show (replaces `[expect]`).
+    #[serde(default)]
+    pub expect: Expectations,
+}
+
+impl Scenario {
+    /// The CI variant as a scenario of its own (itself if it has none).
+    pub fn ci_variant(&self) -> Scenario {
+        let mut s = self.clone();
+        if let Some(ci) = self.ci.clone() {
+            s.duration_s = ci.duration_s;
+            s.expect = ci.expect;
+            s.name = format!("{} (CI variant)", self.name);
+        }
+        s
+    }
 }
 
 fn default_tick_ms() -> u64 {
@@ -274,6 +302,21 @@ pub enum FaultSpec {
     },
 }
 
+impl FaultSpec {
+    /// When it starts, s.
+    pub fn at_s(&self) -> f64 {
+        match self {
+            FaultSpec::Breakdown { at_s, .. }
+            | FaultSpec::BlockNode { at_s, .. }
+            | FaultSpec::MessageLoss { at_s, .. }
+            | FaultSpec::LatencySpike { at_s, .. }
+            | FaultSpec::AgentRestart { at_s, .. }
+            | FaultSpec::OrchestratorRestart { at_s }
+            | FaultSpec::BatteryDrain { at_s, .. } => *at_s,
+        }
+    }
+}
+
 /// Orchestrator settings a scenario may change.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -308,6 +351,13 @@ pub struct Expectations {
     pub max_lost_orders: Option<u64>,
     /// No deadlock (lasting wait-for cycle) longer than this, s.
     pub max_deadlock_s: Option<f64>,
+    /// Orders not progressing (no status change for `stuck_after_s`) at
+    /// the end: at most this many.
+    pub max_stuck_orders: Option<u64>,
+    /// An order is stuck after this long without a status change, s (600).
+    pub stuck_after_s: Option<f64>,
+    /// After the last order arrives, every order has ended within this, s.
+    pub drain_s: Option<f64>,
 }
 
 /// A scenario file that cannot be used.
@@ -374,12 +424,64 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// The largest scenario file read, bytes.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+/// The longest simulated time, s (31 days).
+pub const MAX_DURATION_S: f64 = 31.0 * 86_400.0;
+/// The most vehicles in a scenario.
+pub const MAX_VEHICLES: usize = 20_000;
+/// The highest arrival rate of one flow, orders per hour.
+pub const MAX_PER_HOUR: f64 = 1_000_000.0;
+/// The most orders a run may draw (explicit ones plus the flows' expected arrivals).
+pub const MAX_ORDERS: f64 = 10_000_000.0;
+
 fn check(s: &Scenario, name: &str) -> Result<(), ScenarioError> {
     let bad = |field: &str, message: String| {
         Err(ScenarioError::Value { path: name.to_string(), field: field.to_string(), message })
     };
-    if !(s.duration_s.is_finite() && s.duration_s > 0.0) {
-        return bad("duration_s", format!("found {}; expected a positive number of seconds", s.duration_s));
+    let durations = [("duration_s", s.duration_s)]
+        .into_iter()
+        .chain(s.ci.as_ref().map(|c| ("ci.duration_s", c.duration_s)));
+    for (field, d) in durations {
+        if !(d.is_finite() && d > 0.0 && d <= MAX_DURATION_S) {
+            return bad(
+                field,
+                format!(
+                    "found {d}; expected a number of seconds above 0 and at most {MAX_DURATION_S} (31 days)"
+                ),
+            );
+        }
+    }
+    let n_vehicles: usize = s.fleet.iter().map(|g| g.count).fold(0, usize::saturating_add);
+    if n_vehicles > MAX_VEHICLES {
+        return bad("fleet", format!("found {n_vehicles} vehicles; expected at most {MAX_VEHICLES}"));
+    }
+    let expected_orders = s.orders.iter().map(|o| o.count as f64).sum::<f64>()
+        + s.flows.iter().map(|f| f.per_hour * s.duration_s / 3600.0).sum::<f64>();
+    for (i, f) in s.flows.iter().enumerate() {
+        if !(0.0..=MAX_PER_HOUR).contains(&f.per_hour) {
+            return bad(
+                &format!("flows[{i}].per_hour"),
+                format!("found {}; expected 0 to {MAX_PER_HOUR}", f.per_hour),
+            );
+        }
+    }
+    if expected_orders > MAX_ORDERS {
+        return bad(
+            "flows",
+            format!("about {expected_orders:.0} orders over the run; expected at most {MAX_ORDERS}"),
+        );
+    }
+    let times = s
+        .orders
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (format!("orders[{i}].at_s"), o.at_s))
+        .chain(s.faults.iter().enumerate().map(|(i, f)| (format!("faults[{i}].at_s"), f.at_s())));
+    for (field, t) in times {
+        if !(0.0..=MAX_DURATION_S).contains(&t) {
+            return bad(&field, format!("found {t:?}; expected a time from 0 to {MAX_DURATION_S} s"));
+        }
     }
     if s.tick_ms == 0 || s.orchestrator_ms == 0 || !s.orchestrator_ms.is_multiple_of(s.tick_ms) {
         return bad(
@@ -412,11 +514,6 @@ fn check(s: &Scenario, name: &str) -> Result<(), ScenarioError> {
     if !(0.0..=1.0).contains(&s.network.loss) {
         return bad("network.loss", format!("found {}; expected a share between 0 and 1", s.network.loss));
     }
-    for (i, f) in s.flows.iter().enumerate() {
-        if !(f.per_hour >= 0.0 && f.per_hour.is_finite()) {
-            return bad(&format!("flows[{i}].per_hour"), format!("found {}; expected ≥ 0", f.per_hour));
-        }
-    }
     for (i, f) in s.faults.iter().enumerate() {
         let loss = match f {
             FaultSpec::MessageLoss { loss, .. } => Some(*loss),
@@ -432,11 +529,25 @@ fn check(s: &Scenario, name: &str) -> Result<(), ScenarioError> {
     Ok(())
 }
 
-/// Reads a scenario file.
+/// Reads a scenario file (at most [`MAX_FILE_BYTES`]).
 pub fn load(path: &Path) -> Result<Loaded, ScenarioError> {
+    use std::io::Read as _;
     let shown = path.display().to_string();
-    let text =
-        std::fs::read_to_string(path).map_err(|source| ScenarioError::Io { path: shown.clone(), source })?;
+    let io = |source| ScenarioError::Io { path: shown.clone(), source };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path).map_err(io)?.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(ScenarioError::Value {
+            path: shown,
+            field: "(file)".into(),
+            message: format!("larger than {MAX_FILE_BYTES} bytes; expected a scenario file"),
+        });
+    }
+    let text = String::from_utf8(bytes).map_err(|e| ScenarioError::Value {
+        path: shown.clone(),
+        field: "(file)".into(),
+        message: format!("not UTF-8 text (byte {}); expected TOML", e.utf8_error().valid_up_to()),
+    })?;
     let scenario = parse(&text, &shown)?;
     let layout_path = path.parent().unwrap_or(Path::new(".")).join(&scenario.layout);
     Ok(Loaded { scenario, path: path.to_path_buf(), layout_path })
@@ -473,6 +584,27 @@ mod tests {
             (format!("{GOOD}[[faults]]\nkind = \"meteor\"\nat_s = 1\n"), "t.toml:", "meteor"),
             (format!("{GOOD}[network]\nloss = 2.0\n"), "network.loss", "found 2"),
             (GOOD.replace("count = 1", "count = 1\nstart = \"roof\""), "fleet[0].start", "\"roof\""),
+            // Absurd sizes are refused, not run until killed.
+            (GOOD.replace("duration_s = 10", "duration_s = 1e308"), "duration_s", "at most"),
+            (GOOD.replace("duration_s = 10", "duration_s = nan"), "duration_s", "found NaN"),
+            (
+                format!("{GOOD}[[flows]]\nfrom = [\"A\"]\nto = [\"B\"]\nper_hour = 1e12\n"),
+                "flows[0].per_hour",
+                "1000000000000",
+            ),
+            (
+                format!("{GOOD}[[flows]]\nfrom = [\"A\"]\nto = [\"B\"]\nper_hour = 1e6\n")
+                    .replace("duration_s = 10", "duration_s = 2e6"),
+                "flows",
+                "orders over the run",
+            ),
+            (GOOD.replace("count = 1", "count = 1000000"), "fleet", "1000000 vehicles"),
+            (
+                format!("{GOOD}[[orders]]\nat_s = 1e300\nfrom = \"A\"\nto = \"B\"\n"),
+                "orders[0].at_s",
+                "found 1e300",
+            ),
+            (format!("{GOOD}[ci]\nduration_s = -1\n"), "ci.duration_s", "found -1"),
         ];
         for (text, place, what) in cases {
             let err = parse(&text, "t.toml").unwrap_err().to_string();

@@ -173,3 +173,75 @@ fn a_live_run_whose_orchestrator_refuses_the_fleet_says_why() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("yardmaster exited early") && stderr.contains("hovercraft"), "{stderr}");
 }
+
+/// The pids of `pid`'s children (Linux `/proc`).
+fn children_of(pid: u32) -> Vec<u32> {
+    let path = format!("/proc/{pid}/task/{pid}/children");
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+/// Whether a process is still running (a zombie is not).
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|stat| stat.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z')))
+}
+
+#[expect(clippy::disallowed_methods, reason = "a test of live processes bounds its own wall-clock time")]
+fn launcher_leaves_no_child(signal: &str) {
+    let yard_sim = PathBuf::from(env!("CARGO_BIN_EXE_yard-sim"));
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("long.toml");
+    let grid = repo().join("maps/grid-warehouse.map");
+    std::fs::write(
+        &scenario,
+        format!("name = \"long\"\nlayout = {grid:?}\nduration_s = 3600\n[[fleet]]\ncount = 2\nvehicle_type = \"default\"\n"),
+    )
+    .unwrap();
+    let mut launcher = Command::new(&yard_sim)
+        .args([
+            "live",
+            &scenario.display().to_string(),
+            "--report",
+            &dir.path().join("out").display().to_string(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait for both children (yardmaster, agv-agent) to be up.
+    let start = std::time::Instant::now();
+    let kids = loop {
+        let kids = children_of(launcher.id());
+        if kids.len() >= 2 {
+            break kids;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "the launcher started no children");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    std::thread::sleep(Duration::from_secs(2));
+    let status = Command::new("kill").args([signal, &launcher.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let _ = launcher.wait();
+    let start = std::time::Instant::now();
+    while kids.iter().any(|&k| alive(k)) {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "children {kids:?} outlived the launcher killed with {signal}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_launcher_stopped_with_sigterm_stops_its_children() {
+    launcher_leaves_no_child("-TERM");
+}
+
+#[test]
+fn a_launcher_killed_with_sigkill_leaves_no_orphan() {
+    launcher_leaves_no_child("-KILL");
+}

@@ -1,11 +1,14 @@
 //! Every scenario in `scenarios/`: it runs, it is deterministic (two runs,
-//! the same report bytes), the independent safety check over its trace
-//! finds no overlap, no order is lost, and — run in full where it is short
-//! enough for CI — every expectation holds. Long scenarios run shortened.
+//! the same report bytes, and the same bytes as the committed golden hash:
+//! across processes, commits and machines), the independent safety check
+//! over its trace finds no overlap, no order is lost, and every expectation
+//! holds — in full where the scenario is short enough for CI, else in its
+//! `[ci]` variant with that variant's own expectations.
 
 use std::path::{Path, PathBuf};
 
 use sim::engine::RunOptions;
+use sim::golden::{Golden, Variant};
 use sim::report::overlaps;
 use sim::run_cmd::run_file;
 
@@ -30,16 +33,31 @@ fn there_are_at_least_eight_scenarios() {
 
 #[test]
 fn every_scenario_is_deterministic_safe_and_meets_its_expectations() {
+    let golden = Golden::load(&Golden::path_for(&scenarios()[0])).unwrap();
+    let mut drifted = Vec::new();
     for file in scenarios() {
         let loaded = sim::scenario::load(&file).unwrap();
         let size =
             loaded.scenario.duration_s * loaded.scenario.fleet.iter().map(|g| g.count).sum::<usize>() as f64;
         let full = size <= FULL_RUN_BUDGET;
-        let options = RunOptions { duration_scale: if full { 1.0 } else { 0.25 }, ..RunOptions::default() };
+        assert!(
+            full || loaded.scenario.ci.is_some(),
+            "{}: too long for CI in full ({size} vehicle-seconds); give it a [ci] variant",
+            file.display()
+        );
+        let options = RunOptions { ci: !full, ..RunOptions::default() };
         let a = run_file(&file, &options, false).unwrap();
         let b = run_file(&file, &options, false).unwrap();
         let name = file.display();
         assert_eq!(a.sha256, b.sha256, "{name}: two runs, two reports");
+        let variant = if full { Variant::Full } else { Variant::Ci };
+        if golden.get(&file, variant) != Some(&a.sha256) {
+            drifted.push(format!(
+                "{name} ({variant:?}): {} now, {:?} committed",
+                a.sha256,
+                golden.get(&file, variant)
+            ));
+        }
         assert_eq!(a.outcome.events, b.outcome.events, "{name}: two runs, two event logs");
         let m = &a.outcome.metrics;
         let radius = if loaded.layout_path.extension().is_some_and(|e| e == "map") {
@@ -53,11 +71,17 @@ fn every_scenario_is_deterministic_safe_and_meets_its_expectations() {
         assert_eq!(m.collisions, 0, "{name}");
         assert_eq!(m.lost, 0, "{name}: lost orders");
         assert!(m.submitted > 0, "{name}: no orders");
-        if full {
-            let failed: Vec<_> = m.expectations.iter().filter(|v| !v.pass).collect();
-            assert!(failed.is_empty(), "{name}: {failed:?}");
-        }
+        let failed: Vec<_> = m.expectations.iter().filter(|v| !v.pass).collect();
+        assert!(failed.is_empty(), "{name}: {failed:?}");
+        assert!(!m.expectations.is_empty(), "{name}: no expectation checked");
     }
+    assert!(
+        drifted.is_empty(),
+        "report hashes differ from scenarios/golden.toml:\n{}\nIf the change is intended, re-mint them: \
+         `cargo run --release -p sim -- run --bless scenarios/*.toml` and \
+         `cargo run --release -p sim -- run --ci --bless scenarios/grid-warehouse-200.toml`",
+        drifted.join("\n")
+    );
 }
 
 #[test]

@@ -57,6 +57,10 @@ struct Cli {
     /// Stop after this many seconds (default: run until Ctrl-C).
     #[arg(long)]
     duration: Option<f64>,
+    /// Die when the parent process dies (Linux; launchers such as
+    /// `yard-sim live` set it so that no child outlives them).
+    #[arg(long)]
+    die_with_parent: bool,
     /// Step length, ms.
     #[arg(long, default_value_t = 100)]
     step_ms: u64,
@@ -92,6 +96,9 @@ struct Vehicle {
 fn main() -> anyhow::Result<()> {
     live::init_logging("info");
     let cli = Cli::parse();
+    if cli.die_with_parent {
+        live::die_with_parent().context("--die-with-parent")?;
+    }
     let site = layout::load(&cli.layout, layout::LoadOptions::default())
         .with_context(|| format!("loading {}", cli.layout.display()))?
         .value;

@@ -53,7 +53,7 @@ pub fn parse(text: &str, file: &Path, options: LifOptions) -> Result<Loaded<Layo
 
 /// Reads and parses a LIF file.
 pub fn load(path: &Path, options: LifOptions) -> Result<Loaded<Layout>, LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Io { file: path.to_path_buf(), source })?;
+    let bytes = crate::read_bounded(path)?;
     let text = crate::decode_utf8(&bytes, path)?;
     parse(&text, path, options)
 }

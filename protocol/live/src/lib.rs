@@ -16,11 +16,19 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 /// A flag set on SIGINT or SIGTERM (the process then finishes its step
-/// and shuts down cleanly).
+/// and shuts down cleanly). The handler is installed once per process;
+/// later calls return the same flag.
 pub fn shutdown_flag() -> Result<Arc<AtomicBool>, ctrlc::Error> {
+    static FLAG: std::sync::OnceLock<Arc<AtomicBool>> = std::sync::OnceLock::new();
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _once = INSTALL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(flag) = FLAG.get() {
+        return Ok(flag.clone());
+    }
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst))?;
+    let _ = FLAG.set(stop.clone());
     Ok(stop)
 }
 
