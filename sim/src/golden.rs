@@ -1,14 +1,12 @@
 //! Golden report hashes: the SHA-256 of every scenario's report, committed
-//! in `golden.toml` beside the scenarios, so that a change in what a
+//! in `golden.json` beside the scenarios (not `*.toml`, so that
+//! `yard-sim run scenarios/*.toml` runs scenarios only), so that a change in what a
 //! scenario does — between commits or between machines — shows as a failed
 //! check rather than going unnoticed. Updating them is deliberate:
 //! `yard-sim run --bless FILE...` (and `--ci --bless` for the CI variants).
 //!
-//! ```toml
-//! [full]
-//! "line-side-supply.toml" = "3f1c…"
-//! [ci]
-//! "grid-warehouse-200.toml" = "9ab0…"
+//! ```json
+//! {"note": "…", "full": {"line-side-supply.toml": "3f1c…"}, "ci": {"grid-warehouse-200.toml": "9ab0…"}}
 //! ```
 
 use std::collections::BTreeMap;
@@ -18,12 +16,15 @@ use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 
 /// The file name, in the scenarios' folder.
-pub const FILE: &str = "golden.toml";
+pub const FILE: &str = "golden.json";
 
 /// Every scenario's hash, by file name, for full runs and CI variants.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Golden {
+    /// How to re-mint them.
+    #[serde(default)]
+    pub note: String,
     /// Full runs.
     #[serde(default)]
     pub full: BTreeMap<String, String>,
@@ -51,7 +52,7 @@ impl Golden {
     pub fn load(path: &Path) -> anyhow::Result<Golden> {
         match std::fs::read_to_string(path) {
             Ok(text) => {
-                toml::from_str(&text).with_context(|| format!("{}: not a golden file", path.display()))
+                serde_json::from_str(&text).with_context(|| format!("{}: not a golden file", path.display()))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Golden::default()),
             Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
@@ -60,12 +61,12 @@ impl Golden {
 
     /// Writes it.
     pub fn save(&self, path: &Path) -> anyhow::Result<()> {
-        let text = format!(
-            "# SHA-256 of each scenario's report (report.json) — checked by `cargo test -p sim`.\n\
-             # Re-mint deliberately after an intended change: `yard-sim run --bless scenarios/*.toml`\n\
-             # (full runs) and `yard-sim run --ci --bless scenarios/*.toml` (CI variants).\n{}",
-            toml::to_string(self)?
-        );
+        let mut golden = self.clone();
+        golden.note = "SHA-256 of each scenario's report.json, checked by `cargo test -p sim`. Re-mint \
+                       deliberately after an intended change: `yard-sim run --bless scenarios/*.toml` \
+                       (full runs) and `yard-sim run --ci --bless scenarios/*.toml` (CI variants)."
+            .into();
+        let text = serde_json::to_string_pretty(&golden)? + "\n";
         std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
     }
 
@@ -111,5 +112,6 @@ mod tests {
         assert_eq!(g.get(Path::new("x/a.toml"), Variant::Full).map(String::as_str), Some("aa"));
         assert_eq!(g.get(Path::new("a.toml"), Variant::Ci).map(String::as_str), Some("bb"));
         assert!(std::fs::read_to_string(&path).unwrap().contains("--bless"));
+        assert!(!FILE.ends_with(".toml"), "scenarios/*.toml must not match the golden file");
     }
 }

@@ -30,4 +30,5 @@ pub mod replay;
 pub mod report;
 pub mod run_cmd;
 pub mod scenario;
+pub mod soak;
 pub mod tick_bench;

@@ -153,6 +153,23 @@ enum BenchCommand {
         #[arg(long, default_value_t = 20_000)]
         yield_ms: u64,
     },
+    /// The core under a steady order stream for simulated days: one JSON
+    /// line per day (tick p50/p99/max, RSS, orders), then a summary; exit 1
+    /// if the last day's p99 tick or RSS is over 1.10× the first day's.
+    Soak {
+        /// The .map file.
+        #[arg(long)]
+        map: PathBuf,
+        /// Fleet size.
+        #[arg(long, default_value_t = 200)]
+        vehicles: usize,
+        /// Simulated days.
+        #[arg(long, default_value_t = 7)]
+        days: u64,
+        /// Seed of the starts and the order stream.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -258,6 +275,21 @@ fn bench(command: BenchCommand) -> anyhow::Result<ExitCode> {
             let result = sim::tick_bench::run_tick(&run)?;
             println!("{}", serde_json::to_string(&result)?);
             Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::Soak { map, vehicles, days, seed } => {
+            let run = sim::soak::SoakRun {
+                map,
+                vehicles,
+                days,
+                seed,
+                progress: true,
+                day_ticks: sim::soak::TICKS_PER_DAY,
+            };
+            let (_, summary) = sim::soak::run_soak(&run, |day| {
+                println!("{}", serde_json::to_string(day).unwrap_or_default());
+            })?;
+            println!("{}", serde_json::to_string(&summary)?);
+            Ok(if summary.pass { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
     }
 }

@@ -447,7 +447,7 @@ fn check(s: &Scenario, name: &str) -> Result<(), ScenarioError> {
             return bad(
                 field,
                 format!(
-                    "found {d}; expected a number of seconds above 0 and at most {MAX_DURATION_S} (31 days)"
+                    "found {d:?}; expected a number of seconds above 0 and at most {MAX_DURATION_S} (31 days)"
                 ),
             );
         }

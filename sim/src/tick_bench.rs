@@ -76,70 +76,97 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-/// Runs the core for `run.ticks` ticks and measures each `step`.
-#[expect(clippy::disallowed_methods, reason = "the benchmark measures wall-clock time")]
-pub fn run_tick(run: &TickRun) -> anyhow::Result<TickResult> {
-    let map = Arc::new(
-        movingai::load_map(&run.map, GridOptions::default())
-            .with_context(|| format!("loading {}", run.map.display()))?
-            .value,
-    );
-    let n_nodes = map.nodes.len();
-    if run.vehicles == 0 || run.vehicles * 2 > n_nodes {
-        bail!("{} vehicles do not fit on a map of {} free cells (at most half)", run.vehicles, n_nodes);
-    }
-    let mut rng = Rng::new(run.seed);
-    let mut cells: Vec<usize> = (0..n_nodes).collect();
-    rng.shuffle(&mut cells);
-    let node_id = |i: usize| map.nodes[i].id.clone();
-    let ids: Vec<VehicleId> =
-        (0..run.vehicles).map(|i| VehicleId::new("bench", format!("agv{i:04}"))).collect();
-    let specs = ids.iter().map(|id| VehicleSpec::new(id.clone(), movingai::GRID_VEHICLE_TYPE)).collect();
-    let mut core = Orchestrator::new(map.clone(), specs, run.config.clone())?;
-    let mut vehicles: Vec<ScriptedVehicle> = ids
-        .iter()
-        .zip(&cells)
-        .map(|(id, &c)| ScriptedVehicle::new(id.clone(), &map, &node_id(c), 1.0))
-        .collect::<Result<_, _>>()?;
-    let index: std::collections::BTreeMap<VehicleId, usize> =
-        ids.iter().enumerate().map(|(i, id)| (id.clone(), i)).collect();
+/// The core, a fleet of scripted vehicles on a grid map, and a closed-loop
+/// order stream between random free cells (about one order per vehicle in
+/// the system): what `bench tick` and `bench soak` drive.
+pub(crate) struct ScriptedFleet {
+    /// The core.
+    pub core: Orchestrator,
+    vehicles: Vec<ScriptedVehicle>,
+    index: std::collections::BTreeMap<VehicleId, usize>,
+    node_ids: Vec<String>,
+    rng: Rng,
+    inbound: Vec<Input>,
+    live: usize,
+}
 
-    let bar = if run.progress { ProgressBar::new(run.ticks) } else { ProgressBar::hidden() };
-    bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} ticks {msg}")?);
-    let mut times = Vec::with_capacity(run.ticks as usize);
-    let mut inbound: Vec<Input> = Vec::new();
-    let (mut submitted, mut delivered, mut late, mut deadlocks) = (0u64, 0u64, 0u64, 0u64);
-    let mut live = 0usize;
-    let per_tick = (run.vehicles / 20).max(1);
-    for tick in 0..run.ticks {
-        let now = tick * 1000;
-        // Keep about one order per vehicle in the system.
-        for _ in 0..per_tick.min(run.vehicles.saturating_sub(live)) {
-            let a = rng.below(n_nodes);
-            let mut b = rng.below(n_nodes);
+/// What one tick of a [`ScriptedFleet`] did.
+pub(crate) struct FleetTick {
+    /// The core's step, ms of wall clock.
+    pub step_ms: f64,
+    /// Orders submitted, delivered, and deadlocks found in it.
+    pub submitted: u64,
+    pub delivered: u64,
+    pub deadlocks: u64,
+}
+
+impl ScriptedFleet {
+    /// `vehicles` scripted vehicles at seeded random cells of `map`.
+    pub fn new(
+        map: &std::path::Path,
+        vehicles: usize,
+        seed: u64,
+        config: FleetConfig,
+    ) -> anyhow::Result<ScriptedFleet> {
+        let map = Arc::new(
+            movingai::load_map(map, GridOptions::default())
+                .with_context(|| format!("loading {}", map.display()))?
+                .value,
+        );
+        let n_nodes = map.nodes.len();
+        if vehicles == 0 || vehicles * 2 > n_nodes {
+            bail!("{vehicles} vehicles do not fit on a map of {n_nodes} free cells (at most half)");
+        }
+        let mut rng = Rng::new(seed);
+        let mut cells: Vec<usize> = (0..n_nodes).collect();
+        rng.shuffle(&mut cells);
+        let node_ids: Vec<String> = map.nodes.iter().map(|n| n.id.clone()).collect();
+        let ids: Vec<VehicleId> =
+            (0..vehicles).map(|i| VehicleId::new("bench", format!("agv{i:04}"))).collect();
+        let specs = ids.iter().map(|id| VehicleSpec::new(id.clone(), movingai::GRID_VEHICLE_TYPE)).collect();
+        let core = Orchestrator::new(map.clone(), specs, config)?;
+        let scripted: Vec<ScriptedVehicle> = ids
+            .iter()
+            .zip(&cells)
+            .map(|(id, &c)| ScriptedVehicle::new(id.clone(), &map, &node_ids[c], 1.0))
+            .collect::<Result<_, _>>()?;
+        let index = ids.iter().enumerate().map(|(i, id)| (id.clone(), i)).collect();
+        Ok(ScriptedFleet { core, vehicles: scripted, index, node_ids, rng, inbound: Vec::new(), live: 0 })
+    }
+
+    /// One tick at `now` (ms): new orders up to one per vehicle (at most a
+    /// twentieth of the fleet per tick), the core's step (timed), the
+    /// messages to the vehicles, their moves and states.
+    #[expect(clippy::disallowed_methods, reason = "the benchmark measures wall-clock time")]
+    pub fn tick(&mut self, now: u64) -> anyhow::Result<FleetTick> {
+        let n_vehicles = self.vehicles.len();
+        let n_nodes = self.node_ids.len();
+        let mut submitted = 0;
+        for _ in 0..(n_vehicles / 20).max(1).min(n_vehicles.saturating_sub(self.live)) {
+            let a = self.rng.below(n_nodes);
+            let mut b = self.rng.below(n_nodes);
             if a == b {
                 b = (b + 1) % n_nodes;
             }
-            inbound.push(Input::Submit { request: OrderRequest::new(node_id(a), node_id(b)) });
+            let request = OrderRequest::new(self.node_ids[a].clone(), self.node_ids[b].clone());
+            self.inbound.push(Input::Submit { request });
             submitted += 1;
-            live += 1;
+            self.live += 1;
         }
-        inbound.push(Input::Tick);
+        self.inbound.push(Input::Tick);
         let start = Instant::now();
-        let out = core.step(now, std::mem::take(&mut inbound));
+        let out = self.core.step(now, std::mem::take(&mut self.inbound));
+        let step_ms = start.elapsed().as_secs_f64() * 1000.0;
         if let Some(Reply::Refused(e)) = out.replies.iter().find(|r| matches!(r, Reply::Refused(_))) {
-            anyhow::bail!("an order was refused: {e}");
+            bail!("an order was refused: {e}");
         }
-        times.push(start.elapsed().as_secs_f64() * 1000.0);
+        let (mut delivered, mut deadlocks) = (0, 0);
         for e in &out.events {
             match &e.kind {
                 EventKind::OrderStatus { status, .. } if status.is_terminal() => {
-                    live = live.saturating_sub(1);
+                    self.live = self.live.saturating_sub(1);
                     if *status == OrderStatus::Delivered {
                         delivered += 1;
-                        if tick >= run.ticks * 3 / 4 {
-                            late += 1;
-                        }
                     }
                 }
                 EventKind::Deadlock { .. } => deadlocks += 1,
@@ -147,16 +174,37 @@ pub fn run_tick(run: &TickRun) -> anyhow::Result<TickResult> {
             }
         }
         for (id, message) in out.messages {
-            if let Some(&i) = index.get(&id) {
-                vehicles[i].receive(message);
+            if let Some(&i) = self.index.get(&id) {
+                self.vehicles[i].receive(message);
             }
         }
-        for v in &mut vehicles {
-            inbound.extend(v.step(now + 1000).into_iter().map(Input::Vehicle));
+        for v in &mut self.vehicles {
+            self.inbound.extend(v.step(now + 1000).into_iter().map(Input::Vehicle));
+        }
+        Ok(FleetTick { step_ms, submitted, delivered, deadlocks })
+    }
+}
+
+/// Runs the core for `run.ticks` ticks and measures each `step`.
+pub fn run_tick(run: &TickRun) -> anyhow::Result<TickResult> {
+    let mut fleet = ScriptedFleet::new(&run.map, run.vehicles, run.seed, run.config.clone())?;
+    let bar = if run.progress { ProgressBar::new(run.ticks) } else { ProgressBar::hidden() };
+    bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} ticks {msg}")?);
+    let mut times = Vec::with_capacity(run.ticks as usize);
+    let (mut submitted, mut delivered, mut late, mut deadlocks) = (0u64, 0u64, 0u64, 0u64);
+    for tick in 0..run.ticks {
+        let t = fleet.tick(tick * 1000)?;
+        times.push(t.step_ms);
+        submitted += t.submitted;
+        delivered += t.delivered;
+        deadlocks += t.deadlocks;
+        if tick >= run.ticks * 3 / 4 {
+            late += t.delivered;
         }
         bar.inc(1);
         bar.set_message(format!("{delivered} delivered"));
     }
+    let core = &fleet.core;
     bar.finish_and_clear();
     let mut end_state = std::collections::BTreeMap::new();
     let waits = core.waits();

@@ -77,7 +77,7 @@ fn every_scenario_is_deterministic_safe_and_meets_its_expectations() {
     }
     assert!(
         drifted.is_empty(),
-        "report hashes differ from scenarios/golden.toml:\n{}\nIf the change is intended, re-mint them: \
+        "report hashes differ from scenarios/golden.json:\n{}\nIf the change is intended, re-mint them: \
          `cargo run --release -p sim -- run --bless scenarios/*.toml` and \
          `cargo run --release -p sim -- run --ci --bless scenarios/grid-warehouse-200.toml`",
         drifted.join("\n")
