@@ -96,7 +96,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     master.send(&vehicle, &ToVehicle::Order(Box::new(order)))?;
 
     for tick in 0..600u64 {
-        let now = tick * 100;
+        let now = Millis(tick * 100);
         runner::step(now, &mut agent, &mut toy, &mut link)?;
         for event in master.poll() {
             if let OrchestratorEvent::Message { message: FromVehicle::State(state), .. } = event {

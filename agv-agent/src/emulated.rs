@@ -38,9 +38,9 @@ pub struct EmulatedConfig {
     /// Charging speed, % per second.
     pub charge_per_second: f64,
     /// Duration of an action by type, ms (others: `default_action_ms`).
-    pub action_ms: BTreeMap<String, Millis>,
+    pub action_ms: BTreeMap<String, u64>,
     /// Duration of actions not listed.
-    pub default_action_ms: Millis,
+    pub default_action_ms: u64,
     /// The map positions refer to.
     pub map_id: String,
     /// Node positions, for orders that carry none.
@@ -72,7 +72,7 @@ struct Leg {
     from: Point2<f64>,
     to: Point2<f64>,
     start: Millis,
-    turn_ms: Millis,
+    turn_ms: u64,
     length: f64,
     heading: f64,
 }
@@ -110,7 +110,7 @@ impl EmulatedVehicle {
             actions: Vec::new(),
             paused_since: None,
             broken: false,
-            last_poll: 0,
+            last_poll: Millis::ZERO,
             pending: Vec::new(),
         }
     }
@@ -184,7 +184,7 @@ impl VehicleDriver for EmulatedVehicle {
                     .rem_euclid(std::f64::consts::TAU)
                     - std::f64::consts::PI)
                     .abs();
-                let turn_ms = (turn / self.config.turn_rate * 1000.0).round() as Millis;
+                let turn_ms = (turn / self.config.turn_rate * 1000.0).round() as u64;
                 self.leg = Some(Leg {
                     node_id: to.node_id.clone(),
                     from: self.position,
@@ -245,7 +245,7 @@ impl VehicleDriver for EmulatedVehicle {
         }
         let frozen = self.broken || self.paused_since.is_some();
         if frozen && let Some(leg) = &mut self.leg {
-            leg.start += (dt * 1000.0) as Millis; // time stands still on the leg
+            leg.start += (dt * 1000.0) as u64; // time stands still on the leg
         }
         let mut distance = 0.0;
         if let Some(leg) = &self.leg {

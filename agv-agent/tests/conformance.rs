@@ -551,3 +551,22 @@ fn a_state_stays_small_however_often_a_master_control_repeats_a_bad_request() {
     let order_errors = state.errors.iter().filter(|e| e.error_type != ErrorType::NoOrderToCancel).count();
     assert_eq!(order_errors, 1, "{:?}", state.errors);
 }
+
+#[test]
+fn header_timestamps_are_iso_8601_utc_of_the_unix_time_the_wrapper_passes_in() {
+    // VDA 5050: `timestamp` is ISO 8601 in UTC (YYYY-MM-DDTHH:mm:ss.ssZ); the
+    // agent reads no clock, it formats the Unix-epoch milliseconds it is given.
+    let mut agent = Agent::new(AgentConfig::new("acme", "AGV-1", "hall-1"));
+    let now = agv_agent::agent::Millis(1_764_633_600_123); // 2025-12-02 00:00:00.123 UTC
+    let out = agent.step(now, [place_at("a"), AgentInput::Connection(ConnectionState::Online)]);
+    check(&out);
+    for message in &out.messages {
+        let value = match message {
+            FromVehicle::State(s) => serde_json::to_value(s).unwrap(),
+            FromVehicle::Connection(c) => serde_json::to_value(c).unwrap(),
+            other => panic!("unexpected {other:?}"),
+        };
+        assert_eq!(value["timestamp"], "2025-12-02T00:00:00.123Z", "{value}");
+    }
+    assert_eq!(agent.current_state(now + 1_000).header.timestamp.unix_millis(), 1_764_633_601_123);
+}

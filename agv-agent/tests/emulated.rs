@@ -56,11 +56,11 @@ fn run(config: EmulatedConfig, limit_ms: u64) -> (Option<u64>, State, Vec<State>
     let mut states = Vec::new();
     let mut now = 0;
     while now <= limit_ms {
-        let feedback = vehicle.poll(now);
+        let feedback = vehicle.poll(now.into());
         let Outputs { messages, commands } = agent.step(now, AgentInput::batch(&inbound, &feedback));
         inbound.clear();
         for c in &commands {
-            vehicle.command(now, c);
+            vehicle.command(now.into(), c);
         }
         for m in messages {
             if let FromVehicle::State(s) = m {
@@ -97,7 +97,7 @@ fn driving_takes_the_motion_models_time_and_drains_the_battery() {
 #[test]
 fn a_breakdown_stops_the_vehicle_with_a_fatal_error_until_recovery() {
     let mut config = EmulatedConfig::factory_agv("hall");
-    config.faults = vec![Fault::Breakdown { at: 3_000, until: Some(13_000) }];
+    config.faults = vec![Fault::Breakdown { at: 3_000.into(), until: Some(13_000.into()) }];
     let healthy = 2.0 * MotionProfile::FACTORY_AGV.travel_time(10.0);
     let (done, _, states) = run(config, 120_000);
     let done = done.expect("recovers and finishes") as f64 / 1000.0;
@@ -110,6 +110,6 @@ fn a_breakdown_stops_the_vehicle_with_a_fatal_error_until_recovery() {
     assert!(states.last().unwrap().errors.is_empty(), "the error clears on recovery");
     // Never broke for good: a permanent breakdown never finishes.
     let mut config = EmulatedConfig::factory_agv("hall");
-    config.faults = vec![Fault::Breakdown { at: 1_000, until: None }];
+    config.faults = vec![Fault::Breakdown { at: 1_000.into(), until: None }];
     assert!(run(config, 60_000).0.is_none());
 }

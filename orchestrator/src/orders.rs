@@ -6,8 +6,8 @@
 use layout::{Layout, NodeIdx};
 use serde::{Deserialize, Serialize};
 
-/// Milliseconds of injected time.
-pub type Millis = u64;
+/// A point in injected time, ms (see [`protocol::instant`]).
+pub use protocol::instant::Millis;
 
 /// Where an order is in its life.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -172,8 +172,9 @@ pub fn accept(
     layout: &Layout,
     id: u64,
     request: OrderRequest,
-    now: Millis,
+    now: impl Into<Millis>,
 ) -> Result<TransportOrder, RequestError> {
+    let now = now.into();
     let station = |field: &'static str, sid: &str| {
         resolve_place(layout, sid).ok_or_else(|| RequestError::UnknownStation { field, id: sid.to_string() })
     };
@@ -207,7 +208,8 @@ impl TransportOrder {
     /// Delivered; before the load is on board an order can go back to
     /// Queued (its vehicle failed, or the pick failed) or be Cancelled; any live order can
     /// Fail; nothing leaves Delivered, Failed or Cancelled.
-    pub fn transition(&mut self, now: Millis, to: OrderStatus) -> Result<(), TransitionError> {
+    pub fn transition(&mut self, now: impl Into<Millis>, to: OrderStatus) -> Result<(), TransitionError> {
+        let now = now.into();
         use OrderStatus::*;
         let from = self.status();
         let allowed = match (from, &to) {
@@ -226,7 +228,7 @@ impl TransportOrder {
             return Err(TransitionError { order: self.id, from: from.name(), to: to.name() });
         }
         // Time never runs backwards in the history.
-        let at = now.max(self.history.last().map_or(0, |(t, _)| *t));
+        let at = now.max(self.history.last().map_or(Millis::ZERO, |(t, _)| *t));
         self.history.push((at, to));
         Ok(())
     }

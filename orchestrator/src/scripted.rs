@@ -39,7 +39,7 @@ pub struct ScriptedVehicle {
     layout: Arc<Layout>,
     speed: f64,
     /// How long each node action takes, ms.
-    pub action_ms: Millis,
+    pub action_ms: u64,
     /// Battery drain per metre, %.
     pub drain_per_m: f64,
     /// Charge per second while charging, %.
@@ -97,8 +97,8 @@ impl ScriptedVehicle {
             refused: 0,
             battery: 100.0,
             charging: false,
-            free_at: 0,
-            last_step: 0,
+            free_at: Millis::ZERO,
+            last_step: Millis::ZERO,
             header_id: 0,
         })
     }
@@ -247,7 +247,8 @@ impl ScriptedVehicle {
 
     /// Advances to `now` and returns its state message (none while it is
     /// `silent`).
-    pub fn step(&mut self, now: Millis) -> Vec<OrchestratorEvent> {
+    pub fn step(&mut self, now: impl Into<Millis>) -> Vec<OrchestratorEvent> {
+        let now = now.into();
         let start_floor = self.last_step;
         self.last_step = now;
         loop {
@@ -313,7 +314,7 @@ impl ScriptedVehicle {
                 Some(next) if next.released && next.edge_released && next.seq > self.seq => {
                     let from = self.layout.node(self.node).position;
                     let to = self.layout.node(next.node).position;
-                    let ms = ((to - from).norm() / self.speed * 1000.0).round().max(1.0) as Millis;
+                    let ms = ((to - from).norm() / self.speed * 1000.0).round().max(1.0) as u64;
                     self.leg = Some((0, self.free_at.max(start_floor) + ms));
                 }
                 _ => break,
@@ -348,7 +349,7 @@ impl ScriptedVehicle {
         State {
             header: Header {
                 header_id: self.header_id,
-                timestamp: Timestamp::from_unix_millis(now),
+                timestamp: Timestamp::at(now),
                 version: PROTOCOL_VERSION.into(),
                 manufacturer: self.id.manufacturer.clone(),
                 serial_number: self.id.serial_number.clone(),

@@ -70,10 +70,10 @@ pub fn order_for_route(
     route: &[NodeIdx],
     n_released: usize,
     target: &OrderTarget<'_>,
-    now_ms: u64,
+    now: protocol::instant::Millis,
 ) -> Result<Order, RouteError> {
     let edges = route_edges(layout, route)?;
-    order_for_path(layout, route, &edges, n_released, target, now_ms)
+    order_for_path(layout, route, &edges, n_released, target, now)
 }
 
 /// Builds the order for the path `nodes` joined by exactly `edges` (one
@@ -84,7 +84,7 @@ pub fn order_for_path(
     edges: &[EdgeIdx],
     n_released: usize,
     target: &OrderTarget<'_>,
-    now_ms: u64,
+    now: protocol::instant::Millis,
 ) -> Result<Order, RouteError> {
     if route.is_empty() {
         return Err(RouteError::Empty);
@@ -150,7 +150,7 @@ pub fn order_for_path(
     Ok(Order {
         header: Header {
             header_id: target.header_id,
-            timestamp: Timestamp::from_unix_millis(now_ms),
+            timestamp: Timestamp::at(now),
             version: PROTOCOL_VERSION.into(),
             manufacturer: target.manufacturer.into(),
             serial_number: target.serial_number.into(),

@@ -181,7 +181,7 @@ fn bad_input_is_flagged_and_never_corrupts_the_fleet() {
         CommandError::Request(RequestError::UnknownStation { field: "from", id: "WH-PICK-Z9".into() })
     );
     // A state from a vehicle that is not in the fleet.
-    let mut stranger = h.vehicles[0].state(h.now);
+    let mut stranger = h.vehicles[0].state(h.now.into());
     stranger.header.serial_number = "intruder".into();
     let intruder = VehicleId::new("yard", "intruder");
     h.pending.push(OrchestratorEvent::Message {
@@ -189,11 +189,11 @@ fn bad_input_is_flagged_and_never_corrupts_the_fleet() {
         message: FromVehicle::State(Box::new(stranger)),
     });
     // A state on another map, one far off the layout, one naming a node the layout lacks.
-    let mut other_map = h.vehicles[0].state(h.now);
+    let mut other_map = h.vehicles[0].state(h.now.into());
     other_map.agv_position = Some(AgvPosition::new(10.0, 10.0, 0.0, "another-plant"));
-    let mut far = h.vehicles[0].state(h.now);
+    let mut far = h.vehicles[0].state(h.now.into());
     far.agv_position = Some(AgvPosition::new(5_000.0, -300.0, 0.0, site.levels[0].id.clone()));
-    let mut unknown_node = h.vehicles[0].state(h.now);
+    let mut unknown_node = h.vehicles[0].state(h.now.into());
     unknown_node.last_node_id = "N9999-9999".into();
     for s in [other_map, far, unknown_node] {
         h.pending
@@ -219,7 +219,7 @@ fn bad_input_is_flagged_and_never_corrupts_the_fleet() {
         "the model kept the vehicle where it is"
     );
     // A vehicle reporting a node never released to it is fenced (it deviated).
-    let mut deviated = h.vehicles[1].state(h.now);
+    let mut deviated = h.vehicles[1].state(h.now.into());
     deviated.last_node_id = "N0230-0100".into();
     h.pending.push(OrchestratorEvent::Message {
         vehicle: vid(1),
@@ -347,7 +347,7 @@ fn a_recording_replays_to_the_same_outputs_and_a_tampered_one_does_not() {
     let mut lines = vec![serde_json::to_string(&header).unwrap()];
     let mut record = |h: &mut Harness, now: u64, inputs: Vec<Input>| {
         let out = h.core.step(now, inputs.clone());
-        lines.push(serde_json::to_string(&Step { now, inputs, out: digest(&out) }).unwrap());
+        lines.push(serde_json::to_string(&Step { now: now.into(), inputs, out: digest(&out) }).unwrap());
         out
     };
     let submit = Input::Submit { request: OrderRequest::new("WH-PICK-B2", "SM-U04") };

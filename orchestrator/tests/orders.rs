@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use orchestrator::orders::{OrderRequest, OrderStatus, RequestError, accept};
+use orchestrator::orders::{Millis, OrderRequest, OrderStatus, RequestError, accept};
 use proptest::prelude::*;
 
 fn plant() -> &'static layout::Layout {
@@ -28,8 +28,12 @@ fn requests_are_checked_against_the_layout() {
         (request("WH-PICK-A1", "SM-X99"), RequestError::UnknownStation { field: "to", id: "SM-X99".into() }),
         (request("SM-L01", "SM-L01"), RequestError::SameStation("SM-L01".into())),
         (
-            OrderRequest { earliest_start: Some(10), deadline: Some(5), ..request("WH-PICK-A1", "SM-L01") },
-            RequestError::DeadlineBeforeStart { earliest_start: 10, deadline: 5 },
+            OrderRequest {
+                earliest_start: Some(Millis(10)),
+                deadline: Some(Millis(5)),
+                ..request("WH-PICK-A1", "SM-L01")
+            },
+            RequestError::DeadlineBeforeStart { earliest_start: Millis(10), deadline: Millis(5) },
         ),
         (
             OrderRequest { vehicle_type: Some("forklift".into()), ..request("WH-PICK-A1", "SM-L01") },
@@ -57,7 +61,7 @@ fn a_delivery_goes_through_every_stage_with_times() {
         order.transition(2_000 + k as u64 * 1_000, stage.clone()).unwrap();
     }
     assert_eq!(order.history.len(), 7);
-    assert_eq!(order.history[0], (1_000, OrderStatus::Queued));
+    assert_eq!(order.history[0], (Millis(1_000), OrderStatus::Queued));
     assert_eq!(*order.status(), OrderStatus::Delivered);
     let err = order.transition(9_000, OrderStatus::Cancelled).unwrap_err();
     assert_eq!(err.to_string(), "order 7: cannot go from delivered to cancelled");

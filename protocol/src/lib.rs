@@ -23,6 +23,7 @@
 //! ```
 
 pub mod codec;
+pub mod instant;
 pub mod messages;
 pub mod order_rules;
 pub mod topic;

@@ -17,6 +17,8 @@ use orchestrator::fleet::{FleetConfig, Orchestrator, VehicleSpec};
 use orchestrator::input::{Input, PlaceId, Reply};
 use orchestrator::mapf::rng::Rng;
 use orchestrator::orders::{Millis, OrderRequest};
+
+use crate::Ms;
 use protocol::messages::{AgvPosition, ConnectionState, Node};
 use protocol::transport::{FromVehicle, OrchestratorEvent, ToVehicle, VehicleId};
 use yardmaster::store::OrderStore;
@@ -34,7 +36,7 @@ enum Envelope {
 
 /// The in-memory network: messages delivered in (time, sequence) order.
 struct Bus {
-    queue: BTreeMap<(Millis, u64), Envelope>,
+    queue: BTreeMap<(Ms, u64), Envelope>,
     seq: u64,
     rng: Rng,
     latency: u64,
@@ -45,7 +47,7 @@ struct Bus {
 }
 
 impl Bus {
-    fn send(&mut self, now: Millis, envelope: Envelope, extra_loss: f64, extra_latency: u64) {
+    fn send(&mut self, now: Ms, envelope: Envelope, extra_loss: f64, extra_latency: u64) {
         self.sent += 1;
         if self.rng.unit() < self.loss.max(extra_loss) {
             self.lost += 1;
@@ -56,7 +58,7 @@ impl Bus {
         self.queue.insert((now + self.latency + jitter + extra_latency, self.seq), envelope);
     }
 
-    fn due(&mut self, now: Millis) -> Vec<Envelope> {
+    fn due(&mut self, now: Ms) -> Vec<Envelope> {
         let later = self.queue.split_off(&(now + 1, 0));
         std::mem::replace(&mut self.queue, later).into_values().collect()
     }
@@ -89,7 +91,7 @@ pub struct RunOptions {
     /// Scale the scenario's duration (CI runs long scenarios shortened).
     pub duration_scale: f64,
     /// Called with (simulated ms, delivered) now and then, for progress.
-    pub progress_every_ms: Millis,
+    pub progress_every_ms: Ms,
     /// Keep the positions of every orchestrator tick (for `--trace` and
     /// `replay.html`); the safety check runs either way.
     pub keep_trace: bool,
@@ -172,21 +174,21 @@ pub(crate) fn starts(
 pub(crate) fn arrivals(
     sc: &crate::scenario::Scenario,
     layout: &Layout,
-    duration: Millis,
+    duration: Ms,
     rng: &mut Rng,
-) -> anyhow::Result<Vec<(Millis, u64, OrderRequest)>> {
+) -> anyhow::Result<Vec<(Ms, u64, OrderRequest)>> {
     let station_ids: Vec<String> = if layout.stations.is_empty() {
         layout.nodes.iter().map(|n| n.id.clone()).collect()
     } else {
         layout.stations.iter().map(|s| s.id.clone()).collect()
     };
-    let mut arrivals: Vec<(Millis, u64, OrderRequest)> = Vec::new();
+    let mut arrivals: Vec<(Ms, u64, OrderRequest)> = Vec::new();
     for (i, o) in sc.orders.iter().enumerate() {
         for c in 0..o.count {
             let mut r = OrderRequest::new(&o.from, &o.to);
             r.priority = o.priority;
             r.vehicle_type.clone_from(&o.vehicle_type);
-            arrivals.push(((o.at_s * 1000.0) as Millis, (i * 1000 + c) as u64, r));
+            arrivals.push(((o.at_s * 1000.0) as Ms, (i * 1000 + c) as u64, r));
         }
     }
     for (i, f) in sc.flows.iter().enumerate() {
@@ -196,7 +198,7 @@ pub(crate) fn arrivals(
         if from.is_empty() || to.is_empty() {
             bail!("flows[{i}]: no station matches {:?} → {:?}", f.from, f.to);
         }
-        let end = f.end_s.map_or(duration, |e| ((e * 1000.0) as Millis).min(duration));
+        let end = f.end_s.map_or(duration, |e| ((e * 1000.0) as Ms).min(duration));
         let mut t = f.start_s * 1000.0;
         let mut n = 0u64;
         while f.per_hour > 0.0 && t < end as f64 {
@@ -215,7 +217,7 @@ pub(crate) fn arrivals(
             }
             let mut r = OrderRequest::new(a.as_str(), b.as_str());
             r.vehicle_type.clone_from(&f.vehicle_type);
-            arrivals.push((t as Millis, 1_000_000 + (i as u64) * 100_000 + n, r));
+            arrivals.push((t as Ms, 1_000_000 + (i as u64) * 100_000 + n, r));
             n += 1;
         }
     }
@@ -237,7 +239,7 @@ fn new_agent(
     layout: &Layout,
     node: NodeIdx,
     heading: f64,
-    now: Millis,
+    now: Ms,
 ) -> (Agent, Vec<FromVehicle>) {
     let mut agent = Agent::new(config.clone());
     let p = layout.node(node).position;
@@ -245,7 +247,7 @@ fn new_agent(
         node: Box::new(Node::new(layout.node(node).id.clone(), 0, true)),
         position: AgvPosition::new(p.x, p.y, heading, map_id(layout, node)),
     };
-    let out = agent.step(now, [place, AgentInput::Connection(ConnectionState::Online)]);
+    let out = agent.step(Millis(now), [place, AgentInput::Connection(ConnectionState::Online)]);
     (agent, out.messages)
 }
 
@@ -254,10 +256,10 @@ fn new_agent(
 fn step_core(
     core: &mut Orchestrator,
     store: &OrderStore,
-    now: Millis,
+    now: Ms,
     inputs: Vec<Input>,
 ) -> anyhow::Result<orchestrator::fleet::Outbound> {
-    let out = core.step(now, inputs);
+    let out = core.step(Millis(now), inputs);
     store.apply(&out.records)?;
     Ok(out)
 }
@@ -270,7 +272,7 @@ pub(crate) fn footprint_for(layout: &Layout) -> Footprint {
 pub fn run(
     loaded: &Loaded,
     options: &RunOptions,
-    mut progress: impl FnMut(Millis, u64),
+    mut progress: impl FnMut(Ms, u64),
 ) -> anyhow::Result<Outcome> {
     let ci_variant;
     let sc = if options.ci {
@@ -286,7 +288,7 @@ pub fn run(
             })?
             .value,
     );
-    let duration: Millis = ((sc.duration_s * options.duration_scale).max(1.0) * 1000.0) as Millis;
+    let duration: Ms = ((sc.duration_s * options.duration_scale).max(1.0) * 1000.0) as Ms;
     let mut rng = Rng::new(sc.seed);
     let groups: Vec<(usize, Start)> = sc.fleet.iter().map(|g| (g.count, g.start.clone())).collect();
     let start_nodes = starts(&layout, &groups, &mut rng)?;
@@ -354,11 +356,11 @@ pub fn run(
                 .iter_mut()
                 .find(|v| v.id.serial_number == *vehicle)
                 .with_context(|| format!("faults: no vehicle {vehicle:?} in the fleet"))?;
-            let at = (at_s * 1000.0) as Millis;
-            v.driver
-                .config_mut()
-                .faults
-                .push(Fault::Breakdown { at, until: duration_s.map(|d| at + (d * 1000.0) as Millis) });
+            let at = (at_s * 1000.0) as Ms;
+            v.driver.config_mut().faults.push(Fault::Breakdown {
+                at: Millis(at),
+                until: duration_s.map(|d| Millis(at + (d * 1000.0) as Ms)),
+            });
         }
     }
 
@@ -379,7 +381,7 @@ pub fn run(
         Metrics::new(sc, &vehicles.iter().map(|v| v.id.serial_number.clone()).collect::<Vec<_>>());
     let mut events: Vec<String> = Vec::new();
     let mut trace = Vec::new();
-    let mut accepted_at: BTreeMap<u64, Millis> = BTreeMap::new();
+    let mut accepted_at: BTreeMap<u64, Ms> = BTreeMap::new();
     let mut refused = 0u64;
     let radius = footprint.radius();
 
@@ -395,14 +397,14 @@ pub fn run(
         }
     }
 
-    let mut now: Millis = 0;
+    let mut now: Ms = 0;
     let mut last_progress = 0;
     let mut core_inbox = Vec::new();
     while now <= duration {
         // Faults that start or end now.
         let (mut extra_loss, mut extra_latency) = (0.0f64, 0u64);
         for f in &sc.faults {
-            let at_ms = |s: f64| (s * 1000.0) as Millis;
+            let at_ms = |s: f64| (s * 1000.0) as Ms;
             match f {
                 FaultSpec::MessageLoss { at_s, duration_s, loss }
                     if (at_ms(*at_s)..at_ms(at_s + duration_s)).contains(&now) =>
@@ -524,11 +526,11 @@ pub fn run(
         // Every vehicle.
         for v in &mut vehicles {
             let mut inputs: Vec<AgentInput> =
-                v.driver.poll(now).into_iter().map(AgentInput::Feedback).collect();
+                v.driver.poll(Millis(now)).into_iter().map(AgentInput::Feedback).collect();
             inputs.extend(v.inbox.drain(..).map(AgentInput::Message));
-            let out = v.agent.step(now, inputs);
+            let out = v.agent.step(Millis(now), inputs);
             for c in &out.commands {
-                v.driver.command(now, c);
+                v.driver.command(Millis(now), c);
             }
             for m in out.messages {
                 let msg = OrchestratorEvent::Message { vehicle: v.id.clone(), message: m };

@@ -19,6 +19,10 @@
 //! assert!(svg.contains("QA-VISION-1"));
 //! ```
 
+/// The simulator's own clock and durations, plain milliseconds; the cores
+/// get instants as `orchestrator::orders::Millis` (`Millis(ms)`).
+pub type Ms = u64;
+
 pub mod bench_cmd;
 pub mod engine;
 pub mod golden;

@@ -27,6 +27,8 @@ use live::clock::WallClock;
 use orchestrator::fleet::{Event, FleetEntry, VehicleStatus};
 use orchestrator::mapf::rng::Rng;
 use orchestrator::orders::{Millis, OrderRequest, OrderStatus};
+
+use crate::Ms;
 use protocol::codec::DecodeLimits;
 use protocol::messages::State;
 use protocol::topic::{Topic, TopicKey};
@@ -237,7 +239,7 @@ fn run_in(path: &Path, options: &LiveOptions, work: &Path) -> anyhow::Result<Run
     let layout = layout::load(&loaded.layout_path, layout::LoadOptions::default())
         .with_context(|| format!("{}: loading layout {}", path.display(), loaded.layout_path.display()))?
         .value;
-    let duration: Millis = ((sc.duration_s * options.duration_scale).max(1.0) * 1000.0) as Millis;
+    let duration: Ms = ((sc.duration_s * options.duration_scale).max(1.0) * 1000.0) as Ms;
     anyhow::ensure!(options.speed > 0.0 && options.speed.is_finite(), "--speed must be a positive number");
     // The same draws as `yard-sim run`: starts, then the order stream.
     let mut rng = Rng::new(sc.seed);
@@ -344,13 +346,13 @@ fn run_in(path: &Path, options: &LiveOptions, work: &Path) -> anyhow::Result<Run
     let mut poses = vec![Pose::default(); names.len()];
     let mut events: Vec<String> = Vec::new();
     let mut trace = Vec::new();
-    let mut accepted_at: BTreeMap<u64, Millis> = BTreeMap::new();
+    let mut accepted_at: BTreeMap<u64, Ms> = BTreeMap::new();
     let mut busy = vec![false; names.len()];
-    let mut last_frame: Millis = 0;
+    let mut last_frame: Ms = 0;
     let mut observed = 0u64;
     let mut undecodable = 0u64;
-    let mut next_frame: Millis = 0;
-    let mut next_status: Millis = 0;
+    let mut next_frame: Ms = 0;
+    let mut next_status: Ms = 0;
     loop {
         let now = sim_now();
         if now > duration {
@@ -400,7 +402,7 @@ fn run_in(path: &Path, options: &LiveOptions, work: &Path) -> anyhow::Result<Run
             let Ok(mut event) = serde_json::from_slice::<Event>(&payload) else {
                 continue;
             };
-            event.at = event.at.saturating_sub(origin_ms + zero);
+            event.at = Millis(event.at.as_ms().saturating_sub(origin_ms + zero));
             events.push(serde_json::to_string(&event)?);
             metrics.on_event(&event, &accepted_at);
         }

@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 
 use orchestrator::fleet::{Event, EventKind, Orchestrator};
-use orchestrator::orders::{Millis, OrderStatus};
+use orchestrator::orders::OrderStatus;
+
+use crate::Ms;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -27,7 +29,7 @@ pub struct TracePoint {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Frame {
     /// Simulated time, ms.
-    pub t: Millis,
+    pub t: Ms,
     /// Positions.
     pub vehicles: Vec<TracePoint>,
 }
@@ -170,19 +172,19 @@ pub struct Metrics {
     #[serde(skip)]
     samples: u64,
     #[serde(skip)]
-    deadlock_runs: BTreeMap<Vec<String>, (Millis, u32)>,
+    deadlock_runs: BTreeMap<Vec<String>, (Ms, u32)>,
     #[serde(skip)]
     deadlock_after_s: f64,
     #[serde(skip)]
     stuck_after_s: f64,
     /// Every accepted order's latest status and since when, from the events.
     #[serde(skip)]
-    orders: BTreeMap<u64, (OrderStatus, Millis)>,
+    orders: BTreeMap<u64, (OrderStatus, Ms)>,
     /// When the last order arrived, and when the last order ended.
     #[serde(skip)]
-    last_arrival: Option<Millis>,
+    last_arrival: Option<Ms>,
     #[serde(skip)]
-    last_end: Option<Millis>,
+    last_end: Option<Ms>,
 }
 
 fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
@@ -212,21 +214,22 @@ impl Metrics {
     }
 
     /// Records a note (fault, refusal).
-    pub fn note(&mut self, now: Millis, text: String) {
+    pub fn note(&mut self, now: Ms, text: String) {
         self.notes.push((now as f64 / 1000.0, text));
     }
 
     /// Takes in one event of the core.
-    pub fn on_event(&mut self, e: &Event, accepted_at: &BTreeMap<u64, Millis>) {
+    pub fn on_event(&mut self, e: &Event, accepted_at: &BTreeMap<u64, Ms>) {
+        let at: Ms = e.at.as_ms();
         match &e.kind {
             EventKind::OrderAccepted { order } => {
-                self.orders.insert(*order, (OrderStatus::Queued, e.at));
-                self.last_arrival = Some(self.last_arrival.map_or(e.at, |t| t.max(e.at)));
+                self.orders.insert(*order, (OrderStatus::Queued, at));
+                self.last_arrival = Some(self.last_arrival.map_or(at, |t| t.max(at)));
             }
             EventKind::OrderStatus { order, status } => {
-                self.orders.insert(*order, (status.clone(), e.at));
+                self.orders.insert(*order, (status.clone(), at));
                 if status.is_terminal() {
-                    self.last_end = Some(self.last_end.map_or(e.at, |t| t.max(e.at)));
+                    self.last_end = Some(self.last_end.map_or(at, |t| t.max(at)));
                 }
             }
             _ => {}
@@ -235,17 +238,17 @@ impl Metrics {
             EventKind::OrderStatus { order, status: OrderStatus::Delivered } => {
                 self.delivered += 1;
                 if let Some(t0) = accepted_at.get(order) {
-                    self.latencies.push(e.at.saturating_sub(*t0) as f64 / 1000.0);
+                    self.latencies.push(at.saturating_sub(*t0) as f64 / 1000.0);
                 }
             }
             EventKind::VehicleFenced { .. } => self.fenced += 1,
             EventKind::Deadlock { vehicles } => {
                 self.deadlocks += 1;
-                let run = self.deadlock_runs.entry(vehicles.clone()).or_insert((e.at, 0));
+                let run = self.deadlock_runs.entry(vehicles.clone()).or_insert((at, 0));
                 // Back-to-back breaks of the same cycle are one long deadlock.
-                let gap = e.at.saturating_sub(run.0) as f64 / 1000.0;
+                let gap = at.saturating_sub(run.0) as f64 / 1000.0;
                 run.1 = if gap <= self.deadlock_after_s * 1.5 && run.1 > 0 { run.1 + 1 } else { 1 };
-                run.0 = e.at;
+                run.0 = at;
                 self.max_deadlock_s = self.max_deadlock_s.max(f64::from(run.1) * self.deadlock_after_s);
             }
             _ => {}
@@ -253,7 +256,7 @@ impl Metrics {
     }
 
     /// Samples the fleet (utilisation, queue).
-    pub fn sample(&mut self, now: Millis, core: &Orchestrator) {
+    pub fn sample(&mut self, now: Ms, core: &Orchestrator) {
         let queued = || self.orders.values().filter(|(s, _)| *s == OrderStatus::Queued).count() as u64;
         let queued = queued();
         self.sample_fleet(now, &core.busy(), || queued);
@@ -261,7 +264,7 @@ impl Metrics {
 
     /// Samples the fleet from what it is doing (`busy`, in fleet order) and
     /// the number of orders waiting for a vehicle (asked for every 10 s).
-    pub fn sample_fleet(&mut self, now: Millis, busy: &[bool], queued: impl FnOnce() -> u64) {
+    pub fn sample_fleet(&mut self, now: Ms, busy: &[bool], queued: impl FnOnce() -> u64) {
         self.samples += 1;
         for (i, busy) in busy.iter().enumerate() {
             if *busy && let Some(b) = self.busy.get_mut(i) {
@@ -278,10 +281,10 @@ impl Metrics {
     /// Final figures.
     pub fn finish(
         &mut self,
-        duration: Millis,
+        duration: Ms,
         core: &Orchestrator,
         distances: &[f64],
-        accepted_at: &BTreeMap<u64, Millis>,
+        accepted_at: &BTreeMap<u64, Ms>,
     ) {
         let known: BTreeMap<u64, OrderStatus> = core.orders().map(|o| (o.id, o.status().clone())).collect();
         self.finish_with(duration, core.vehicles(), &known, distances, accepted_at);
@@ -293,11 +296,11 @@ impl Metrics {
     /// progress there; one that is neither is lost.
     pub fn finish_with(
         &mut self,
-        duration: Millis,
+        duration: Ms,
         final_status: Vec<orchestrator::fleet::VehicleStatus>,
         known: &BTreeMap<u64, OrderStatus>,
         distances: &[f64],
-        accepted_at: &BTreeMap<u64, Millis>,
+        accepted_at: &BTreeMap<u64, Ms>,
     ) {
         self.duration_s = duration as f64 / 1000.0;
         self.final_status = final_status;

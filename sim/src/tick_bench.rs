@@ -13,7 +13,7 @@ use layout::movingai::{self, GridOptions};
 use orchestrator::fleet::{EventKind, FleetConfig, Orchestrator, VehicleSpec};
 use orchestrator::input::{Input, Reply};
 use orchestrator::mapf::rng::Rng;
-use orchestrator::orders::{OrderRequest, OrderStatus};
+use orchestrator::orders::{Millis, OrderRequest, OrderStatus};
 use orchestrator::scripted::ScriptedVehicle;
 use protocol::transport::VehicleId;
 use serde::Serialize;
@@ -155,7 +155,7 @@ impl ScriptedFleet {
         }
         self.inbound.push(Input::Tick);
         let start = Instant::now();
-        let out = self.core.step(now, std::mem::take(&mut self.inbound));
+        let out = self.core.step(Millis(now), std::mem::take(&mut self.inbound));
         let step_ms = start.elapsed().as_secs_f64() * 1000.0;
         if let Some(Reply::Refused(e)) = out.replies.iter().find(|r| matches!(r, Reply::Refused(_))) {
             bail!("an order was refused: {e}");
@@ -179,7 +179,7 @@ impl ScriptedFleet {
             }
         }
         for v in &mut self.vehicles {
-            self.inbound.extend(v.step(now + 1000).into_iter().map(Input::Vehicle));
+            self.inbound.extend(v.step(Millis(now + 1000)).into_iter().map(Input::Vehicle));
         }
         Ok(FleetTick { step_ms, submitted, delivered, deadlocks })
     }

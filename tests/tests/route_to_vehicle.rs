@@ -23,11 +23,11 @@ fn plant() -> layout::Layout {
 fn run(agent: &mut Agent, vehicle: &mut EmulatedVehicle, mut now: u64, mut inbound: Vec<ToVehicle>) -> u64 {
     let mut idle_steps = 0;
     while idle_steps < 50 {
-        let feedback = vehicle.poll(now);
+        let feedback = vehicle.poll(now.into());
         let out = agent.step(now, AgentInput::batch(&inbound, &feedback));
         inbound.clear();
         for c in &out.commands {
-            vehicle.command(now, c);
+            vehicle.command(now.into(), c);
         }
         let moving = out.commands.iter().any(|c| matches!(c, DriverCommand::DriveEdge { .. }))
             || !feedback.is_empty() && agent.current_state(now).driving;
@@ -59,7 +59,7 @@ fn a_planned_route_is_driven_base_first_then_by_update() {
         header_id: 0,
         first_sequence_id: 0,
     };
-    let first = order_for_route(&site, &route, 3, &target, 0).unwrap();
+    let first = order_for_route(&site, &route, 3, &target, 0.into()).unwrap();
     validate_order(&first).unwrap();
 
     let mut agent = Agent::new(AgentConfig::new("yard", "AGV-01", "hall-1"));
@@ -80,7 +80,8 @@ fn a_planned_route_is_driven_base_first_then_by_update() {
     assert_eq!(state.new_base_request, Some(true));
 
     let update_target = OrderTarget { order_update_id: 1, header_id: 1, first_sequence_id: 4, ..target };
-    let update: Order = order_for_route(&site, &route[2..], route.len() - 2, &update_target, now).unwrap();
+    let update: Order =
+        order_for_route(&site, &route[2..], route.len() - 2, &update_target, now.into()).unwrap();
     check_continuation(&first, &update).unwrap();
     let now = run(&mut agent, &mut vehicle, now, vec![ToVehicle::Order(Box::new(update))]);
     let state = agent.current_state(now);

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use agv_agent::agent::{Agent, AgentConfig, AgentInput};
+use agv_agent::agent::{Agent, AgentConfig, AgentInput, Millis};
 use agv_agent::emulated::{self, EmulatedConfig, EmulatedVehicle};
 use agv_agent::runner;
 use anyhow::Context as _;
@@ -141,7 +141,7 @@ fn main() -> anyhow::Result<()> {
 
     let clock = WallClock::new(cli.time_scale, cli.time_origin_ms);
     let started = Instant::now();
-    let now = || clock.now_ms();
+    let now = || Millis(clock.now_ms());
     let mut fleet = Vec::new();
     for (i, spot) in spots.iter().take(cli.count).enumerate() {
         let serial = format!("{}-{:02}", cli.serial_prefix, i + 1);

@@ -24,7 +24,7 @@ fn rule_12_connection_loss_is_seen_within_two_seconds() {
     let vehicle = VehicleId::new("acme", "AGV-12");
     let mut link = ZenohAgentLink::open(&ZenohConfig::connecting(endpoint), vehicle).unwrap();
     let mut agent = Agent::new(AgentConfig::new("acme", "AGV-12", "hall"));
-    runner::start(0, &mut agent, &mut link, []).unwrap();
+    runner::start(0.into(), &mut agent, &mut link, []).unwrap();
 
     let deadline = now() + Duration::from_secs(10);
     let (mut online_message, mut presence) = (false, false);

@@ -35,7 +35,7 @@ impl Agent {
                     Some(mut factsheet) => {
                         factsheet.header_id = Some(*self.header_ids.get("factsheet").unwrap_or(&0));
                         let _ = self.header("factsheet", now);
-                        factsheet.timestamp = Some(Timestamp::from_unix_millis(now));
+                        factsheet.timestamp = Some(Timestamp::at(now));
                         out.messages.push(FromVehicle::Factsheet(factsheet));
                         self.set_action_status(id, ActionStatus::Finished, None);
                     }

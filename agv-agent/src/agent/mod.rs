@@ -21,8 +21,10 @@ use protocol::messages::*;
 use protocol::order_rules::{ActiveOrder, OrderVerdict, classify_order};
 use protocol::transport::{FromVehicle, ToVehicle};
 
-/// Milliseconds since an epoch the caller chooses (injected time).
-pub type Millis = u64;
+/// A point in injected time, ms: Unix-epoch milliseconds from the
+/// wrapper's clock in live operation (headers carry it as ISO 8601 UTC),
+/// any epoch in a simulation. See [`protocol::instant`].
+pub use protocol::instant::Millis;
 
 /// Who the vehicle is and how the agent behaves.
 #[derive(Clone, Debug, PartialEq)]
@@ -34,7 +36,7 @@ pub struct AgentConfig {
     /// The map the vehicle's positions refer to.
     pub map_id: String,
     /// Longest time between two states, ms (VDA 5050: at most 30 s).
-    pub state_interval_ms: Millis,
+    pub state_interval_ms: u64,
     /// The vehicle's factsheet, sent on request.
     pub factsheet: Option<Box<Factsheet>>,
     /// Node ids on the vehicle's map; an order naming another node is
@@ -269,7 +271,7 @@ impl Agent {
         let id = self.header_ids.entry(topic).or_insert(0);
         let header = Header {
             header_id: *id,
-            timestamp: Timestamp::from_unix_millis(now),
+            timestamp: Timestamp::at(now),
             version: PROTOCOL_VERSION.into(),
             manufacturer: self.config.manufacturer.clone(),
             serial_number: self.config.serial_number.clone(),
@@ -299,10 +301,11 @@ impl Agent {
 
     /// The state as it would be published now (the header carries the
     /// next state header id; nothing is consumed).
-    pub fn current_state(&self, now: Millis) -> State {
+    pub fn current_state(&self, now: impl Into<Millis>) -> State {
+        let now = now.into();
         let header = Header {
             header_id: self.header_ids.get("state").copied().unwrap_or(0),
-            timestamp: Timestamp::from_unix_millis(now),
+            timestamp: Timestamp::at(now),
             version: PROTOCOL_VERSION.into(),
             manufacturer: self.config.manufacturer.clone(),
             serial_number: self.config.serial_number.clone(),
@@ -368,7 +371,8 @@ impl Agent {
 
     /// One step: apply the inputs in order, then say what to publish and
     /// what the vehicle should do.
-    pub fn step(&mut self, now: Millis, inputs: impl IntoIterator<Item = AgentInput>) -> Outputs {
+    pub fn step(&mut self, now: impl Into<Millis>, inputs: impl IntoIterator<Item = AgentInput>) -> Outputs {
+        let now = now.into();
         let mut out = Outputs::default();
         for input in inputs {
             match input {

@@ -12,6 +12,7 @@ use protocol::transport::ToVehicle;
 
 use super::EventKind;
 use super::model::*;
+use crate::orders::Millis;
 use crate::vda::{OrderTarget, order_for_path};
 
 /// The order id prefix of a transport leg: `T{order}-pick` / `T{order}-drop`.
@@ -178,10 +179,10 @@ pub(super) fn emit(
     }
 }
 
-fn header(header_id: u32, now: u64, vehicle: &Vehicle) -> Header {
+fn header(header_id: u32, now: Millis, vehicle: &Vehicle) -> Header {
     Header {
         header_id,
-        timestamp: Timestamp::from_unix_millis(now),
+        timestamp: Timestamp::at(now),
         version: PROTOCOL_VERSION.into(),
         manufacturer: vehicle.id.manufacturer.clone(),
         serial_number: vehicle.id.serial_number.clone(),

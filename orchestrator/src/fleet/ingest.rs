@@ -11,6 +11,7 @@ use protocol::transport::{FromVehicle, OrchestratorEvent};
 use super::EventKind;
 use super::emit::{goal_action, transport_of};
 use super::model::*;
+use crate::orders::Millis;
 use crate::traffic::reservations::Place;
 use crate::vda::route_edges;
 
@@ -173,7 +174,7 @@ fn release_passed(
     table.release(vehicle.idx, &release);
 }
 
-fn fence(health: &mut Health, out: &mut Outbox, now: u64, serial: &str, reason: FenceReason) {
+fn fence(health: &mut Health, out: &mut Outbox, now: Millis, serial: &str, reason: FenceReason) {
     out.event(now, EventKind::VehicleFenced { vehicle: serial.to_string(), reason: reason.to_string() });
     *health = Health::Fenced { reason, since: now };
 }
@@ -210,7 +211,7 @@ fn resync(
     report: &Report,
     drive: &mut Drive,
     config: &super::FleetConfig,
-    now: u64,
+    now: Millis,
 ) -> Resync {
     // FAILED: the vehicle had nothing to cancel (`noOrderToCancel`). A
     // FINISHED cancel still needs the state to show the order stopped
@@ -255,7 +256,7 @@ fn distrust(
     report: &Report,
     drive: &Drive,
     config: &super::FleetConfig,
-    now: u64,
+    now: Millis,
     site: &Site,
 ) -> Option<FenceReason> {
     match report.connection {
@@ -335,7 +336,7 @@ fn place(
                 drive.goal_action = kind.map(|k| (seq, goal_action(&report.order_id, k)));
             }
         } else {
-            let at = report.seen.unwrap_or(0);
+            let at = report.seen.unwrap_or(Millis::ZERO);
             drive.cancel_at = Some(at);
             let id = format!("cancel-{}-{at}", vehicle.id.serial_number);
             drive.instant.push(super::emit::instant(action_types::CANCEL_ORDER, &id));
@@ -350,7 +351,7 @@ fn apply_state(
     state: &State,
     site: &Site,
     max_offset: f64,
-    now: u64,
+    now: Millis,
 ) -> Result<(), String> {
     let layout = &site.layout;
     if let Some(p) = &state.agv_position

@@ -100,26 +100,26 @@ pub struct FleetConfig {
     /// A vehicle silent this long is fenced, ms. VDA 5050 vehicles send a
     /// state at least every 30 s, so the default waits 45 s; a vanished
     /// process is caught at once by its presence (liveliness) instead.
-    pub stale_after_ms: Millis,
+    pub stale_after_ms: u64,
     /// After start (or restart), releases wait until every vehicle has
     /// reported or this long has passed, ms.
-    pub startup_grace_ms: Millis,
+    pub startup_grace_ms: u64,
     /// An order message not acknowledged this long is sent again, ms.
-    pub resend_after_ms: Millis,
+    pub resend_after_ms: u64,
     /// Below this charge (%) an idle vehicle goes to charge and takes no orders.
     pub battery_low: f64,
     /// Charging stops at this charge (%).
     pub battery_resume: f64,
     /// An idle vehicle goes to park after this long, ms (`None`: never).
-    pub park_after_ms: Option<Millis>,
+    pub park_after_ms: Option<u64>,
     /// A wait-for cycle lasting this long is a deadlock, and is broken, ms.
-    pub deadlock_after_ms: Millis,
+    pub deadlock_after_ms: u64,
     /// The vehicle that breaks a cycle gives way for this long, ms.
-    pub yield_ms: Millis,
+    pub yield_ms: u64,
     /// A reported position farther than this from every node and edge is off the layout, m.
     pub max_offset_m: f64,
     /// An order whose load sits on a fenced vehicle fails after this long, ms.
-    pub load_fault_timeout_ms: Millis,
+    pub load_fault_timeout_ms: u64,
     /// Assignment.
     pub assign: AssignConfig,
     /// Memory for distance tables, bytes.
@@ -422,7 +422,7 @@ impl Orchestrator {
                     },
                     Report::default(),
                     Health::Unplaced,
-                    Job::idle(0),
+                    Job::idle(Millis::ZERO),
                     Drive::default(),
                     Waiting::default(),
                 ))
@@ -466,7 +466,8 @@ impl Orchestrator {
     /// Applies `inputs` in order at `now` and returns what they produced:
     /// one [`Reply`] per input, and the messages, events and store records
     /// of the whole batch. This is the only way to change the core.
-    pub fn step(&mut self, now: Millis, inputs: Vec<Input>) -> Outbound {
+    pub fn step(&mut self, now: impl Into<Millis>, inputs: Vec<Input>) -> Outbound {
+        let now = now.into();
         {
             let mut clock = self.world.resource_mut::<Clock>();
             clock.now = now.max(clock.now);
@@ -543,7 +544,7 @@ impl Orchestrator {
         let mut journal = Vec::new();
         for s in stored {
             book.next_id = book.next_id.max(s.id + 1);
-            let mut order = match accept(&layout, s.id, s.request.clone(), 0) {
+            let mut order = match accept(&layout, s.id, s.request.clone(), Millis::ZERO) {
                 Ok(mut order) => {
                     order.history = s.history;
                     order

@@ -102,7 +102,7 @@ pub enum FenceReason {
     /// No state for this long, ms.
     Silent {
         /// How long.
-        for_ms: Millis,
+        for_ms: u64,
     },
     /// It reports a FATAL error.
     Fatal {

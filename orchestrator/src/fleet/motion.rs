@@ -8,6 +8,7 @@ use bevy_ecs::prelude::*;
 use layout::NodeIdx;
 
 use super::model::*;
+use crate::orders::Millis;
 use crate::traffic::reservations::{Place, VehicleIdx};
 use crate::traffic::step::{Decision, Mover, plan_step};
 use crate::traffic::waits::WaitReason;
@@ -79,7 +80,7 @@ pub(super) fn plan(
         item.5.reason = None;
     }
     let starting = items.iter().any(|(_, _, h, ..)| **h == Health::Unplaced)
-        && now < clock.started.unwrap_or(0) + config.0.startup_grace_ms;
+        && now < clock.started.unwrap_or(Millis::ZERO) + config.0.startup_grace_ms;
     if starting {
         for item in &mut items {
             item.5.reason = Some(WaitReason::Starting);

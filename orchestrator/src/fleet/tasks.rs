@@ -240,7 +240,7 @@ pub(super) fn assign(
         .filter(|o| *o.status() == OrderStatus::Queued && o.request.earliest_start.is_none_or(|t| t <= now))
         .collect();
     queued.sort_by_key(|o| {
-        (std::cmp::Reverse(o.request.priority), o.request.deadline.unwrap_or(u64::MAX), o.id)
+        (std::cmp::Reverse(o.request.priority), o.request.deadline.unwrap_or(Millis(u64::MAX)), o.id)
     });
     let mut taken = vec![false; items.len()];
     let mut assignments: Vec<(u64, usize)> = Vec::new();

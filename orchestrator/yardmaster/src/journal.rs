@@ -143,7 +143,11 @@ mod tests {
     }
 
     fn step(now: u64) -> Step {
-        Step { now, inputs: vec![orchestrator::input::Input::Tick], out: "x".repeat(40) }
+        Step {
+            now: orchestrator::orders::Millis(now),
+            inputs: vec![orchestrator::input::Input::Tick],
+            out: "x".repeat(40),
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@
 //! use orchestrator::records::StoreRecord;
 //! let dir = tempfile::tempdir().unwrap();
 //! let store = yardmaster::store::OrderStore::open(&dir.path().join("orders.redb")).unwrap();
-//! let closure = Closure { place: PlaceId::Node("N1".into()), reason: "spill".into(), since: 0 };
+//! let closure = Closure { place: PlaceId::Node("N1".into()), reason: "spill".into(), since: 0.into() };
 //! store.apply(&[StoreRecord::Closed { closure: closure.clone() }]).unwrap();
 //! assert_eq!(store.load().unwrap().closed, vec![closure]);
 //! ```

@@ -35,7 +35,7 @@ use clap::{Parser, Subcommand};
 use live::clock::WallClock;
 use orchestrator::fleet::{FleetEntry, Orchestrator, VehicleSpec};
 use orchestrator::input::Input;
-use orchestrator::orders::OrderRequest;
+use orchestrator::orders::{Millis, OrderRequest};
 use orchestrator::replay::{Header, Step};
 use protocol::transport::zenoh::{ZenohConfig, ZenohOrchestratorLink};
 use protocol::transport::{FromVehicle, OrchestratorEvent, OrchestratorLink as _};
@@ -430,6 +430,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let clock = WallClock::new(args.time_scale, args.time_origin_ms);
     let mut step = |core: &mut Orchestrator, now: u64, inputs: Vec<Input>| -> anyhow::Result<_> {
         let recorded = journal.as_ref().map(|_| inputs.clone());
+        let now = Millis(now);
         let out = core.step(now, inputs);
         if let (Some(journal), Some(inputs)) = (journal.as_mut(), recorded) {
             journal.record(&Step { now, inputs, out: orchestrator::replay::digest(&out) })?;
@@ -536,7 +537,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         }
         if now >= pruned_at + PRUNE_EVERY_MS {
             pruned_at = now;
-            let gone = store.prune(now.saturating_sub(retention_ms))?;
+            let gone = store.prune(Millis(now.saturating_sub(retention_ms)))?;
             if gone > 0 {
                 tracing::info!(orders = gone, "finished orders past the retention pruned from the store");
             }

@@ -262,17 +262,17 @@ mod tests {
             let store = OrderStore::open(&path).unwrap();
             store
                 .apply(&[
-                    StoreRecord::Accepted { id: 1, at: 5, request: OrderRequest::new("A", "B") },
-                    StoreRecord::Accepted { id: 2, at: 6, request: OrderRequest::new("B", "C") },
+                    StoreRecord::Accepted { id: 1, at: Millis(5), request: OrderRequest::new("A", "B") },
+                    StoreRecord::Accepted { id: 2, at: Millis(6), request: OrderRequest::new("B", "C") },
                     StoreRecord::Status {
                         id: 1,
-                        at: 7,
+                        at: Millis(7),
                         status: OrderStatus::Assigned { vehicle: "v1".into() },
                     },
                 ])
                 .unwrap();
             let err = store
-                .apply(&[StoreRecord::Status { id: 9, at: 8, status: OrderStatus::Cancelled }])
+                .apply(&[StoreRecord::Status { id: 9, at: Millis(8), status: OrderStatus::Cancelled }])
                 .unwrap_err();
             assert!(err.to_string().contains("unknown order 9"), "{err}");
         }
@@ -281,7 +281,10 @@ mod tests {
         assert_eq!(orders.len(), 2);
         assert_eq!(
             orders[0].history,
-            vec![(5, OrderStatus::Queued), (7, OrderStatus::Assigned { vehicle: "v1".into() })]
+            vec![
+                (Millis(5), OrderStatus::Queued),
+                (Millis(7), OrderStatus::Assigned { vehicle: "v1".into() })
+            ]
         );
         assert_eq!(orders[1].request.from, "B");
     }
@@ -292,17 +295,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("orders.redb");
         let store = OrderStore::open(&path).unwrap();
-        let closure = Closure { place: PlaceId::Node("N1".into()), reason: "spill".into(), since: 3 };
+        let closure = Closure { place: PlaceId::Node("N1".into()), reason: "spill".into(), since: Millis(3) };
         store
             .apply(&[
-                StoreRecord::Accepted { id: 1, at: 5, request: OrderRequest::new("A", "B") },
-                StoreRecord::Accepted { id: 2, at: 6, request: OrderRequest::new("B", "C") },
-                StoreRecord::Status { id: 1, at: 9, status: OrderStatus::Cancelled },
+                StoreRecord::Accepted { id: 1, at: Millis(5), request: OrderRequest::new("A", "B") },
+                StoreRecord::Accepted { id: 2, at: Millis(6), request: OrderRequest::new("B", "C") },
+                StoreRecord::Status { id: 1, at: Millis(9), status: OrderStatus::Cancelled },
                 StoreRecord::Closed { closure: closure.clone() },
                 StoreRecord::Closed {
-                    closure: Closure { place: PlaceId::Edge("E1".into()), reason: String::new(), since: 4 },
+                    closure: Closure {
+                        place: PlaceId::Edge("E1".into()),
+                        reason: String::new(),
+                        since: Millis(4),
+                    },
                 },
-                StoreRecord::Opened { place: PlaceId::Edge("E1".into()), at: 8 },
+                StoreRecord::Opened { place: PlaceId::Edge("E1".into()), at: Millis(8) },
             ])
             .unwrap();
         drop(store);
@@ -313,11 +320,13 @@ mod tests {
         assert_eq!(stored.next_order, 3);
         assert_eq!(store.order(1).unwrap().unwrap().history.last().unwrap().1, OrderStatus::Cancelled);
         assert_eq!(store.finished(0.., 10).unwrap().len(), 1);
-        assert_eq!(store.prune(9).unwrap(), 0, "ended at 9: kept");
-        assert_eq!(store.prune(10).unwrap(), 1);
+        assert_eq!(store.prune(Millis(9)).unwrap(), 0, "ended at 9: kept");
+        assert_eq!(store.prune(Millis(10)).unwrap(), 1);
         assert!(store.order(1).unwrap().is_none());
         // Every order finished: the next id still follows the last one.
-        store.apply(&[StoreRecord::Status { id: 2, at: 11, status: OrderStatus::Cancelled }]).unwrap();
+        store
+            .apply(&[StoreRecord::Status { id: 2, at: Millis(11), status: OrderStatus::Cancelled }])
+            .unwrap();
         assert_eq!(store.load().unwrap().next_order, 3);
     }
 }

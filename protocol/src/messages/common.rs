@@ -10,11 +10,18 @@ use time::format_description::well_known::Rfc3339;
 /// An instant on the wire: ISO 8601 / RFC 3339 (`2026-11-24T10:40:03.12Z`).
 ///
 /// The cores never read a clock: they make timestamps from the injected
-/// time with [`Timestamp::from_unix_millis`].
+/// time with [`Timestamp::at`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(pub OffsetDateTime);
 
 impl Timestamp {
+    /// The timestamp of an instant of the cores' clock (Unix-epoch
+    /// milliseconds in live operation), as VDA 5050 wants it: ISO 8601 in
+    /// UTC, `YYYY-MM-DDTHH:mm:ss.fffZ`.
+    pub fn at(time: crate::instant::Millis) -> Timestamp {
+        Timestamp::from_unix_millis(time.0)
+    }
+
     /// The instant `millis` milliseconds after 1970-01-01T00:00:00Z.
     pub fn from_unix_millis(millis: u64) -> Timestamp {
         let nanos = i128::from(millis) * 1_000_000;
