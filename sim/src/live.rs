@@ -156,9 +156,6 @@ fn binary(dir: &Path, name: &str) -> anyhow::Result<PathBuf> {
 }
 
 /// A free TCP port on loopback.
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
 
 /// One query to the orchestrator's API, waiting for its answer.
 fn ask(session: &zenoh::Session, what: &str, body: Vec<u8>) -> anyhow::Result<serde_json::Value> {
@@ -273,9 +270,10 @@ fn run_in(path: &Path, options: &LiveOptions, work: &Path) -> anyhow::Result<Run
     let fleet_file = work.join("fleet.json");
     std::fs::write(&fleet_file, serde_json::to_vec_pretty(&fleet)?)?;
 
-    // The router everything connects to.
-    let port = free_port()?;
-    let inner = format!("tcp/127.0.0.1:{port}");
+    // The router everything connects to, on a Unix socket in the working
+    // folder: a unique path that only the router binds (no TCP port probed,
+    // freed, and bound again).
+    let inner = format!("unixsock-stream/{}", work.join("router.sock").display());
     let router = ZenohConfig {
         mode: Mode::Router,
         listen: std::iter::once(inner.clone()).chain(options.listen.iter().cloned()).collect(),

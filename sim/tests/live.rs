@@ -16,10 +16,6 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 #[test]
 fn a_scenario_runs_live_and_an_outside_client_sees_every_vda_message() {
     let yard_sim = PathBuf::from(env!("CARGO_BIN_EXE_yard-sim"));
@@ -81,9 +77,9 @@ max_lost_orders = 0
     )
     .unwrap();
 
-    // The outside observer: a Zenoh client of the run's router.
-    let port = free_port();
-    let endpoint = format!("tcp/127.0.0.1:{port}");
+    // The outside observer: a Zenoh client of the run's router, on a Unix
+    // socket in the test's folder (the router binds it; nothing else does).
+    let endpoint = format!("unixsock-stream/{}", dir.path().join("observe.sock").display());
     let report = dir.path().join("out");
     let mut run = Command::new(&yard_sim)
         .args(["live", &scenario.display().to_string(), "--speed", "10", "--listen", &endpoint])

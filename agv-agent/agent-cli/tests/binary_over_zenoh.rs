@@ -2,7 +2,6 @@
 //! on the car plant come ONLINE, one drives an order to its end, and all say
 //! OFFLINE when the run ends. Bounded in time; the process stops itself.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -34,8 +33,9 @@ fn emulated_vehicles_follow_an_order_over_zenoh() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let plant = root.join("maps/car-plant.lif.json");
     let site = layout::load(&plant, layout::LoadOptions::default()).unwrap().value;
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let endpoint = format!("tcp/127.0.0.1:{port}");
+    // A Unix socket in the test's own folder: bound once, by the master.
+    let dir = tempfile::tempdir().unwrap();
+    let endpoint = format!("unixsock-stream/{}", dir.path().join("master.sock").display());
     let mut master = ZenohOrchestratorLink::open(&ZenohConfig::listening(endpoint.clone())).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_agv-agent"))
         .args([

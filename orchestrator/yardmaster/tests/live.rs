@@ -28,12 +28,11 @@ fn agv_agent() -> PathBuf {
     path
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn endpoint(port: u16) -> String {
-    format!("tcp/127.0.0.1:{port}")
+/// A Zenoh endpoint on a Unix socket in the test's own folder: the path is
+/// unique to the test, and the process that listens on it binds it once —
+/// no TCP port is probed, freed and then bound again by another process.
+fn socket(dir: &Path, name: &str) -> String {
+    format!("unixsock-stream/{}", dir.join(format!("{name}.sock")).display())
 }
 
 /// A 10 × 3 open grid.
@@ -44,11 +43,11 @@ fn map(dir: &Path) -> PathBuf {
     path
 }
 
-fn agent(map: &Path, serial_prefix: &str, start: &str, port: u16, log: &Path) -> Proc {
+fn agent(map: &Path, serial_prefix: &str, start: &str, listen: &str, log: &Path) -> Proc {
     Proc(
         Command::new(agv_agent())
             .args(["--layout", &map.display().to_string(), "--count", "1", "--serial-prefix", serial_prefix])
-            .args(["--start", start, "--listen", &endpoint(port), "--duration", "240"])
+            .args(["--start", start, "--listen", listen, "--duration", "240"])
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(log).unwrap())
             .spawn()
@@ -56,20 +55,20 @@ fn agent(map: &Path, serial_prefix: &str, start: &str, port: u16, log: &Path) ->
     )
 }
 
-fn serve(map: &Path, db: &Path, agents: &[u16], api: u16, log: &Path) -> Proc {
+fn serve(map: &Path, db: &Path, agents: &[&str], api: &str, log: &Path) -> Proc {
     let mut cmd = Command::new(yardmaster());
     cmd.args(["serve", "--layout", &map.display().to_string(), "--db", &db.display().to_string()])
         .args(["--journal", &log.with_file_name("serve.journal").display().to_string()])
-        .args(["--vehicle", "A-01", "--vehicle", "B-01", "--listen", &endpoint(api), "--duration", "240"]);
+        .args(["--vehicle", "A-01", "--vehicle", "B-01", "--listen", api, "--duration", "240"]);
     for port in agents {
-        cmd.args(["--connect", &endpoint(*port)]);
+        cmd.args(["--connect", port]);
     }
     Proc(cmd.stdout(Stdio::null()).stderr(std::fs::File::create(log).unwrap()).spawn().unwrap())
 }
 
 /// Runs a client command against the API; its JSON answer.
-fn ask(api: u16, args: &[&str]) -> Option<serde_json::Value> {
-    let out = Command::new(yardmaster()).args(args).args(["--connect", &endpoint(api)]).output().ok()?;
+fn ask(api: &str, args: &[&str]) -> Option<serde_json::Value> {
+    let out = Command::new(yardmaster()).args(args).args(["--connect", api]).output().ok()?;
     if !out.status.success() {
         return None;
     }
@@ -89,7 +88,7 @@ fn wait_for<T>(what: &str, limit: Duration, mut probe: impl FnMut() -> Option<T>
 }
 
 /// Waits until the orchestrator answers and has placed every vehicle.
-fn wait_placed(api: u16) {
+fn wait_placed(api: &str) {
     std::thread::sleep(Duration::from_secs(2));
     wait_for("every vehicle placed", Duration::from_secs(30), || {
         let s = ask(api, &["status"])?;
@@ -97,14 +96,14 @@ fn wait_placed(api: u16) {
     });
 }
 
-fn order_status(api: u16, id: u64) -> Option<String> {
+fn order_status(api: &str, id: u64) -> Option<String> {
     let list = ask(api, &["order", "list"])?;
     let order = list.as_array()?.iter().find(|o| o["id"] == id)?;
     order["status"]["status"].as_str().map(str::to_string)
 }
 
 /// The serial number of the vehicle whose job is `order N`.
-fn carrier(api: u16, id: u64) -> Option<String> {
+fn carrier(api: &str, id: u64) -> Option<String> {
     let status = ask(api, &["status"])?;
     status
         .as_array()?
@@ -117,7 +116,8 @@ fn carrier(api: u16, id: u64) -> Option<String> {
 fn a_killed_agent_is_fenced_and_another_vehicle_delivers_its_order() {
     let dir = tempfile::tempdir().unwrap();
     let grid = map(dir.path());
-    let (pa, pb, api) = (free_port(), free_port(), free_port());
+    let (pa, pb, api) = (socket(dir.path(), "a"), socket(dir.path(), "b"), socket(dir.path(), "api"));
+    let (pa, pb, api) = (pa.as_str(), pb.as_str(), api.as_str());
     let mut a = Some(agent(&grid, "A", "0,0", pa, &dir.path().join("a.log")));
     let mut b = Some(agent(&grid, "B", "9,2", pb, &dir.path().join("b.log")));
     let _server =
@@ -172,7 +172,8 @@ fn a_killed_orchestrator_restarts_from_its_database_and_every_order_is_delivered
     let dir = tempfile::tempdir().unwrap();
     let grid = map(dir.path());
     let db = dir.path().join("orders.redb");
-    let (pa, pb, api) = (free_port(), free_port(), free_port());
+    let (pa, pb, api) = (socket(dir.path(), "a"), socket(dir.path(), "b"), socket(dir.path(), "api"));
+    let (pa, pb, api) = (pa.as_str(), pb.as_str(), api.as_str());
     let _a = agent(&grid, "A", "0,0", pa, &dir.path().join("a.log"));
     let _b = agent(&grid, "B", "9,2", pb, &dir.path().join("b.log"));
     let mut server = Some(serve(&grid, &db, &[pa, pb], api, &dir.path().join("serve1.log")));
@@ -217,14 +218,15 @@ fn a_stale_state_published_again_is_dropped_and_the_vehicle_keeps_working() {
     use zenoh::Wait as _;
     let dir = tempfile::tempdir().unwrap();
     let grid = map(dir.path());
-    let (pa, pb, api) = (free_port(), free_port(), free_port());
+    let (pa, pb, api) = (socket(dir.path(), "a"), socket(dir.path(), "b"), socket(dir.path(), "api"));
+    let (pa, pb, api) = (pa.as_str(), pb.as_str(), api.as_str());
     let _a = agent(&grid, "A", "0,0", pa, &dir.path().join("a.log"));
     let _b = agent(&grid, "B", "9,2", pb, &dir.path().join("b.log"));
     let _server =
         serve(&grid, &dir.path().join("orders.redb"), &[pa, pb], api, &dir.path().join("serve.log"));
     wait_placed(api);
     // Listen to A's states as any observer on the network can.
-    let session = protocol::transport::zenoh::ZenohConfig::connecting(endpoint(api)).open().unwrap();
+    let session = protocol::transport::zenoh::ZenohConfig::connecting(api.to_string()).open().unwrap();
     let a_key = VehicleId::new("yardmaster", "A-01").key(Topic::State).unwrap().to_string();
     let states = session.declare_subscriber(a_key.as_str()).wait().unwrap();
     let old = wait_for("a state of A", Duration::from_secs(30), || {
@@ -256,7 +258,8 @@ fn garbage_and_impersonation_are_rejected_and_the_fleet_works_on() {
     use zenoh::Wait as _;
     let dir = tempfile::tempdir().unwrap();
     let grid = map(dir.path());
-    let (pa, pb, api) = (free_port(), free_port(), free_port());
+    let (pa, pb, api) = (socket(dir.path(), "a"), socket(dir.path(), "b"), socket(dir.path(), "api"));
+    let (pa, pb, api) = (pa.as_str(), pb.as_str(), api.as_str());
     let _a = agent(&grid, "A", "0,0", pa, &dir.path().join("a.log"));
     let _b = agent(&grid, "B", "9,2", pb, &dir.path().join("b.log"));
     let _server =
@@ -264,7 +267,7 @@ fn garbage_and_impersonation_are_rejected_and_the_fleet_works_on() {
     wait_placed(api);
     // A rogue publisher on the network: garbage on A's key, and a state that
     // claims to be A's on B's key.
-    let session = protocol::transport::zenoh::ZenohConfig::connecting(endpoint(api)).open().unwrap();
+    let session = protocol::transport::zenoh::ZenohConfig::connecting(api.to_string()).open().unwrap();
     let a_key = VehicleId::new("yardmaster", "A-01").key(Topic::State).unwrap().to_string();
     let b_key = VehicleId::new("yardmaster", "B-01").key(Topic::State).unwrap().to_string();
     let impostor = r#"{"headerId":1,"timestamp":"2026-11-27T12:00:00.00Z","version":"2.1.0","manufacturer":"yardmaster","serialNumber":"A-01","orderId":"","orderUpdateId":0,"lastNodeId":"5,1","lastNodeSequenceId":0,"driving":false,"operatingMode":"AUTOMATIC","nodeStates":[],"edgeStates":[],"actionStates":[],"batteryState":{"batteryCharge":50.0,"charging":false},"errors":[],"safetyState":{"eStop":"NONE","fieldViolation":false}}"#;
