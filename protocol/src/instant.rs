@@ -11,6 +11,7 @@
 //! assert_eq!(t - Millis(1_000), 250);
 //! assert_eq!(Millis(5).saturating_sub(Millis(9)), 0);
 //! assert_eq!(serde_json::to_string(&t).unwrap(), "1250");
+//! assert_eq!(format!("T4-pick-{t}"), "T4-pick-1250");
 //! ```
 
 use std::ops::{Add, AddAssign, Sub};
@@ -82,8 +83,10 @@ impl Sub<Millis> for Millis {
     }
 }
 
+/// The bare number of milliseconds, as ids made from a time carry it
+/// (`T4-pick-12000`).
 impl std::fmt::Display for Millis {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ms", self.0)
+        write!(f, "{}", self.0)
     }
 }

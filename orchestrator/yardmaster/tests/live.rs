@@ -66,6 +66,28 @@ fn serve(map: &Path, db: &Path, agents: &[&str], api: &str, log: &Path) -> Proc 
     Proc(cmd.stdout(Stdio::null()).stderr(std::fs::File::create(log).unwrap()).spawn().unwrap())
 }
 
+/// Two vehicles (A-01 on 0,0 and B-01 on 9,2) and an orchestrator on the
+/// 10 × 3 grid, every vehicle placed; the processes stop when it is dropped.
+struct Site {
+    _processes: Vec<Proc>,
+    /// The orchestrator's API endpoint.
+    api: String,
+}
+
+impl Site {
+    fn start(dir: &Path) -> Site {
+        let grid = map(dir);
+        let (pa, pb, api) = (socket(dir, "a"), socket(dir, "b"), socket(dir, "api"));
+        let processes = vec![
+            agent(&grid, "A", "0,0", &pa, &dir.join("a.log")),
+            agent(&grid, "B", "9,2", &pb, &dir.join("b.log")),
+            serve(&grid, &dir.join("orders.redb"), &[&pa, &pb], &api, &dir.join("serve.log")),
+        ];
+        wait_placed(&api);
+        Site { _processes: processes, api }
+    }
+}
+
 /// Runs a client command against the API; its JSON answer.
 fn ask(api: &str, args: &[&str]) -> Option<serde_json::Value> {
     let out = Command::new(yardmaster()).args(args).args(["--connect", api]).output().ok()?;
@@ -217,14 +239,8 @@ fn a_stale_state_published_again_is_dropped_and_the_vehicle_keeps_working() {
     use protocol::transport::VehicleId;
     use zenoh::Wait as _;
     let dir = tempfile::tempdir().unwrap();
-    let grid = map(dir.path());
-    let (pa, pb, api) = (socket(dir.path(), "a"), socket(dir.path(), "b"), socket(dir.path(), "api"));
-    let (pa, pb, api) = (pa.as_str(), pb.as_str(), api.as_str());
-    let _a = agent(&grid, "A", "0,0", pa, &dir.path().join("a.log"));
-    let _b = agent(&grid, "B", "9,2", pb, &dir.path().join("b.log"));
-    let _server =
-        serve(&grid, &dir.path().join("orders.redb"), &[pa, pb], api, &dir.path().join("serve.log"));
-    wait_placed(api);
+    let site = Site::start(dir.path());
+    let api = site.api.as_str();
     // Listen to A's states as any observer on the network can.
     let session = protocol::transport::zenoh::ZenohConfig::connecting(api.to_string()).open().unwrap();
     let a_key = VehicleId::new("yardmaster", "A-01").key(Topic::State).unwrap().to_string();
@@ -257,14 +273,8 @@ fn garbage_and_impersonation_are_rejected_and_the_fleet_works_on() {
     use protocol::transport::VehicleId;
     use zenoh::Wait as _;
     let dir = tempfile::tempdir().unwrap();
-    let grid = map(dir.path());
-    let (pa, pb, api) = (socket(dir.path(), "a"), socket(dir.path(), "b"), socket(dir.path(), "api"));
-    let (pa, pb, api) = (pa.as_str(), pb.as_str(), api.as_str());
-    let _a = agent(&grid, "A", "0,0", pa, &dir.path().join("a.log"));
-    let _b = agent(&grid, "B", "9,2", pb, &dir.path().join("b.log"));
-    let _server =
-        serve(&grid, &dir.path().join("orders.redb"), &[pa, pb], api, &dir.path().join("serve.log"));
-    wait_placed(api);
+    let site = Site::start(dir.path());
+    let api = site.api.as_str();
     // A rogue publisher on the network: garbage on A's key, and a state that
     // claims to be A's on B's key.
     let session = protocol::transport::zenoh::ZenohConfig::connecting(api.to_string()).open().unwrap();
