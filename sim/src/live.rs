@@ -155,8 +155,6 @@ fn binary(dir: &Path, name: &str) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
-/// A free TCP port on loopback.
-
 /// One query to the orchestrator's API, waiting for its answer.
 fn ask(session: &zenoh::Session, what: &str, body: Vec<u8>) -> anyhow::Result<serde_json::Value> {
     let key = protocol::topic::api_key(SITE, what);
