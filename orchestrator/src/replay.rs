@@ -286,28 +286,44 @@ pub fn rebuild(inbound: &Inbound) -> Result<OrchestratorEvent, String> {
     })
 }
 
-/// The digest of one step's outputs.
+/// The digest of one step's outputs, part by part, so that a replay can
+/// say what differs: `messages:… events:… records:… replies:…` (each the
+/// first 16 hex digits of that part's SHA-256).
 pub fn digest(out: &Outbound) -> String {
     use sha2::Digest as _;
-    let mut h = sha2::Sha256::new();
-    for (vehicle, message) in &out.messages {
-        h.update(vehicle.to_string().as_bytes());
-        let bytes = match message {
+    fn part(name: &str, items: impl Iterator<Item = Vec<u8>>) -> String {
+        let mut h = sha2::Sha256::new();
+        for item in items {
+            h.update(&item);
+        }
+        let hex: String = h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
+        format!("{name}:{hex}")
+    }
+    let messages = out.messages.iter().map(|(vehicle, message)| {
+        let body = match message {
             ToVehicle::Order(o) => serde_json::to_vec(o),
             ToVehicle::InstantActions(a) => serde_json::to_vec(a),
         };
-        h.update(bytes.unwrap_or_default());
+        [vehicle.to_string().into_bytes(), body.unwrap_or_default()].concat()
+    });
+    [
+        part("messages", messages),
+        part("events", out.events.iter().map(|e| serde_json::to_vec(e).unwrap_or_default())),
+        part("records", out.records.iter().map(|r| serde_json::to_vec(r).unwrap_or_default())),
+        part("replies", out.replies.iter().map(|r| format!("{r:?}").into_bytes())),
+    ]
+    .join(" ")
+}
+
+/// The parts of two digests that differ (`events`, …).
+pub fn differing_parts(recorded: &str, replayed: &str) -> Vec<String> {
+    let name = |p: &str| p.split(':').next().unwrap_or("").to_string();
+    let a: Vec<&str> = recorded.split(' ').collect();
+    let b: Vec<&str> = replayed.split(' ').collect();
+    if a.len() != b.len() {
+        return vec!["outputs".into()];
     }
-    for e in &out.events {
-        h.update(serde_json::to_vec(e).unwrap_or_default());
-    }
-    for j in &out.records {
-        h.update(serde_json::to_vec(j).unwrap_or_default());
-    }
-    for r in &out.replies {
-        h.update(format!("{r:?}").as_bytes());
-    }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    a.iter().zip(&b).filter(|(x, y)| x != y).map(|(x, _)| name(x)).collect()
 }
 
 /// The configuration `serve` uses for a layout.
@@ -345,11 +361,25 @@ pub struct ReplayReport {
     pub steps: u64,
     /// Inputs fed.
     pub inputs: u64,
-    /// Steps whose outputs differed: (line, time).
-    pub mismatches: Vec<(usize, Millis)>,
+    /// Steps whose outputs differed.
+    pub mismatches: Vec<Mismatch>,
     /// A run's last line was cut short (the process was killed while
     /// writing it); it is skipped.
     pub truncated: bool,
+}
+
+/// A step whose outputs differ from the recording.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mismatch {
+    /// The journal line.
+    pub line: usize,
+    /// The step's time.
+    pub now: Millis,
+    /// Which outputs differ (`messages`, `events`, `records`, `replies`).
+    pub parts: Vec<String>,
+    /// The events the replay produced there, as JSON (to set beside the
+    /// live process's log).
+    pub replayed_events: Vec<String>,
 }
 
 /// A layout for a header: its bytes (to check the digest) and the layout.
@@ -416,8 +446,18 @@ pub fn replay(
         report.inputs += step.inputs.len() as u64;
         let produced = core.step(step.now, step.inputs);
         report.steps += 1;
-        if digest(&produced) != step.out {
-            report.mismatches.push((line, step.now));
+        let replayed = digest(&produced);
+        if replayed != step.out {
+            report.mismatches.push(Mismatch {
+                line,
+                now: step.now,
+                parts: differing_parts(&step.out, &replayed),
+                replayed_events: produced
+                    .events
+                    .iter()
+                    .filter_map(|e| serde_json::to_string(e).ok())
+                    .collect(),
+            });
         }
     }
     Ok(report)

@@ -389,6 +389,7 @@ fn a_recording_replays_to_the_same_outputs_and_a_tampered_one_does_not() {
     assert_ne!(tampered[at], lines[at], "the tampering changed the line");
     let report = replay(tampered.into_iter(), &mut load).unwrap();
     assert!(!report.mismatches.is_empty(), "a tampered recording must not replay clean");
+    assert!(report.mismatches.iter().all(|m| !m.parts.is_empty()), "each mismatch says what differs");
     // Another layout is refused, naming both digests.
     let mut other = |_: &Header| Ok((b"another layout".to_vec(), site.clone()));
     match replay(lines.iter().cloned(), &mut other) {

@@ -24,7 +24,7 @@ use protocol::transport::{FromVehicle, OrchestratorEvent, ToVehicle, VehicleId};
 use yardmaster::store::OrderStore;
 
 use crate::report::{Frame, Metrics, TracePoint};
-use crate::scenario::{FaultSpec, Loaded, Start, matches};
+use crate::scenario::{FaultSpec, Loaded, Scenario, Start, matches};
 
 pub(crate) const MANUFACTURER: &str = "yardsim";
 
@@ -172,7 +172,7 @@ pub(crate) fn starts(
 /// Flows name stations; on layouts without stations (grid maps) they name
 /// nodes.
 pub(crate) fn arrivals(
-    sc: &crate::scenario::Scenario,
+    sc: &Scenario,
     layout: &Layout,
     duration: Ms,
     rng: &mut Rng,
@@ -268,33 +268,343 @@ pub(crate) fn footprint_for(layout: &Layout) -> Footprint {
     if layout.grid.is_some() { Footprint::GRID_CELL } else { Footprint::FACTORY_AGV }
 }
 
-/// Runs a loaded scenario.
+/// Runs a loaded scenario: set up, then the fixed-step loop, each step in
+/// the same order — faults, arrivals, deliveries, the orchestrator's tick,
+/// the vehicles, the safety check.
 pub fn run(
     loaded: &Loaded,
     options: &RunOptions,
     mut progress: impl FnMut(Ms, u64),
 ) -> anyhow::Result<Outcome> {
-    let ci_variant;
-    let sc = if options.ci {
-        ci_variant = loaded.scenario.ci_variant();
-        &ci_variant
-    } else {
-        &loaded.scenario
-    };
-    let layout = Arc::new(
-        layout::load(&loaded.layout_path, layout::LoadOptions::default())
-            .with_context(|| {
-                format!("{}: loading layout {}", loaded.path.display(), loaded.layout_path.display())
-            })?
-            .value,
-    );
-    let duration: Ms = ((sc.duration_s * options.duration_scale).max(1.0) * 1000.0) as Ms;
-    let mut rng = Rng::new(sc.seed);
-    let groups: Vec<(usize, Start)> = sc.fleet.iter().map(|g| (g.count, g.start.clone())).collect();
-    let start_nodes = starts(&layout, &groups, &mut rng)?;
+    let scenario = if options.ci { loaded.scenario.ci_variant() } else { loaded.scenario.clone() };
+    let mut sim = Sim::new(loaded, &scenario, options)?;
+    let (duration, tick_ms) = (sim.duration, scenario.tick_ms);
+    let mut now: Ms = 0;
+    let mut last_progress = 0;
+    while now <= duration {
+        let network = sim.faults(now)?;
+        sim.arrivals(now)?;
+        sim.deliver(now);
+        if now.is_multiple_of(scenario.orchestrator_ms) {
+            sim.orchestrator_tick(now, network)?;
+        }
+        sim.vehicles_step(now, network);
+        if now.is_multiple_of(scenario.orchestrator_ms) {
+            sim.safety_check(now, options.keep_trace);
+        }
+        if now >= last_progress + options.progress_every_ms {
+            last_progress = now;
+            progress(now, sim.metrics.delivered);
+        }
+        now += tick_ms;
+    }
+    Ok(sim.finish())
+}
 
-    // The fleet.
-    let footprint = footprint_for(&layout);
+/// Extra loss (share) and latency (ms) the faults put on the network now.
+#[derive(Clone, Copy, Debug, Default)]
+struct NetworkFault {
+    loss: f64,
+    latency: u64,
+}
+
+/// One simulation run's state.
+struct Sim<'s> {
+    sc: &'s Scenario,
+    layout: Arc<Layout>,
+    duration: Ms,
+    specs: Vec<VehicleSpec>,
+    fleet_config: FleetConfig,
+    core: Orchestrator,
+    /// The order store and the folder it lives in (removed with the run).
+    store: OrderStore,
+    _store_dir: tempfile::TempDir,
+    vehicles: Vec<SimVehicle>,
+    bus: Bus,
+    arrivals: std::iter::Peekable<std::vec::IntoIter<(Ms, u64, OrderRequest)>>,
+    core_inbox: Vec<Input>,
+    metrics: Metrics,
+    events: Vec<String>,
+    trace: Vec<Frame>,
+    accepted_at: BTreeMap<u64, Ms>,
+    refused: u64,
+    radius: f64,
+}
+
+impl<'s> Sim<'s> {
+    /// The fleet on its starts, the core, the store, the bus, the order
+    /// stream; every agent's start-up messages on the bus.
+    fn new(loaded: &Loaded, sc: &'s Scenario, options: &RunOptions) -> anyhow::Result<Sim<'s>> {
+        let layout = Arc::new(
+            layout::load(&loaded.layout_path, layout::LoadOptions::default())
+                .with_context(|| {
+                    format!("{}: loading layout {}", loaded.path.display(), loaded.layout_path.display())
+                })?
+                .value,
+        );
+        let duration: Ms = ((sc.duration_s * options.duration_scale).max(1.0) * 1000.0) as Ms;
+        let mut rng = Rng::new(sc.seed);
+        let groups: Vec<(usize, Start)> = sc.fleet.iter().map(|g| (g.count, g.start.clone())).collect();
+        let start_nodes = starts(&layout, &groups, &mut rng)?;
+        let footprint = footprint_for(&layout);
+        let (specs, mut vehicles, startup) = fleet(sc, &layout, &start_nodes)?;
+        let fleet_config = fleet_config(sc, footprint);
+        let store_dir = tempfile::tempdir().context("creating the order store's directory")?;
+        let store = OrderStore::open(&store_dir.path().join("orders.redb"))?;
+        let core = Orchestrator::new(layout.clone(), specs.clone(), fleet_config.clone())?;
+        breakdowns(sc, &mut vehicles)?;
+        let arrivals = arrivals(sc, &layout, duration, &mut rng)?.into_iter().peekable();
+        let mut bus = Bus {
+            queue: BTreeMap::new(),
+            seq: 0,
+            rng: Rng::new(sc.seed ^ 0x05EE_DB05),
+            latency: sc.network.latency_ms,
+            jitter: sc.network.jitter_ms,
+            loss: sc.network.loss,
+            sent: 0,
+            lost: 0,
+        };
+        let metrics =
+            Metrics::new(sc, &vehicles.iter().map(|v| v.id.serial_number.clone()).collect::<Vec<_>>());
+        // Start-up: every agent says it is online and where it is.
+        for (id, hello) in startup {
+            for m in hello {
+                bus.send(
+                    0,
+                    Envelope::ToCore(OrchestratorEvent::Message { vehicle: id.clone(), message: m }),
+                    0.0,
+                    0,
+                );
+            }
+        }
+        Ok(Sim {
+            sc,
+            layout,
+            duration,
+            specs,
+            fleet_config,
+            core,
+            store,
+            _store_dir: store_dir,
+            vehicles,
+            bus,
+            arrivals,
+            core_inbox: Vec::new(),
+            metrics,
+            events: Vec::new(),
+            trace: Vec::new(),
+            accepted_at: BTreeMap::new(),
+            refused: 0,
+            radius: footprint.radius(),
+        })
+    }
+
+    /// The core's events into the event log and the metrics.
+    fn record(&mut self, events: &[orchestrator::fleet::Event]) -> anyhow::Result<()> {
+        for e in events {
+            self.events.push(serde_json::to_string(e)?);
+            self.metrics.on_event(e, &self.accepted_at);
+        }
+        Ok(())
+    }
+
+    /// Faults that start or end now; the network's extra loss and latency.
+    fn faults(&mut self, now: Ms) -> anyhow::Result<NetworkFault> {
+        let sc = self.sc;
+        let at_tick = |s: f64| (s * 1000.0) as Ms / sc.tick_ms * sc.tick_ms;
+        let mut network = NetworkFault::default();
+        for f in &sc.faults {
+            let at_ms = |s: f64| (s * 1000.0) as Ms;
+            match f {
+                FaultSpec::MessageLoss { at_s, duration_s, loss }
+                    if (at_ms(*at_s)..at_ms(at_s + duration_s)).contains(&now) =>
+                {
+                    network.loss = network.loss.max(*loss);
+                }
+                FaultSpec::LatencySpike { at_s, duration_s, latency_ms }
+                    if (at_ms(*at_s)..at_ms(at_s + duration_s)).contains(&now) =>
+                {
+                    network.latency = network.latency.max(*latency_ms);
+                }
+                FaultSpec::BlockNode { node, at_s, duration_s } => {
+                    self.layout.node_by_id(node).with_context(|| format!("faults: no node {node:?}"))?;
+                    let place = PlaceId::Node(node.clone());
+                    if now == at_tick(*at_s) {
+                        self.core_inbox
+                            .push(Input::Close { place: place.clone(), reason: "scenario fault".into() });
+                        self.metrics.note(now, format!("node {node} closed"));
+                    }
+                    if now == at_tick(at_s + duration_s) {
+                        self.core_inbox.push(Input::Open { place });
+                        self.metrics.note(now, format!("node {node} reopened"));
+                    }
+                }
+                FaultSpec::AgentRestart { vehicle, at_s } if now == at_tick(*at_s) => {
+                    self.restart_agent(now, vehicle)?;
+                }
+                FaultSpec::OrchestratorRestart { at_s } if now == at_tick(*at_s) => {
+                    self.core = Orchestrator::new(
+                        self.layout.clone(),
+                        self.specs.clone(),
+                        self.fleet_config.clone(),
+                    )?;
+                    // What was queued for the old core is lost with it, as in a crash.
+                    self.core_inbox.clear();
+                    let restore = vec![self.store.load()?.into_input()];
+                    let out = step_core(&mut self.core, &self.store, now, restore)?;
+                    self.record(&out.events)?;
+                    self.metrics.note(now, "orchestrator restarted from its database".into());
+                }
+                FaultSpec::BatteryDrain { vehicle, at_s, factor } if now == at_tick(*at_s) => {
+                    self.vehicle(vehicle)?.driver.config_mut().drain_per_metre *= factor;
+                    self.metrics.note(now, format!("battery of {vehicle} drains {factor}× faster"));
+                }
+                _ => {}
+            }
+        }
+        Ok(network)
+    }
+
+    fn vehicle(&mut self, serial: &str) -> anyhow::Result<&mut SimVehicle> {
+        self.vehicles
+            .iter_mut()
+            .find(|v| v.id.serial_number == serial)
+            .with_context(|| format!("faults: no vehicle {serial:?}"))
+    }
+
+    /// A fresh agent at the vehicle's node (its process restarted).
+    fn restart_agent(&mut self, now: Ms, serial: &str) -> anyhow::Result<()> {
+        let layout = self.layout.clone();
+        let v = self.vehicle(serial)?;
+        let node = layout.node_by_id(v.agent.last_node_id()).unwrap_or(NodeIdx(0));
+        let hello;
+        (v.agent, hello) = new_agent(&v.config, &layout, node, v.driver.heading(), now);
+        v.inbox.clear();
+        let id = v.id.clone();
+        for message in hello {
+            let msg = OrchestratorEvent::Message { vehicle: id.clone(), message };
+            self.bus.send(now, Envelope::ToCore(msg), 0.0, 0);
+        }
+        self.metrics.note(now, format!("agent of {serial} restarted"));
+        Ok(())
+    }
+
+    /// Orders that arrive now, submitted at once (durable before acknowledged).
+    fn arrivals(&mut self, now: Ms) -> anyhow::Result<()> {
+        while self.arrivals.peek().is_some_and(|a| a.0 <= now) {
+            let Some((_, _, request)) = self.arrivals.next() else { break };
+            let out = step_core(
+                &mut self.core,
+                &self.store,
+                now,
+                vec![Input::Submit { request: request.clone() }],
+            )?;
+            match out.replies.first() {
+                Some(Reply::Submitted { order }) => {
+                    self.accepted_at.insert(*order, now);
+                    self.metrics.submitted += 1;
+                }
+                Some(Reply::Refused(e)) => {
+                    self.refused += 1;
+                    self.metrics.note(now, format!("order {} → {} refused: {e}", request.from, request.to));
+                }
+                _ => {}
+            }
+            self.record(&out.events)?;
+        }
+        Ok(())
+    }
+
+    /// Messages due now, to their inboxes.
+    fn deliver(&mut self, now: Ms) {
+        for envelope in self.bus.due(now) {
+            match envelope {
+                Envelope::ToVehicle(i, m) => self.vehicles[i].inbox.push(m),
+                Envelope::ToCore(e) => self.core_inbox.push(Input::Vehicle(e)),
+            }
+        }
+    }
+
+    /// The orchestrator's tick: its inputs, then its messages onto the bus.
+    fn orchestrator_tick(&mut self, now: Ms, network: NetworkFault) -> anyhow::Result<()> {
+        let mut inputs = std::mem::take(&mut self.core_inbox);
+        inputs.push(Input::Tick);
+        let out = step_core(&mut self.core, &self.store, now, inputs)?;
+        self.record(&out.events)?;
+        for (id, message) in out.messages {
+            if let ToVehicle::Order(o) = &message
+                && o.order_update_id > 0
+            {
+                self.metrics.updates += 1;
+            }
+            if let Some(i) = self.vehicles.iter().position(|v| v.id == id) {
+                self.bus.send(now, Envelope::ToVehicle(i, message), network.loss, network.latency);
+            }
+        }
+        self.metrics.sample(now, &self.core);
+        Ok(())
+    }
+
+    /// Every vehicle: its driver's feedback and its inbox into its agent,
+    /// the agent's commands to the driver, its messages onto the bus.
+    fn vehicles_step(&mut self, now: Ms, network: NetworkFault) {
+        for v in &mut self.vehicles {
+            let mut inputs: Vec<AgentInput> =
+                v.driver.poll(Millis(now)).into_iter().map(AgentInput::Feedback).collect();
+            inputs.extend(v.inbox.drain(..).map(AgentInput::Message));
+            let out = v.agent.step(Millis(now), inputs);
+            for c in &out.commands {
+                v.driver.command(Millis(now), c);
+            }
+            for m in out.messages {
+                let msg = OrchestratorEvent::Message { vehicle: v.id.clone(), message: m };
+                self.bus.send(now, Envelope::ToCore(msg), network.loss, network.latency);
+            }
+            let p = v.driver.position();
+            v.distance += ((p.x - v.last.0).powi(2) + (p.y - v.last.1).powi(2)).sqrt();
+            v.last = (p.x, p.y);
+        }
+    }
+
+    /// The trace frame and the independent safety check on it.
+    fn safety_check(&mut self, now: Ms, keep_trace: bool) {
+        let points: Vec<TracePoint> = self
+            .vehicles
+            .iter()
+            .map(|v| {
+                let p = v.driver.position();
+                TracePoint { id: v.name.clone(), x: p.x, y: p.y, theta: v.driver.heading() }
+            })
+            .collect();
+        let frame = Frame { t: now, vehicles: points };
+        self.metrics.collisions += crate::report::overlaps(&frame, self.radius).len() as u64;
+        if keep_trace {
+            self.trace.push(frame);
+        }
+    }
+
+    /// The final figures and the verdicts.
+    fn finish(mut self) -> Outcome {
+        let distances: Vec<f64> = self.vehicles.iter().map(|v| v.distance).collect();
+        self.metrics.finish(self.duration, &self.core, &distances, &self.accepted_at);
+        self.metrics.refused = self.refused;
+        self.metrics.messages_sent = self.bus.sent;
+        self.metrics.messages_lost = self.bus.lost;
+        self.metrics.evaluate(&self.sc.expect);
+        self.metrics.seal(&self.events);
+        Outcome { metrics: self.metrics, events: self.events, trace: self.trace }
+    }
+}
+
+/// The scenario's fleet on its start nodes: the core's specs, the
+/// simulated vehicles (agent + emulated driver), and each agent's start-up
+/// messages.
+#[expect(clippy::type_complexity, reason = "three parallel lists of one fleet")]
+fn fleet(
+    sc: &Scenario,
+    layout: &Layout,
+    start_nodes: &[NodeIdx],
+) -> anyhow::Result<(Vec<VehicleSpec>, Vec<SimVehicle>, Vec<(VehicleId, Vec<FromVehicle>)>)> {
     let mut specs = Vec::new();
     let mut vehicles = Vec::new();
     let mut startup = Vec::new();
@@ -309,9 +619,9 @@ pub fn run(
                 vehicle_type: g.vehicle_type.clone(),
                 load_types: g.load_types.clone(),
             });
-            let mut config = AgentConfig::new(MANUFACTURER, id.serial_number.clone(), map_id(&layout, node));
+            let mut config = AgentConfig::new(MANUFACTURER, id.serial_number.clone(), map_id(layout, node));
             config.state_interval_ms = 1_000;
-            let mut emulated = EmulatedConfig::factory_agv(map_id(&layout, node));
+            let mut emulated = EmulatedConfig::factory_agv(map_id(layout, node));
             emulated.profile =
                 agv_agent::motion::MotionProfile::new(g.max_speed, emulated.profile.acceleration())
                     .with_context(|| format!("fleet {}: bad speed", g.prefix))?;
@@ -319,7 +629,7 @@ pub fn run(
             let p = layout.node(node).position;
             let mut driver = EmulatedVehicle::new(emulated, p, 0.0);
             driver.set_battery(g.battery);
-            let (agent, hello) = new_agent(&config, &layout, node, 0.0, 0);
+            let (agent, hello) = new_agent(&config, layout, node, 0.0, 0);
             startup.push((id.clone(), hello));
             vehicles.push(SimVehicle {
                 name: Arc::from(id.serial_number.as_str()),
@@ -333,8 +643,13 @@ pub fn run(
             });
         }
     }
+    Ok((specs, vehicles, startup))
+}
+
+/// The core's configuration for a scenario.
+fn fleet_config(sc: &Scenario, footprint: Footprint) -> FleetConfig {
     let defaults = FleetConfig::default();
-    let fleet_config = FleetConfig {
+    FleetConfig {
         footprint,
         battery_low: sc.orchestrator.battery_low.unwrap_or(defaults.battery_low),
         battery_resume: sc.orchestrator.battery_resume.unwrap_or(defaults.battery_resume),
@@ -344,12 +659,11 @@ pub fn run(
             .map_or(defaults.park_after_ms, |s| Some((s * 1000.0) as u64)),
         release_ahead: sc.orchestrator.release_ahead.unwrap_or(defaults.release_ahead),
         ..defaults
-    };
-    let store_dir = tempfile::tempdir().context("creating the order store's directory")?;
-    let store = OrderStore::open(&store_dir.path().join("orders.redb"))?;
-    let mut core = Orchestrator::new(layout.clone(), specs.clone(), fleet_config.clone())?;
+    }
+}
 
-    // Faults the drivers know of.
+/// Breakdowns are the emulated drivers' own faults.
+fn breakdowns(sc: &Scenario, vehicles: &mut [SimVehicle]) -> anyhow::Result<()> {
     for f in &sc.faults {
         if let FaultSpec::Breakdown { vehicle, at_s, duration_s } = f {
             let v = vehicles
@@ -363,210 +677,5 @@ pub fn run(
             });
         }
     }
-
-    let arrivals = arrivals(sc, &layout, duration, &mut rng)?;
-    let mut arrivals = arrivals.into_iter().peekable();
-
-    let mut bus = Bus {
-        queue: BTreeMap::new(),
-        seq: 0,
-        rng: Rng::new(sc.seed ^ 0x05EE_DB05),
-        latency: sc.network.latency_ms,
-        jitter: sc.network.jitter_ms,
-        loss: sc.network.loss,
-        sent: 0,
-        lost: 0,
-    };
-    let mut metrics =
-        Metrics::new(sc, &vehicles.iter().map(|v| v.id.serial_number.clone()).collect::<Vec<_>>());
-    let mut events: Vec<String> = Vec::new();
-    let mut trace = Vec::new();
-    let mut accepted_at: BTreeMap<u64, Ms> = BTreeMap::new();
-    let mut refused = 0u64;
-    let radius = footprint.radius();
-
-    // Start-up: every agent says it is online and where it is.
-    for (id, hello) in startup {
-        for m in hello {
-            bus.send(
-                0,
-                Envelope::ToCore(OrchestratorEvent::Message { vehicle: id.clone(), message: m }),
-                0.0,
-                0,
-            );
-        }
-    }
-
-    let mut now: Ms = 0;
-    let mut last_progress = 0;
-    let mut core_inbox = Vec::new();
-    while now <= duration {
-        // Faults that start or end now.
-        let (mut extra_loss, mut extra_latency) = (0.0f64, 0u64);
-        for f in &sc.faults {
-            let at_ms = |s: f64| (s * 1000.0) as Ms;
-            match f {
-                FaultSpec::MessageLoss { at_s, duration_s, loss }
-                    if (at_ms(*at_s)..at_ms(at_s + duration_s)).contains(&now) =>
-                {
-                    extra_loss = extra_loss.max(*loss);
-                }
-                FaultSpec::LatencySpike { at_s, duration_s, latency_ms }
-                    if (at_ms(*at_s)..at_ms(at_s + duration_s)).contains(&now) =>
-                {
-                    extra_latency = extra_latency.max(*latency_ms);
-                }
-                FaultSpec::BlockNode { node, at_s, duration_s } => {
-                    layout.node_by_id(node).with_context(|| format!("faults: no node {node:?}"))?;
-                    let place = PlaceId::Node(node.clone());
-                    if now == at_ms(*at_s) / sc.tick_ms * sc.tick_ms {
-                        core_inbox
-                            .push(Input::Close { place: place.clone(), reason: "scenario fault".into() });
-                        metrics.note(now, format!("node {node} closed"));
-                    }
-                    if now == at_ms(at_s + duration_s) / sc.tick_ms * sc.tick_ms {
-                        core_inbox.push(Input::Open { place });
-                        metrics.note(now, format!("node {node} reopened"));
-                    }
-                }
-                FaultSpec::AgentRestart { vehicle, at_s }
-                    if now == at_ms(*at_s) / sc.tick_ms * sc.tick_ms =>
-                {
-                    let v = vehicles
-                        .iter_mut()
-                        .find(|v| v.id.serial_number == *vehicle)
-                        .with_context(|| format!("faults: no vehicle {vehicle:?}"))?;
-                    let node = layout.node_by_id(v.agent.last_node_id()).unwrap_or(NodeIdx(0));
-                    let hello;
-                    (v.agent, hello) = new_agent(&v.config, &layout, node, v.driver.heading(), now);
-                    v.inbox.clear();
-                    for message in hello {
-                        let msg = OrchestratorEvent::Message { vehicle: v.id.clone(), message };
-                        bus.send(now, Envelope::ToCore(msg), 0.0, 0);
-                    }
-                    metrics.note(now, format!("agent of {vehicle} restarted"));
-                }
-                FaultSpec::OrchestratorRestart { at_s } if now == at_ms(*at_s) / sc.tick_ms * sc.tick_ms => {
-                    core = Orchestrator::new(layout.clone(), specs.clone(), fleet_config.clone())?;
-                    // What was queued for the old core is lost with it, as in a crash.
-                    core_inbox.clear();
-                    let out = step_core(&mut core, &store, now, vec![store.load()?.into_input()])?;
-                    for e in &out.events {
-                        events.push(serde_json::to_string(e)?);
-                        metrics.on_event(e, &accepted_at);
-                    }
-                    metrics.note(now, "orchestrator restarted from its database".into());
-                }
-                FaultSpec::BatteryDrain { vehicle, at_s, factor }
-                    if now == at_ms(*at_s) / sc.tick_ms * sc.tick_ms =>
-                {
-                    let v = vehicles
-                        .iter_mut()
-                        .find(|v| v.id.serial_number == *vehicle)
-                        .with_context(|| format!("faults: no vehicle {vehicle:?}"))?;
-                    v.driver.config_mut().drain_per_metre *= factor;
-                    metrics.note(now, format!("battery of {vehicle} drains {factor}× faster"));
-                }
-                _ => {}
-            }
-        }
-
-        // Orders that arrive now.
-        while arrivals.peek().is_some_and(|a| a.0 <= now) {
-            let Some((_, _, request)) = arrivals.next() else { break };
-            // Durable before acknowledged (step_core applies the records).
-            let out = step_core(&mut core, &store, now, vec![Input::Submit { request: request.clone() }])?;
-            match out.replies.first() {
-                Some(Reply::Submitted { order }) => {
-                    accepted_at.insert(*order, now);
-                    metrics.submitted += 1;
-                }
-                Some(Reply::Refused(e)) => {
-                    refused += 1;
-                    metrics.note(now, format!("order {} → {} refused: {e}", request.from, request.to));
-                }
-                _ => {}
-            }
-            for e in &out.events {
-                events.push(serde_json::to_string(e)?);
-                metrics.on_event(e, &accepted_at);
-            }
-        }
-
-        // Messages due now.
-        for envelope in bus.due(now) {
-            match envelope {
-                Envelope::ToVehicle(i, m) => vehicles[i].inbox.push(m),
-                Envelope::ToCore(e) => core_inbox.push(Input::Vehicle(e)),
-            }
-        }
-
-        // The orchestrator's tick.
-        if now.is_multiple_of(sc.orchestrator_ms) {
-            let mut inputs = std::mem::take(&mut core_inbox);
-            inputs.push(Input::Tick);
-            let out = step_core(&mut core, &store, now, inputs)?;
-            for e in &out.events {
-                events.push(serde_json::to_string(e)?);
-                metrics.on_event(e, &accepted_at);
-            }
-            for (id, message) in out.messages {
-                if let ToVehicle::Order(o) = &message
-                    && o.order_update_id > 0
-                {
-                    metrics.updates += 1;
-                }
-                if let Some(i) = vehicles.iter().position(|v| v.id == id) {
-                    bus.send(now, Envelope::ToVehicle(i, message), extra_loss, extra_latency);
-                }
-            }
-            metrics.sample(now, &core);
-        }
-
-        // Every vehicle.
-        for v in &mut vehicles {
-            let mut inputs: Vec<AgentInput> =
-                v.driver.poll(Millis(now)).into_iter().map(AgentInput::Feedback).collect();
-            inputs.extend(v.inbox.drain(..).map(AgentInput::Message));
-            let out = v.agent.step(Millis(now), inputs);
-            for c in &out.commands {
-                v.driver.command(Millis(now), c);
-            }
-            for m in out.messages {
-                let msg = OrchestratorEvent::Message { vehicle: v.id.clone(), message: m };
-                bus.send(now, Envelope::ToCore(msg), extra_loss, extra_latency);
-            }
-            let p = v.driver.position();
-            v.distance += ((p.x - v.last.0).powi(2) + (p.y - v.last.1).powi(2)).sqrt();
-            v.last = (p.x, p.y);
-        }
-
-        // Trace and the independent safety check.
-        if now.is_multiple_of(sc.orchestrator_ms) {
-            let points: Vec<TracePoint> = vehicles
-                .iter()
-                .map(|v| {
-                    let p = v.driver.position();
-                    TracePoint { id: v.name.clone(), x: p.x, y: p.y, theta: v.driver.heading() }
-                })
-                .collect();
-            let frame = Frame { t: now, vehicles: points };
-            metrics.collisions += crate::report::overlaps(&frame, radius).len() as u64;
-            if options.keep_trace {
-                trace.push(frame);
-            }
-        }
-        if now >= last_progress + options.progress_every_ms {
-            last_progress = now;
-            progress(now, metrics.delivered);
-        }
-        now += sc.tick_ms;
-    }
-    metrics.finish(duration, &core, &vehicles.iter().map(|v| v.distance).collect::<Vec<_>>(), &accepted_at);
-    metrics.refused = refused;
-    metrics.messages_sent = bus.sent;
-    metrics.messages_lost = bus.lost;
-    metrics.evaluate(&sc.expect);
-    metrics.seal(&events);
-    Ok(Outcome { metrics, events, trace })
+    Ok(())
 }

@@ -441,8 +441,11 @@ fn replay(files: &[PathBuf], layout: Option<&std::path::Path>) -> anyhow::Result
         report.mismatches.len(),
         if report.truncated { " (the last line was cut short and skipped)" } else { "" }
     );
-    for (line, now) in report.mismatches.iter().take(10) {
-        println!("  line {line} (t = {now} ms): outputs differ from the recording");
+    for m in report.mismatches.iter().take(10) {
+        println!("  line {} (t = {} ms): {} differ from the recording", m.line, m.now, m.parts.join(", "));
+        for e in m.replayed_events.iter().take(5) {
+            println!("    replayed event: {e}");
+        }
     }
     Ok(if report.mismatches.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
