@@ -137,7 +137,9 @@ pub fn parse_grid(text: &str, file: &Path) -> Result<(u32, u32, Vec<Vec<bool>>),
         let mut row = Vec::with_capacity(width as usize);
         for (c, ch) in line.chars().enumerate() {
             match ch {
-                '.' | 'G' | 'S' => row.push(true),
+                // `E` (emitter) and `S` (service point) are the League of
+                // Robot Runners' passable symbols; `S` is also MovingAI's swamp.
+                '.' | 'G' | 'S' | 'E' => row.push(true),
                 '@' | 'O' | 'T' | 'W' => row.push(false),
                 other => {
                     if issues.len() < 20 {
@@ -146,7 +148,7 @@ pub fn parse_grid(text: &str, file: &Path) -> Result<(u32, u32, Vec<Vec<bool>>),
                             n,
                             c + 1,
                             format!("{other:?}"),
-                            "one of . G S (passable) or @ O T W (blocked)",
+                            "one of . G S E (passable) or @ O T W (blocked)",
                         ));
                     }
                     row.push(false);

@@ -26,6 +26,7 @@ pub type Ms = u64;
 pub mod bench_cmd;
 pub mod engine;
 pub mod golden;
+pub mod lifelong;
 pub mod live;
 pub mod map_cmd;
 pub mod mapgen;
