@@ -64,14 +64,7 @@ fn a_failed_vehicle_is_fenced_and_its_order_delivered_by_another() {
     assert!(h.run_until(200, |h| h.core.order(order).unwrap().status() == &OrderStatus::ToPickup));
     // Out on the main road (not in the parking lane, which it would block).
     h.run_until(15, |_| false);
-    let first = match h.core.order(order).unwrap().history.iter().find_map(|(_, s)| match s {
-        OrderStatus::Assigned { vehicle } => Some(vehicle.clone()),
-        _ => None,
-    }) {
-        Some(v) => v,
-        None => panic!("never assigned"),
-    };
-    let broken = h.vehicles.iter().position(|v| v.id().serial_number == first).unwrap();
+    let broken = h.first_carrier(order);
     h.vehicles[broken].fault = Some("drive unit overheated".into());
     assert!(h.run_until(3_000, |h| h.all_delivered()), "{:?}", h.core.vehicles());
     let history = &h.core.order(order).unwrap().history;
@@ -104,11 +97,7 @@ fn a_silent_vehicle_is_fenced_and_resynchronises_when_it_returns() {
         Harness::new(&site, AGV, &PARKING[..2], FleetConfig { stale_after_ms: 5_000, ..plant_config() });
     let order = h.submit_at(0, OrderRequest::new("WH-PICK-B1", "SM-L02")).unwrap();
     assert!(h.run_until(200, |h| h.core.order(order).unwrap().status() == &OrderStatus::ToPickup));
-    let serial = h.core.order(order).unwrap().history.iter().find_map(|(_, s)| match s {
-        OrderStatus::Assigned { vehicle } => Some(vehicle.clone()),
-        _ => None,
-    });
-    let gone = h.vehicles.iter().position(|v| Some(&v.id().serial_number) == serial.as_ref()).unwrap();
+    let gone = h.first_carrier(order);
     // Out of the parking lane first, so that it does not wall the other one in.
     h.run_until(15, |_| false);
     h.silent.insert(gone);
@@ -435,14 +424,7 @@ fn a_fenced_vehicle_that_never_confirms_the_cancel_stays_fenced_without_flooding
     // The vehicle hears nothing more (so never stops its order) and
     // reports from a node it was not released: it is fenced, and the
     // core asks it to cancel.
-    let serial = match h.core.order(order).unwrap().history.iter().find_map(|(_, s)| match s {
-        OrderStatus::Assigned { vehicle } => Some(vehicle.clone()),
-        _ => None,
-    }) {
-        Some(v) => v,
-        None => panic!("never assigned"),
-    };
-    let i = h.vehicles.iter().position(|v| v.id().serial_number == serial).unwrap();
+    let i = h.first_carrier(order);
     h.deaf.insert(i);
     h.vehicles[i].fault = Some("stuck".into());
     let before = h.events.len();

@@ -245,6 +245,19 @@ impl Harness {
         self.core.orders().all(|o| *o.status() == OrderStatus::Delivered)
     }
 
+    /// The index of the vehicle an order was first assigned to.
+    pub fn first_carrier(&self, order: u64) -> usize {
+        let history = &self.core.order(order).expect("a known order").history;
+        let serial = history
+            .iter()
+            .find_map(|(_, s)| match s {
+                OrderStatus::Assigned { vehicle } => Some(vehicle.as_str()),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("order {order} was never assigned: {history:?}"));
+        self.vehicles.iter().position(|v| v.id().serial_number == serial).expect("a vehicle of the fleet")
+    }
+
     /// Events of a kind.
     pub fn count(&self, pred: impl Fn(&EventKind) -> bool) -> usize {
         self.events.iter().filter(|e| pred(&e.kind)).count()
