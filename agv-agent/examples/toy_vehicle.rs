@@ -1,6 +1,8 @@
 //! A minimal vendor integration. A toy vehicle implements
-//! [`VehicleDriver`] in a few lines (it glides to each node in one second
-//! and finishes every action in half a second); the agent core turns it
+//! [`VehicleDriver`] in a few lines: it drives the path the agent hands it
+//! (one node a second, through the nodes without stopping, to the path's
+//! end), takes a longer path as it comes, and finishes every action in
+//! half a second; the agent core turns it
 //! into a VDA 5050 vehicle. A stand-in master control sends it an order
 //! over the in-memory link; the example steps virtual time until the
 //! vehicle reports the order done, prints what happened, and exits 0.
@@ -9,6 +11,8 @@
 
 #![expect(clippy::print_stdout, reason = "an example narrates")]
 
+use std::collections::VecDeque;
+
 use agv_agent::agent::{Agent, AgentConfig, AgentInput, DriverCommand, DriverFeedback, Millis};
 use agv_agent::driver::VehicleDriver;
 use agv_agent::runner;
@@ -16,17 +20,26 @@ use protocol::messages::*;
 use protocol::transport::memory::MemoryBus;
 use protocol::transport::{FromVehicle, OrchestratorEvent, OrchestratorLink, ToVehicle, VehicleId};
 
-/// The vendor's side: where the toy is going and what it is doing.
+/// The vendor's side: the nodes still to pass, when the toy reaches the
+/// next one, and the actions it is running.
 #[derive(Default)]
 struct Toy {
-    heading_to: Option<(String, Millis)>,
+    path: VecDeque<String>,
+    next_at: Millis,
     actions: Vec<(String, Millis)>,
 }
 
 impl VehicleDriver for Toy {
     fn command(&mut self, now: Millis, command: &DriverCommand) {
         match command {
-            DriverCommand::DriveEdge { to, .. } => self.heading_to = Some((to.node_id.clone(), now + 1_000)),
+            DriverCommand::Drive { path } => {
+                // A new path starts with the node the toy is heading to: a
+                // moving toy keeps its time there, a standing one sets off.
+                if self.path.is_empty() {
+                    self.next_at = now + 1_000;
+                }
+                self.path = path.iter().map(|leg| leg.to.node_id.clone()).collect();
+            }
             DriverCommand::StartAction(a) => self.actions.push((a.action_id.clone(), now + 500)),
             _ => {}
         }
@@ -34,11 +47,11 @@ impl VehicleDriver for Toy {
 
     fn poll(&mut self, now: Millis) -> Vec<DriverFeedback> {
         let mut feedback = Vec::new();
-        if let Some((node, at)) = &self.heading_to
-            && now >= *at
+        while now >= self.next_at
+            && let Some(node_id) = self.path.pop_front()
         {
-            feedback.push(DriverFeedback::NodeReached { node_id: node.clone() });
-            self.heading_to = None;
+            feedback.push(DriverFeedback::NodeReached { node_id });
+            self.next_at += 1_000;
         }
         self.actions.retain(|(id, at)| {
             let done = now >= *at;

@@ -1,16 +1,18 @@
-//! An emulated vehicle: `nalgebra` kinematics (turn on the spot at a
-//! limited rate, then drive with speed and acceleration limits), battery
-//! drain per metre and per action, charging, timed actions and scheduled
-//! breakdowns. The simulator and the `agv-agent` binary drive it.
+//! An emulated vehicle: it drives the path the agent hands it with one
+//! speed profile ([`crate::motion::PathMotion`]: accelerate, cruise, slow
+//! for curves, turn on the spot where it must, brake only where it must
+//! stop), drains its battery per metre and per action, charges, runs timed
+//! actions and suffers scheduled breakdowns. The simulator and the
+//! `agv-agent` binary drive it.
 
 use std::collections::BTreeMap;
 
-use nalgebra::{Point2, Vector2};
+use nalgebra::Point2;
 use protocol::messages::*;
 
-use crate::agent::{DriverCommand, DriverFeedback, Millis};
+use crate::agent::{DriverCommand, DriverFeedback, Millis, PathLeg};
 use crate::driver::VehicleDriver;
-use crate::motion::MotionProfile;
+use crate::motion::{Kinematics, MotionProfile, PathMotion, Waypoint};
 
 /// A scheduled fault.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,6 +33,11 @@ pub struct EmulatedConfig {
     pub profile: MotionProfile,
     /// Turning rate on the spot, rad/s.
     pub turn_rate: f64,
+    /// Turns at a node up to this (rad) are driven as a curve; sharper
+    /// ones are made standing, on the spot.
+    pub max_curve_angle: f64,
+    /// Lateral acceleration allowed in a curve, m/s².
+    pub lateral_acceleration: f64,
     /// Battery used per metre driven, %.
     pub drain_per_metre: f64,
     /// Battery used per action, %.
@@ -47,14 +54,40 @@ pub struct EmulatedConfig {
     pub node_positions: BTreeMap<String, Point2<f64>>,
     /// Scheduled faults.
     pub faults: Vec<Fault>,
+    /// Body length and width, m (centred on the reported position).
+    pub body: (f64, f64),
+    /// Trailers of a tugger train, (length, width) in m, the first one
+    /// `hitch_m` behind the body, each next one `hitch_m` behind the one before.
+    pub trailers: Vec<(f64, f64)>,
+    /// Gap between the bodies of a train, m.
+    pub hitch_m: f64,
+}
+
+/// A box of a vehicle's body in the plane: centre, heading, size (m, rad).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BodyBox {
+    /// Centre x, m.
+    pub x: f64,
+    /// Centre y, m.
+    pub y: f64,
+    /// Heading, rad.
+    pub theta: f64,
+    /// Length along the heading, m.
+    pub length: f64,
+    /// Width across it, m.
+    pub width: f64,
 }
 
 impl EmulatedConfig {
-    /// A factory load carrier: 1.5 m/s, 0.5 m/s², 90°/s turns, 0.02 %/m.
+    /// A factory load carrier ([`Kinematics::FACTORY_AGV`]: 1.5 m/s,
+    /// 0.5 m/s², curves up to 45°, 90°/s turns on the spot), 0.02 %/m.
     pub fn factory_agv(map_id: impl Into<String>) -> EmulatedConfig {
+        let k = Kinematics::FACTORY_AGV;
         EmulatedConfig {
-            profile: MotionProfile::FACTORY_AGV,
-            turn_rate: std::f64::consts::FRAC_PI_2,
+            profile: k.profile,
+            turn_rate: k.turn_rate,
+            max_curve_angle: k.max_curve_angle,
+            lateral_acceleration: k.lateral_acceleration,
             drain_per_metre: 0.02,
             drain_per_action: 0.05,
             charge_per_second: 0.5,
@@ -63,18 +96,26 @@ impl EmulatedConfig {
             map_id: map_id.into(),
             node_positions: BTreeMap::new(),
             faults: Vec::new(),
+            body: (1.2, 0.8),
+            trailers: Vec::new(),
+            hitch_m: 0.5,
         }
     }
-}
 
-struct Leg {
-    node_id: String,
-    from: Point2<f64>,
-    to: Point2<f64>,
-    start: Millis,
-    turn_ms: u64,
-    length: f64,
-    heading: f64,
+    /// How far the train reaches behind the body's centre, m.
+    fn train_length(&self) -> f64 {
+        self.body.0 / 2.0 + self.trailers.iter().map(|t| self.hitch_m + t.0).sum::<f64>()
+    }
+
+    /// How the vehicle moves.
+    pub fn kinematics(&self) -> Kinematics {
+        Kinematics {
+            profile: self.profile,
+            turn_rate: self.turn_rate,
+            max_curve_angle: self.max_curve_angle,
+            lateral_acceleration: self.lateral_acceleration,
+        }
+    }
 }
 
 struct RunningAction {
@@ -85,11 +126,14 @@ struct RunningAction {
 /// The emulated vehicle.
 pub struct EmulatedVehicle {
     config: EmulatedConfig,
-    position: Point2<f64>,
-    heading: f64,
+    motion: PathMotion,
+    /// The nodes of the path still to reach, in order.
+    path_nodes: std::collections::VecDeque<String>,
+    /// Where the body's centre has been, newest first, as long as the
+    /// train (its trailers follow this trail).
+    trail: std::collections::VecDeque<Point2<f64>>,
     battery: f64,
     charging: bool,
-    leg: Option<Leg>,
     actions: Vec<RunningAction>,
     paused_since: Option<Millis>,
     broken: bool,
@@ -102,11 +146,11 @@ impl EmulatedVehicle {
     pub fn new(config: EmulatedConfig, position: Point2<f64>, heading: f64) -> EmulatedVehicle {
         EmulatedVehicle {
             config,
-            position,
-            heading,
+            motion: PathMotion::new(position, heading),
+            path_nodes: std::collections::VecDeque::new(),
+            trail: std::collections::VecDeque::from([position]),
             battery: 100.0,
             charging: false,
-            leg: None,
             actions: Vec::new(),
             paused_since: None,
             broken: false,
@@ -122,12 +166,77 @@ impl EmulatedVehicle {
 
     /// Position, m.
     pub fn position(&self) -> Point2<f64> {
-        self.position
+        self.motion.position()
     }
 
     /// Heading, rad.
     pub fn heading(&self) -> f64 {
-        self.heading
+        self.motion.heading()
+    }
+
+    /// Speed along the path, m/s.
+    pub fn speed(&self) -> f64 {
+        self.motion.speed()
+    }
+
+    /// The body's box, then each trailer's. Trailers follow the trail of
+    /// the body's centre; where the trail is shorter than the train (just
+    /// after start-up) they stand gathered at its oldest point.
+    pub fn boxes(&self) -> Vec<BodyBox> {
+        let p = self.motion.position();
+        let (length, width) = self.config.body;
+        let mut out = vec![BodyBox { x: p.x, y: p.y, theta: self.motion.heading(), length, width }];
+        let mut behind = length / 2.0;
+        for &(t_length, t_width) in &self.config.trailers {
+            behind += self.config.hitch_m;
+            let front = self.point_behind(behind);
+            let back = self.point_behind(behind + t_length);
+            let centre = self.point_behind(behind + t_length / 2.0);
+            let d = front - back;
+            let theta = if d.norm() > 1e-6 { d.y.atan2(d.x) } else { out[out.len() - 1].theta };
+            out.push(BodyBox { x: centre.x, y: centre.y, theta, length: t_length, width: t_width });
+            behind += t_length;
+        }
+        out
+    }
+
+    /// The point of the trail `distance` m behind the body's centre.
+    fn point_behind(&self, distance: f64) -> Point2<f64> {
+        let mut left = distance;
+        let mut at = self.motion.position();
+        for &crumb in &self.trail {
+            let step = (at - crumb).norm();
+            if step >= left && step > 1e-12 {
+                return at + (crumb - at) * (left / step);
+            }
+            left -= step;
+            at = crumb;
+        }
+        at
+    }
+
+    /// Lays the trail behind the body as it moves (trains only).
+    fn lay_trail(&mut self) {
+        if self.config.trailers.is_empty() {
+            return;
+        }
+        let p = self.motion.position();
+        if self.trail.front().is_none_or(|c| (c - p).norm() >= 0.05) {
+            self.trail.push_front(p);
+        }
+        let keep = self.config.train_length() + 1.0;
+        let mut total = 0.0;
+        let mut last = p;
+        let mut n = 0;
+        for c in &self.trail {
+            total += (c - last).norm();
+            last = *c;
+            n += 1;
+            if total > keep {
+                break;
+            }
+        }
+        self.trail.truncate(n.max(1));
     }
 
     /// Sets the battery charge, %.
@@ -140,14 +249,26 @@ impl EmulatedVehicle {
         &mut self.config
     }
 
-    fn leg_progress(&self, leg: &Leg, now: Millis) -> (f64, bool) {
-        let elapsed = now.saturating_sub(leg.start);
-        if elapsed <= leg.turn_ms {
-            return (0.0, false);
+    /// Where a node of an order is: its position in the order, or on the
+    /// map; `None` if neither says.
+    fn node_position(&self, node: &Node) -> Option<Point2<f64>> {
+        node.node_position
+            .as_ref()
+            .map(|p| Point2::new(p.x, p.y))
+            .or_else(|| self.config.node_positions.get(&node.node_id).copied())
+    }
+
+    fn drive(&mut self, path: &[PathLeg]) {
+        let top = self.config.profile.max_speed();
+        let mut waypoints = Vec::with_capacity(path.len());
+        let mut last = self.motion.position();
+        for leg in path {
+            let at = self.node_position(&leg.to).unwrap_or(last);
+            waypoints.push(Waypoint { at, max_speed: leg.edge.max_speed.unwrap_or(top) });
+            last = at;
         }
-        let t = (elapsed - leg.turn_ms) as f64 / 1000.0;
-        let total = self.config.profile.travel_time(leg.length);
-        (self.config.profile.position_at(leg.length, t), t >= total)
+        self.path_nodes = path.iter().map(|l| l.to.node_id.clone()).collect();
+        self.motion.set_path(&waypoints, &self.config.kinematics());
     }
 
     fn breakdown_state(&self, now: Millis) -> bool {
@@ -170,31 +291,7 @@ fn breakdown_error() -> Error {
 impl VehicleDriver for EmulatedVehicle {
     fn command(&mut self, now: Millis, command: &DriverCommand) {
         match command {
-            DriverCommand::DriveEdge { to, .. } => {
-                let target = to
-                    .node_position
-                    .as_ref()
-                    .map(|p| Point2::new(p.x, p.y))
-                    .or_else(|| self.config.node_positions.get(&to.node_id).copied())
-                    .unwrap_or(self.position);
-                let delta: Vector2<f64> = target - self.position;
-                let length = delta.norm();
-                let heading = if length > 1e-9 { delta.y.atan2(delta.x) } else { self.heading };
-                let turn = ((heading - self.heading + std::f64::consts::PI)
-                    .rem_euclid(std::f64::consts::TAU)
-                    - std::f64::consts::PI)
-                    .abs();
-                let turn_ms = (turn / self.config.turn_rate * 1000.0).round() as u64;
-                self.leg = Some(Leg {
-                    node_id: to.node_id.clone(),
-                    from: self.position,
-                    to: target,
-                    start: now,
-                    turn_ms,
-                    length,
-                    heading,
-                });
-            }
+            DriverCommand::Drive { path } => self.drive(path),
             DriverCommand::StartAction(action) => {
                 let ms = self
                     .config
@@ -223,14 +320,11 @@ impl VehicleDriver for EmulatedVehicle {
                     result: Some("cancelled".into()),
                 });
             }
-            DriverCommand::Pause => self.paused_since = self.paused_since.or(Some(now)),
-            DriverCommand::Resume => {
-                if let Some(since) = self.paused_since.take()
-                    && let Some(leg) = &mut self.leg
-                {
-                    leg.start += now.saturating_sub(since);
-                }
+            DriverCommand::Pause => {
+                self.paused_since = self.paused_since.or(Some(now));
+                self.motion.halt();
             }
+            DriverCommand::Resume => self.paused_since = None,
         }
     }
 
@@ -244,24 +338,18 @@ impl VehicleDriver for EmulatedVehicle {
             out.push(DriverFeedback::Error { error: breakdown_error(), cleared: !broken });
         }
         let frozen = self.broken || self.paused_since.is_some();
-        if frozen && let Some(leg) = &mut self.leg {
-            leg.start += (dt * 1000.0) as u64; // time stands still on the leg
-        }
-        let mut distance = 0.0;
-        if let Some(leg) = &self.leg {
-            let (along, done) = self.leg_progress(leg, now);
-            let before = (self.position - leg.from).norm();
-            let direction =
-                if leg.length > 1e-9 { (leg.to - leg.from) / leg.length } else { Vector2::zeros() };
-            self.position = leg.from + direction * along;
-            self.heading = leg.heading;
-            self.battery = (self.battery - (along - before).max(0.0) * self.config.drain_per_metre).max(0.0);
-            distance = along;
-            if done {
-                self.position = leg.to;
-                out.push(DriverFeedback::NodeReached { node_id: leg.node_id.clone() });
-                self.leg = None;
-                distance = 0.0;
+        if frozen {
+            self.motion.halt(); // stands still until it may go on
+        } else {
+            let before = self.motion.position();
+            let reached = self.motion.advance(dt, &self.config.kinematics());
+            let driven = (self.motion.position() - before).norm();
+            self.battery = (self.battery - driven * self.config.drain_per_metre).max(0.0);
+            self.lay_trail();
+            for _ in 0..reached {
+                if let Some(node_id) = self.path_nodes.pop_front() {
+                    out.push(DriverFeedback::NodeReached { node_id });
+                }
             }
         }
         let mut finished = Vec::new();
@@ -279,20 +367,15 @@ impl VehicleDriver for EmulatedVehicle {
         if self.charging {
             self.battery = (self.battery + self.config.charge_per_second * dt).min(100.0);
         }
-        let moving = self.leg.is_some() && !frozen;
+        let p = self.motion.position();
         out.push(DriverFeedback::Pose {
-            position: AgvPosition::new(
-                self.position.x,
-                self.position.y,
-                self.heading,
-                self.config.map_id.clone(),
-            ),
+            position: AgvPosition::new(p.x, p.y, self.motion.heading(), self.config.map_id.clone()),
             velocity: Velocity {
-                vx: Some(if moving { self.config.profile.max_speed() } else { 0.0 }),
+                vx: Some(self.motion.speed()),
                 vy: Some(0.0),
-                omega: Some(0.0),
+                omega: Some(self.motion.omega()),
             },
-            distance_since_last_node: distance,
+            distance_since_last_node: self.motion.since_waypoint(),
         });
         out.push(DriverFeedback::Battery { charge: self.battery, charging: self.charging });
         out
@@ -301,13 +384,12 @@ impl VehicleDriver for EmulatedVehicle {
 
 /// The factsheet of an emulated vehicle: geometry, speeds and the actions
 /// the agent and this driver support. It validates against the 2.1.0 schema.
-pub fn factsheet(
-    config: &EmulatedConfig,
-    manufacturer: &str,
-    serial_number: &str,
-    length: f64,
-    width: f64,
-) -> Factsheet {
+///
+/// Its body is `config.body`; a train (with trailers) is a tugger with a
+/// second 2D envelope, `train`, that covers the trailers in line behind it.
+pub fn factsheet(config: &EmulatedConfig, manufacturer: &str, serial_number: &str) -> Factsheet {
+    let (length, width) = config.body;
+    let train = !config.trailers.is_empty();
     let action = |action_type: &str, scopes: Vec<ActionScope>, description: &str| AgvAction {
         action_type: action_type.into(),
         action_description: Some(description.into()),
@@ -325,10 +407,11 @@ pub fn factsheet(
         manufacturer: manufacturer.into(),
         serial_number: serial_number.into(),
         type_specification: TypeSpecification {
-            series_name: "Yardmaster emulated carrier".into(),
+            series_name: if train { "Yardmaster emulated tugger train" } else { "Yardmaster emulated carrier" }
+                .into(),
             series_description: Some("emulated vehicle of the agv-agent crate".into()),
-            agv_kinematic: AgvKinematic::Diff,
-            agv_class: AgvClass::Carrier,
+            agv_kinematic: if train { AgvKinematic::Threewheel } else { AgvKinematic::Diff },
+            agv_class: if train { AgvClass::Tugger } else { AgvClass::Carrier },
             max_load_mass: 600.0,
             localization_types: vec![LocalizationType::Natural],
             navigation_types: vec![NavigationType::VirtualLineGuided],
@@ -374,17 +457,35 @@ pub fn factsheet(
         },
         agv_geometry: AgvGeometry {
             wheel_definitions: None,
-            envelopes2d: Some(vec![Envelope2d {
-                set: "base".into(),
-                polygon_points: [(0.5, 0.5), (-0.5, 0.5), (-0.5, -0.5), (0.5, -0.5)]
-                    .into_iter()
-                    .map(|(fx, fy)| PolygonPoint { x: fx * length, y: fy * width })
-                    .collect(),
-                description: Some("outline of the body, centred on the kinematic centre".into()),
-            }]),
+            envelopes2d: Some(envelopes(config)),
             envelopes3d: None,
         },
         load_specification: LoadSpecification::default(),
         vehicle_config: None,
     }
+}
+
+/// The body's outline and, for a train, the outline of the whole train in line.
+fn envelopes(config: &EmulatedConfig) -> Vec<Envelope2d> {
+    let rectangle = |front: f64, back: f64, half_width: f64| {
+        [(front, half_width), (back, half_width), (back, -half_width), (front, -half_width)]
+            .into_iter()
+            .map(|(x, y)| PolygonPoint { x, y })
+            .collect()
+    };
+    let (length, width) = config.body;
+    let mut out = vec![Envelope2d {
+        set: "base".into(),
+        polygon_points: rectangle(length / 2.0, -length / 2.0, width / 2.0),
+        description: Some("outline of the body, centred on the kinematic centre".into()),
+    }];
+    if !config.trailers.is_empty() {
+        let widest = config.trailers.iter().map(|t| t.1).fold(width, f64::max);
+        out.push(Envelope2d {
+            set: "train".into(),
+            polygon_points: rectangle(length / 2.0, -config.train_length(), widest / 2.0),
+            description: Some(format!("the train in line: the body and {} trailers", config.trailers.len())),
+        });
+    }
+    out
 }

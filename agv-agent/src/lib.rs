@@ -3,7 +3,7 @@
 //!
 //! - [`agent`]: the sans-IO core, `Agent::step(now, inputs) -> Outputs {
 //!   messages, commands }` with every input one `AgentInput`: VDA 5050
-//!   order acceptance, driving the released base edge by edge, actions,
+//!   order acceptance, driving the released base as one path, actions,
 //!   instant actions, state.
 //! - [`driver`]: the `VehicleDriver` trait vendors implement.
 //! - [`emulated`]: the reference driver, an emulated vehicle.

@@ -118,7 +118,7 @@ proptest! {
         let mut agent = Agent::new(AgentConfig::new("acme", "F-1", "hall"));
         agent.step(0, [AgentInput::place(Node::new("a", 0, true), AgvPosition::new(0.0, 0.0, 0.0, "hall"))]);
         let mut now = 0u64;
-        let mut heading_to: Option<String> = None;
+        let mut path: std::collections::VecDeque<String> = std::collections::VecDeque::new();
         let mut started: Vec<String> = Vec::new();
         for inp in inputs {
             let (inbound, feedback) = match inp {
@@ -135,7 +135,8 @@ proptest! {
                 }
                 Input::Reach { node } => {
                     // Usually where it was sent; sometimes a lie.
-                    let id = heading_to.clone().filter(|_| node != 4).unwrap_or_else(|| NAMES[node as usize].to_string());
+                    let next = if node != 4 { path.pop_front() } else { None };
+                    let id = next.unwrap_or_else(|| NAMES[node as usize].to_string());
                     (vec![], vec![DriverFeedback::NodeReached { node_id: id }])
                 }
                 Input::ActionDone { which, failed } => match started.get(which as usize) {
@@ -151,9 +152,14 @@ proptest! {
             let out = agent.step(now, AgentInput::batch(&inbound, &feedback));
             for c in &out.commands {
                 match c {
-                    DriverCommand::DriveEdge { edge, to } => {
-                        prop_assert!(edge.released && to.released, "drove beyond the base");
-                        heading_to = Some(to.node_id.clone());
+                    DriverCommand::Drive { path: legs } => {
+                        prop_assert!(!legs.is_empty(), "an empty path");
+                        prop_assert!(legs.iter().all(|l| l.edge.released && l.to.released), "drove beyond the base");
+                        prop_assert!(
+                            legs.iter().rev().skip(1).all(|l| l.to.actions.iter().all(|a| a.blocking_type == BlockingType::None)),
+                            "a path through a node where a blocking action makes the vehicle stop"
+                        );
+                        path = legs.iter().map(|l| l.to.node_id.clone()).collect();
                     }
                     DriverCommand::StartAction(a) => started.push(a.action_id.clone()),
                     _ => {}

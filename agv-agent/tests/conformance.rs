@@ -3,7 +3,7 @@
 //! test per rule, driven with crafted messages. Every message the agent
 //! emits here is validated against the official 2.1.0 schemas.
 
-use agv_agent::agent::{Agent, AgentConfig, AgentInput, DriverCommand, DriverFeedback, Outputs};
+use agv_agent::agent::{Agent, AgentConfig, AgentInput, DriverCommand, DriverFeedback, Outputs, PathLeg};
 use protocol::messages::*;
 use protocol::transport::{FromVehicle, ToVehicle};
 use serde_json::json;
@@ -96,31 +96,33 @@ fn last_state(out: &Outputs) -> &State {
         .expect("a state was published")
 }
 
+/// The edges of the path the agent handed the driver in `out` (its last
+/// `Drive`), in order.
 fn drives(out: &Outputs) -> Vec<String> {
-    out.commands
-        .iter()
-        .filter_map(|c| match c {
-            DriverCommand::DriveEdge { edge, .. } => Some(edge.edge_id.clone()),
-            _ => None,
-        })
-        .collect()
+    last_path(out).map(|p| p.into_iter().map(|l| l.edge.edge_id).collect()).unwrap_or_default()
 }
 
-/// Lets the (perfect) vehicle reach every node it is sent to, until it stops.
+fn last_path(out: &Outputs) -> Option<Vec<PathLeg>> {
+    out.commands.iter().rev().find_map(|c| match c {
+        DriverCommand::Drive { path } => Some(path.clone()),
+        _ => None,
+    })
+}
+
+/// Lets the (perfect) vehicle drive the path it is handed, one node a
+/// second, taking each new path as it comes, until it stops.
 fn drive_until_stopped(agent: &mut Agent, mut now: u64, mut out: Outputs) -> (u64, Vec<String>, Outputs) {
     let mut driven = Vec::new();
+    let mut path = std::collections::VecDeque::new();
     loop {
-        let Some(DriverCommand::DriveEdge { edge, to }) =
-            out.commands.iter().find(|c| matches!(c, DriverCommand::DriveEdge { .. })).cloned()
-        else {
-            return (now, driven, out);
-        };
-        driven.push(edge.edge_id.clone());
+        if let Some(p) = last_path(&out) {
+            path = p.into();
+        }
+        let Some(leg) = path.pop_front() else { return (now, driven, out) };
+        driven.push(leg.edge.edge_id.clone());
         now += 1_000;
-        out = agent.step(
-            now,
-            AgentInput::batch(&[], &[DriverFeedback::NodeReached { node_id: to.node_id.clone() }]),
-        );
+        out = agent
+            .step(now, AgentInput::batch(&[], &[DriverFeedback::NodeReached { node_id: leg.to.node_id }]));
         check(&out);
     }
 }
@@ -288,7 +290,7 @@ fn cancel_with_an_order_stops_at_the_next_node_and_fails_waiting_actions() {
         action_parameters: None,
     }];
     let out = send(&mut agent, 0, &o);
-    assert_eq!(drives(&out), ["a-b"]);
+    assert_eq!(drives(&out), ["a-b", "b-c", "c-d"], "the whole released base, to the HARD drop");
     let cancel = InstantActions {
         header: header(2),
         actions: vec![Action {
@@ -303,6 +305,7 @@ fn cancel_with_an_order_stops_at_the_next_node_and_fails_waiting_actions() {
     let running =
         last_state(&out).action_states.iter().find(|a| a.action_id == "cancel-2").unwrap().action_status;
     assert_eq!(running, ActionStatus::Running);
+    assert_eq!(drives(&out), ["a-b"], "the path is cut back to the next node");
     let out =
         agent.step(1_000, AgentInput::batch(&[], &[DriverFeedback::NodeReached { node_id: "b".into() }]));
     check(&out);
@@ -412,7 +415,7 @@ fn nodes_not_on_the_vehicles_map_are_no_route_errors() {
 #[test]
 fn the_emulated_factsheet_validates_and_is_sent_on_request() {
     let emulated = agv_agent::emulated::EmulatedConfig::factory_agv("hall-1");
-    let sheet = agv_agent::emulated::factsheet(&emulated, "acme", "AGV-1", 1.2, 0.8);
+    let sheet = agv_agent::emulated::factsheet(&emulated, "acme", "AGV-1");
     let mut config = AgentConfig::new("acme", "AGV-1", "hall-1");
     config.factsheet = Some(Box::new(sheet));
     let mut agent = Agent::new(config);
@@ -437,6 +440,24 @@ fn the_emulated_factsheet_validates_and_is_sent_on_request() {
     let outline = &sheet.agv_geometry.envelopes2d.as_ref().unwrap()[0].polygon_points;
     assert_eq!((outline[0].x, outline[0].y), (0.6, 0.4));
     assert!(sheet.protocol_features.agv_actions.iter().any(|a| a.action_type == "cancelOrder"));
+}
+
+#[test]
+fn a_tugger_trains_factsheet_validates_and_outlines_the_train() {
+    let mut emulated = agv_agent::emulated::EmulatedConfig::factory_agv("hall-1");
+    emulated.body = (2.4, 1.1);
+    emulated.trailers = vec![(2.0, 1.0), (2.0, 1.2)];
+    let sheet = agv_agent::emulated::factsheet(&emulated, "acme", "TUG-1");
+    check(&Outputs { messages: vec![FromVehicle::Factsheet(Box::new(sheet.clone()))], commands: vec![] });
+    assert_eq!(sheet.type_specification.agv_class, AgvClass::Tugger);
+    assert_eq!((sheet.physical_parameters.length, sheet.physical_parameters.width), (2.4, 1.1));
+    let envelopes = sheet.agv_geometry.envelopes2d.unwrap();
+    let train = envelopes.iter().find(|e| e.set == "train").expect("a train outline");
+    // From the tractor's front (1.2 m ahead) to 1.2 + 2 × (0.5 + 2.0) m behind its centre, as wide as the widest part.
+    let xs: Vec<f64> = train.polygon_points.iter().map(|p| p.x).collect();
+    assert_eq!(xs.iter().copied().fold(f64::MIN, f64::max), 1.2);
+    assert!((xs.iter().copied().fold(f64::MAX, f64::min) + 6.2).abs() < 1e-9, "{xs:?}");
+    assert!(train.polygon_points.iter().all(|p| (p.y.abs() - 0.6).abs() < 1e-9));
 }
 
 #[test]

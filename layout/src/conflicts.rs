@@ -9,6 +9,11 @@
 //! closer than `2r` (touching at exactly `2r` is allowed). The disc is
 //! conservative for rotation on nodes, which LIF allows almost everywhere.
 //!
+//! Two vehicles of different bodies conflict when their discs overlap:
+//! [`FootprintConflicts::compute_pair`] computes the sets for a pair of
+//! footprints (separation `r₁ + r₂`), [`FootprintConflicts::compute`] for
+//! two vehicles of one footprint.
+//!
 //! An edge between levels (a lift) has no geometry on either plane: it
 //! occupies the discs around its two end points, each on its own level.
 
@@ -54,11 +59,14 @@ pub struct ConflictSet {
     pub edges: Vec<EdgeIdx>,
 }
 
-/// Conflict sets for every node and edge of a layout, for one footprint.
+/// Conflict sets for every node and edge of a layout, for one footprint
+/// (or one pair of footprints).
 #[derive(Clone, Debug, PartialEq)]
 pub struct FootprintConflicts {
-    /// The footprint the sets were computed for.
+    /// The footprint the sets were computed for (the first of the pair).
     pub footprint: Footprint,
+    /// Distance below which the two bodies' discs overlap, m.
+    pub separation: f64,
     /// By node index.
     pub nodes: Vec<ConflictSet>,
     /// By edge index.
@@ -74,7 +82,15 @@ enum Place {
 impl FootprintConflicts {
     /// Computes all sets with the spatial index; relations are symmetric.
     pub fn compute(layout: &Layout, index: &SpatialIndex, footprint: Footprint) -> FootprintConflicts {
-        let sep = footprint.separation();
+        FootprintConflicts::compute_pair(layout, index, footprint, footprint)
+    }
+
+    /// The sets for a vehicle of footprint `a` against one of footprint
+    /// `b`: place `p` conflicts with place `q` when `a`'s disc on `p` and
+    /// `b`'s disc on `q` overlap. Symmetric in `a` and `b`.
+    pub fn compute_pair(layout: &Layout, index: &SpatialIndex, a: Footprint, b: Footprint) -> FootprintConflicts {
+        let sep = a.radius() + b.radius();
+        let footprint = a;
         let mut pairs: Vec<(Place, Place)> = Vec::new();
         // Node–node.
         for (i, node) in layout.nodes.iter().enumerate() {
@@ -158,7 +174,7 @@ impl FootprintConflicts {
             set.edges.sort_unstable();
             set.edges.dedup();
         }
-        FootprintConflicts { footprint, nodes, edges }
+        FootprintConflicts { footprint, separation: sep, nodes, edges }
     }
 
     /// The set of a node.

@@ -31,7 +31,7 @@ use crate::orders::Millis;
 pub const VERSION: u32 = 2;
 
 /// The first line of a recording (and of every restart within it).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Header {
     /// Always `yardmaster`.
     pub journal: String,

@@ -501,3 +501,80 @@ fn a_closed_node_is_avoided_survives_a_restart_and_reopens() {
     assert!(path.windows(2).all(|w| w != [from, closed]), "drove the closed edge: {path:?}");
     assert!(h.all_delivered());
 }
+
+/// Regression: a core that starts while a vehicle drives an order it does
+/// not know (here: the old core's parking move) cancels it; the vehicle
+/// stops at its next node, short of the base it had been released. The
+/// places beyond are free again and the vehicle takes new work (it used to
+/// wait for the rest of that base forever).
+#[test]
+fn a_vehicle_whose_foreign_order_was_cancelled_at_adoption_takes_new_work() {
+    let site = plant();
+    let config = FleetConfig { park_after_ms: Some(1_000), ..FleetConfig::default() };
+    // Away from the parking spots: idle, it is sent to park.
+    let mut h = Harness::new(&site, AGV, &["N0750-0500"], config.clone());
+    assert!(
+        h.run_until(200, |h| h.core.vehicles()[0].released_ahead >= 2
+            && h.core.vehicles()[0].job.contains("park")),
+        "{:?}",
+        h.core.vehicles()
+    );
+    // The core restarts mid-move, from an empty store.
+    let mut core = Orchestrator::new(site, vec![VehicleSpec::new(vid(0), AGV)], config).unwrap();
+    core.step(h.now, vec![MemoryStore::default().restore()]);
+    h.core = core;
+    let order = h.submit_at(h.now, OrderRequest::new("WH-PICK-A1", "SM-L01")).unwrap();
+    assert!(
+        h.run_until(3_000, |h| h.core.order(order).is_some_and(|o| *o.status() == OrderStatus::Delivered)),
+        "{:?}",
+        h.core.vehicles()
+    );
+}
+
+/// A tugger train keeps the places its trailers are on: every node it
+/// passed stays held until the train's tail has left it; a carrier lets
+/// go of a node as soon as it has passed it (unless its base comes back
+/// there, as out of a station's spur).
+#[test]
+fn a_train_holds_the_places_under_its_trailers_until_its_tail_has_left() {
+    use orchestrator::fleet::{Body, Trailer};
+    use orchestrator::traffic::reservations::{Place, VehicleIdx};
+    let site = plant();
+    let train = Body { length: 2.4, width: 1.1, trailers: vec![Trailer { length: 2.0, width: 1.0 }; 3] };
+    let reach = train.length / 2.0 + train.tail(); // 8.7 m behind its centre
+    let mut kept = Vec::new();
+    for body in [Some(train), None] {
+        let mut spec = VehicleSpec::new(vid(0), AGV);
+        spec.body = body.clone();
+        let mut h = Harness::new(&site, AGV, &[PARKING[0]], plant_config());
+        h.core = Orchestrator::new(site.clone(), vec![spec], plant_config()).unwrap();
+        let order = h.submit_at(0, OrderRequest::new("WH-PICK-A1", "SM-L10")).unwrap();
+        let mut passed: Vec<layout::NodeIdx> = Vec::new();
+        let mut kept_behind = 0;
+        let delivered = h.run_until(3_000, |h| {
+            let Some(now) = h.core.vehicles()[0].node.as_deref().and_then(|n| site.node_by_id(n)) else {
+                return false;
+            };
+            if passed.last() != Some(&now) {
+                passed.push(now);
+            }
+            // Walk back along the nodes passed: those within reach stay held.
+            let mut behind = 0.0;
+            for w in passed.windows(2).rev() {
+                let edge = site.out_edges(w[0]).iter().find(|e| site.edge(**e).to == w[1]).copied();
+                behind += edge.map_or(0.0, |e| site.edge(e).length);
+                let held = h.core.reservations().holder(Place::Node(w[0])) == Some(VehicleIdx(0));
+                if behind < reach && body.is_some() {
+                    assert!(held, "{} m behind, {} is free under the trailers", behind, site.node(w[0]).id);
+                }
+                kept_behind += usize::from(held && behind > 0.0 && w[0] != now);
+            }
+            h.core.order(order).is_some_and(|o| *o.status() == OrderStatus::Delivered)
+        });
+        assert!(delivered, "{:?}", h.core.vehicles());
+        kept.push(kept_behind);
+    }
+    // Node-ticks held behind the vehicle: the train's trailers, against the
+    // carrier's spur road nodes only.
+    assert!(kept[0] > 3 * kept[1] + 10, "train {} against carrier {}", kept[0], kept[1]);
+}

@@ -7,6 +7,7 @@ use layout::conflicts::{Footprint, FootprintConflicts};
 use layout::model::*;
 use layout::spatial::SpatialIndex;
 use nalgebra::Point2;
+use orchestrator::traffic::bodies::Bodies;
 use orchestrator::traffic::reservations::{Place, ReservationTable, VehicleIdx, check_invariant};
 use proptest::prelude::*;
 
@@ -79,7 +80,10 @@ proptest! {
     ) {
         let site = site(&points, &pairs);
         let index = SpatialIndex::build(&site);
-        let conflicts = FootprintConflicts::compute(&site, &index, Footprint { length: 1.2, width: 0.8, clearance: 0.1 });
+        // Two carriers and two long bodies: conflict sets per pair of bodies.
+        let small = Footprint { length: 1.2, width: 0.8, clearance: 0.1 };
+        let long = Footprint { length: 2.6, width: 1.2, clearance: 0.1 };
+        let conflicts = Bodies::compute(&site, &index, &[small, small, long, long]);
         let (n_nodes, n_edges) = (site.nodes.len(), site.edges.len());
         let mut table = ReservationTable::new(n_nodes, n_edges, 4);
         for op in ops {
@@ -123,7 +127,7 @@ fn a_vehicle_on_a_node_keeps_its_neighbours_off_the_conflicting_edges() {
     // Two nodes 1 m apart joined both ways, a third 5 m away.
     let site = site(&[(0, 0), (1, 0), (6, 0)], &[(0, 1), (1, 0), (1, 2)]);
     let index = SpatialIndex::build(&site);
-    let conflicts = FootprintConflicts::compute(&site, &index, Footprint::FACTORY_AGV);
+    let conflicts = Bodies::uniform(FootprintConflicts::compute(&site, &index, Footprint::FACTORY_AGV));
     let mut table = ReservationTable::new(site.nodes.len(), site.edges.len(), 2);
     let (a, b) = (VehicleIdx(0), VehicleIdx(1));
     table.try_reserve(&conflicts, a, &[Place::Node(NodeIdx(0))]).unwrap();
@@ -178,4 +182,29 @@ mod cycles {
             }
         }
     }
+}
+
+#[test]
+fn a_long_body_keeps_more_room_than_two_small_ones_need() {
+    // Nodes 2 m apart in a row.
+    let site = site(&[(0, 0), (2, 0), (4, 0)], &[(0, 1), (1, 2)]);
+    let index = SpatialIndex::build(&site);
+    let small = Footprint::FACTORY_AGV; // r = 0.82
+    let long = Footprint { length: 3.0, width: 1.2, clearance: 0.1 }; // r ≈ 1.72
+    let bodies = Bodies::compute(&site, &index, &[small, small, long]);
+    let mut table = ReservationTable::new(site.nodes.len(), site.edges.len(), 3);
+    let (a, b, t) = (VehicleIdx(0), VehicleIdx(1), VehicleIdx(2));
+    // Two small bodies 2 m apart: 1.64 m < 2 m, they fit.
+    table.try_reserve(&bodies, a, &[Place::Node(NodeIdx(0))]).unwrap();
+    table.try_reserve(&bodies, b, &[Place::Node(NodeIdx(1))]).unwrap();
+    table.release_all_except(b, &[]);
+    // The long one next to a small one: 0.82 + 1.72 > 2 m, refused, and named.
+    let blocked = table.try_reserve(&bodies, t, &[Place::Node(NodeIdx(1))]).unwrap_err();
+    assert_eq!((blocked.held, blocked.by), (Place::Node(NodeIdx(0)), a));
+    // 4 m away it fits.
+    table.try_reserve(&bodies, t, &[Place::Node(NodeIdx(2))]).unwrap();
+    // A small one between them fits next to the small one but would
+    // touch the long one: refused, by the long one.
+    assert_eq!(table.try_reserve(&bodies, b, &[Place::Node(NodeIdx(1))]).unwrap_err().by, t);
+    assert!(check_invariant(&table, &bodies, 3, site.edges.len()).is_ok());
 }

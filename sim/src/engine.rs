@@ -23,7 +23,7 @@ use protocol::messages::{AgvPosition, ConnectionState, Node};
 use protocol::transport::{FromVehicle, OrchestratorEvent, ToVehicle, VehicleId};
 use yardmaster::store::OrderStore;
 
-use crate::report::{Frame, Metrics, TracePoint};
+use crate::report::{Frame, Metrics, TraceBox, TracePoint, Travel};
 use crate::scenario::{FaultSpec, Loaded, Scenario, Start, matches};
 
 pub(crate) const MANUFACTURER: &str = "yardsim";
@@ -71,7 +71,7 @@ struct SimVehicle {
     agent: Agent,
     driver: EmulatedVehicle,
     inbox: Vec<ToVehicle>,
-    distance: f64,
+    travel: Travel,
     last: (f64, f64),
 }
 
@@ -328,7 +328,6 @@ struct Sim<'s> {
     trace: Vec<Frame>,
     accepted_at: BTreeMap<u64, Ms>,
     refused: u64,
-    radius: f64,
 }
 
 impl<'s> Sim<'s> {
@@ -395,7 +394,6 @@ impl<'s> Sim<'s> {
             trace: Vec::new(),
             accepted_at: BTreeMap::new(),
             refused: 0,
-            radius: footprint.radius(),
         })
     }
 
@@ -561,23 +559,17 @@ impl<'s> Sim<'s> {
                 self.bus.send(now, Envelope::ToCore(msg), network.loss, network.latency);
             }
             let p = v.driver.position();
-            v.distance += ((p.x - v.last.0).powi(2) + (p.y - v.last.1).powi(2)).sqrt();
+            v.travel.add((p.x - v.last.0).hypot(p.y - v.last.1), self.sc.tick_ms);
             v.last = (p.x, p.y);
         }
     }
 
-    /// The trace frame and the independent safety check on it.
+    /// The trace frame and the independent safety check on it: every
+    /// vehicle's own oriented body and trailers.
     fn safety_check(&mut self, now: Ms, keep_trace: bool) {
-        let points: Vec<TracePoint> = self
-            .vehicles
-            .iter()
-            .map(|v| {
-                let p = v.driver.position();
-                TracePoint { id: v.name.clone(), x: p.x, y: p.y, theta: v.driver.heading() }
-            })
-            .collect();
+        let points: Vec<TracePoint> = self.vehicles.iter().map(|v| trace_point(v.name.clone(), &v.driver)).collect();
         let frame = Frame { t: now, vehicles: points };
-        self.metrics.collisions += crate::report::overlaps(&frame, self.radius).len() as u64;
+        self.metrics.collisions += crate::report::overlaps(&frame).len() as u64;
         if keep_trace {
             self.trace.push(frame);
         }
@@ -585,8 +577,8 @@ impl<'s> Sim<'s> {
 
     /// The final figures and the verdicts.
     fn finish(mut self) -> Outcome {
-        let distances: Vec<f64> = self.vehicles.iter().map(|v| v.distance).collect();
-        self.metrics.finish(self.duration, &self.core, &distances, &self.accepted_at);
+        let travel: Vec<Travel> = self.vehicles.iter().map(|v| v.travel).collect();
+        self.metrics.finish(self.duration, &self.core, &travel, &self.accepted_at);
         self.metrics.refused = self.refused;
         self.metrics.messages_sent = self.bus.sent;
         self.metrics.messages_lost = self.bus.lost;
@@ -594,6 +586,17 @@ impl<'s> Sim<'s> {
         self.metrics.seal(&self.events);
         Outcome { metrics: self.metrics, events: self.events, trace: self.trace }
     }
+}
+
+/// A vehicle's trace point: where it is, its body, its trailers.
+fn trace_point(name: Arc<str>, driver: &EmulatedVehicle) -> TracePoint {
+    let boxes = driver.boxes();
+    let b = boxes[0];
+    let trailers = boxes[1..]
+        .iter()
+        .map(|t| TraceBox { x: t.x, y: t.y, theta: t.theta, length: t.length, width: t.width })
+        .collect();
+    TracePoint { id: name, x: b.x, y: b.y, theta: b.theta, length: b.length, width: b.width, boxes: trailers }
 }
 
 /// The scenario's fleet on its start nodes: the core's specs, the
@@ -614,18 +617,20 @@ fn fleet(
             let id = VehicleId::new(MANUFACTURER, format!("{}-{:02}", g.prefix, j + 1));
             let node = start_nodes[k];
             k += 1;
+            let model = crate::vehicles::model(g, layout.grid.is_some());
             specs.push(VehicleSpec {
                 id: id.clone(),
                 vehicle_type: g.vehicle_type.clone(),
                 load_types: g.load_types.clone(),
+                body: Some(model.body.clone()),
             });
             let mut config = AgentConfig::new(MANUFACTURER, id.serial_number.clone(), map_id(layout, node));
             config.state_interval_ms = 1_000;
             let mut emulated = EmulatedConfig::factory_agv(map_id(layout, node));
-            emulated.profile =
-                agv_agent::motion::MotionProfile::new(g.max_speed, emulated.profile.acceleration())
-                    .with_context(|| format!("fleet {}: bad speed", g.prefix))?;
+            model.apply(&mut emulated);
             emulated.node_positions = layout.nodes.iter().map(|n| (n.id.clone(), n.position)).collect();
+            config.factsheet =
+                Some(Box::new(agv_agent::emulated::factsheet(&emulated, MANUFACTURER, &id.serial_number)));
             let p = layout.node(node).position;
             let mut driver = EmulatedVehicle::new(emulated, p, 0.0);
             driver.set_battery(g.battery);
@@ -638,7 +643,7 @@ fn fleet(
                 agent,
                 driver,
                 inbox: Vec::new(),
-                distance: 0.0,
+                travel: Travel::default(),
                 last: (p.x, p.y),
             });
         }

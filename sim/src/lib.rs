@@ -5,7 +5,8 @@
 //! [`engine`] (the real orchestrator core and real agents over a seeded
 //! in-memory network on a virtual clock), [`report`] (metrics, the
 //! independent footprint check), [`replay`] (the HTML replay page) and
-//! [`run_cmd`] (`yard-sim run`); [`live`] (`yard-sim live`: the same
+//! [`run_cmd`] (`yard-sim run`), [`vehicles`] (each fleet group's body
+//! and kinematics); [`live`] (`yard-sim live`: the same
 //! scenario on real processes over Zenoh); the layout tools [`map_cmd`]
 //! (check, info, render, generate), [`render`] (SVG) and [`mapgen`] (the
 //! generators of the project's own maps under `maps/`); and the benchmarks
@@ -37,3 +38,4 @@ pub mod run_cmd;
 pub mod scenario;
 pub mod soak;
 pub mod tick_bench;
+pub mod vehicles;

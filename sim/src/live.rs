@@ -35,8 +35,8 @@ use protocol::topic::{Topic, TopicKey};
 use protocol::transport::zenoh::{Mode, ZenohConfig};
 use zenoh::Wait as _;
 
-use crate::engine::{MANUFACTURER, Outcome, arrivals, footprint_for, starts};
-use crate::report::{Frame, Metrics, TracePoint, overlaps, sha256_hex};
+use crate::engine::{MANUFACTURER, Outcome, arrivals, starts};
+use crate::report::{Frame, Metrics, TracePoint, Travel, overlaps, sha256_hex};
 use crate::run_cmd::RunResult;
 use crate::scenario::{self, Start};
 
@@ -201,14 +201,16 @@ impl Feed {
     }
 }
 
-/// The last reported pose of a vehicle and the distance it reported driving.
+/// The last reported pose of a vehicle (and when, simulated ms) and how
+/// far and how long it reported driving.
 #[derive(Clone, Copy, Default)]
 struct Pose {
     x: f64,
     y: f64,
     theta: f64,
+    at: Ms,
     known: bool,
-    distance: f64,
+    travel: Travel,
 }
 
 /// Runs a scenario file live. When it fails without a log folder of its
@@ -242,18 +244,26 @@ fn run_in(path: &Path, options: &LiveOptions, work: &Path) -> anyhow::Result<Run
     let start_nodes = starts(&layout, &groups, &mut rng)?;
     let mut pending = arrivals(sc, &layout, duration, &mut rng)?.into_iter().peekable();
 
+    let grid = layout.grid.is_some();
     let fleet: Vec<FleetEntry> = sc
         .fleet
         .iter()
         .flat_map(|g| {
+            let body = crate::vehicles::model(g, grid).body;
             (1..=g.count).map(move |j| FleetEntry {
-                serial: format!("{}-{j:02}", g.prefix),
-                vehicle_type: g.vehicle_type.clone(),
                 load_types: g.load_types.clone(),
+                length: Some(body.length),
+                width: Some(body.width),
+                trailers: body.trailers.clone(),
+                ..FleetEntry::new(format!("{}-{j:02}", g.prefix), g.vehicle_type.clone())
             })
         })
         .collect();
     let names: Vec<String> = fleet.iter().map(|e| e.serial.clone()).collect();
+    // Live positions come from the vehicles' states: the footprint check
+    // sees each vehicle's own body (trailers are not reported over VDA 5050).
+    let bodies: Vec<(f64, f64)> =
+        fleet.iter().map(|e| (e.length.unwrap_or(1.2), e.width.unwrap_or(0.8))).collect();
     let index: BTreeMap<String, usize> = names.iter().enumerate().map(|(i, n)| (n.clone(), i)).collect();
     let mut metrics = Metrics::new(sc, &names);
     for f in &sc.faults {
@@ -309,7 +319,12 @@ fn run_in(path: &Path, options: &LiveOptions, work: &Path) -> anyhow::Result<Run
         let mut cmd = Command::new(binary(&options.bin_dir, "agv-agent")?);
         cmd.args(["--layout", &layout_arg, "--count", &g.count.to_string(), "--serial-prefix", &g.prefix])
             .args(["--manufacturer", MANUFACTURER, "--connect", &inner, "--mode", "peer"])
-            .args(["--max-speed", &g.max_speed.to_string(), "--battery", &g.battery.to_string()])
+            .args(["--battery", &g.battery.to_string()]);
+        let model = crate::vehicles::model(g, layout.grid.is_some());
+        let profile = model.kinematics.profile;
+        cmd.args(["--max-speed", &profile.max_speed().to_string()])
+            .args(["--acceleration", &profile.acceleration().to_string()])
+            .args(["--length", &model.body.length.to_string(), "--width", &model.body.width.to_string()])
             .args(["--state-interval-ms", "1000", "--time-scale", &speed, "--time-origin-ms", &origin]);
         for node in &start_nodes[k..k + g.count] {
             cmd.args(["--start", &layout.node(*node).id]);
@@ -338,7 +353,6 @@ fn run_in(path: &Path, options: &LiveOptions, work: &Path) -> anyhow::Result<Run
     bar.set_prefix(format!("{} (live)", sc.name));
 
     let limits = DecodeLimits::default();
-    let radius = footprint_for(&layout).radius();
     let mut poses = vec![Pose::default(); names.len()];
     let mut events: Vec<String> = Vec::new();
     let mut trace = Vec::new();
@@ -385,9 +399,16 @@ fn run_in(path: &Path, options: &LiveOptions, work: &Path) -> anyhow::Result<Run
                     if let Some(p) = state.agv_position {
                         let pose = &mut poses[i];
                         if pose.known {
-                            pose.distance += (p.x - pose.x).hypot(p.y - pose.y);
+                            pose.travel.add((p.x - pose.x).hypot(p.y - pose.y), now.saturating_sub(pose.at));
                         }
-                        *pose = Pose { x: p.x, y: p.y, theta: p.theta, known: true, distance: pose.distance };
+                        *pose = Pose {
+                            x: p.x,
+                            y: p.y,
+                            theta: p.theta,
+                            at: now,
+                            known: true,
+                            travel: pose.travel,
+                        };
                     }
                 }
                 Err(_) => undecodable += 1,
@@ -421,11 +442,20 @@ fn run_in(path: &Path, options: &LiveOptions, work: &Path) -> anyhow::Result<Run
             let points: Vec<TracePoint> = names
                 .iter()
                 .zip(&poses)
-                .filter(|(_, p)| p.known)
-                .map(|(n, p)| TracePoint { id: n.as_str().into(), x: p.x, y: p.y, theta: p.theta })
+                .zip(&bodies)
+                .filter(|((_, p), _)| p.known)
+                .map(|((n, p), &(length, width))| TracePoint {
+                    id: n.as_str().into(),
+                    x: p.x,
+                    y: p.y,
+                    theta: p.theta,
+                    length,
+                    width,
+                    boxes: Vec::new(),
+                })
                 .collect();
             let frame = Frame { t, vehicles: points };
-            metrics.collisions += overlaps(&frame, radius).len() as u64;
+            metrics.collisions += overlaps(&frame).len() as u64;
             trace.push(frame);
             // The first frame of every ten seconds carries the queue length.
             let sample_at = if t / 10_000 > last_frame / 10_000 || t == 0 { t / 10_000 * 10_000 } else { t };
@@ -449,8 +479,8 @@ fn run_in(path: &Path, options: &LiveOptions, work: &Path) -> anyhow::Result<Run
     let known = order_statuses(&router)?;
     let final_status: Vec<VehicleStatus> = serde_json::from_value(ask(&router, "status", Vec::new())?)?;
     children.stop();
-    let distances: Vec<f64> = poses.iter().map(|p| p.distance).collect();
-    metrics.finish_with(duration, final_status, &known, &distances, &accepted_at);
+    let travel: Vec<Travel> = poses.iter().map(|p| p.travel).collect();
+    metrics.finish_with(duration, final_status, &known, &travel, &accepted_at);
     metrics.messages_sent = observed;
     if undecodable > 0 {
         metrics.note(duration, format!("{undecodable} states did not decode"));

@@ -352,9 +352,9 @@ fn run_scenarios(
 #[expect(clippy::print_stdout, reason = "the CLI's output goes to stdout")]
 fn print_header() {
     println!(
-        "| scenario | delivered | per hour | p95 latency s | collisions | deadlocks | lost | expectations | sha256 |"
+        "| scenario | delivered | per hour | p95 latency s | moving m/s | collisions | deadlocks | lost | expectations | sha256 |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
 }
 
 /// Prints a scenario's row and its failed expectations; whether it passed.
@@ -363,11 +363,12 @@ fn print_result(result: &sim::run_cmd::RunResult, verdict: &str) -> bool {
     let m = &result.outcome.metrics;
     let verdict = if !m.passed() { "FAIL" } else { verdict };
     println!(
-        "| {} | {} | {:.1} | {} | {} | {} | {} | {} | {} |",
+        "| {} | {} | {:.1} | {} | {} | {} | {} | {} | {} | {} |",
         m.scenario,
         m.delivered,
         m.throughput_per_hour,
         m.latency_s.p95.map_or("-".into(), |v| format!("{v:.0}")),
+        m.moving_speed_mps.map_or("-".into(), |v| format!("{v:.2}")),
         m.collisions,
         m.deadlocks,
         m.lost,

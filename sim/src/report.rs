@@ -12,7 +12,24 @@ use sha2::{Digest, Sha256};
 
 use crate::scenario::{Expectations, Scenario};
 
-/// One vehicle's position in a trace line.
+/// A box of a body in a trace line: centre, heading, size.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct TraceBox {
+    /// Centre x, m.
+    pub x: f64,
+    /// Centre y, m.
+    pub y: f64,
+    /// Heading, rad.
+    pub theta: f64,
+    /// Length along the heading, m.
+    pub length: f64,
+    /// Width across it, m.
+    pub width: f64,
+}
+
+/// One vehicle's position in a trace line, and its body: a `length` ×
+/// `width` box centred on (`x`, `y`) along `theta`, and for a tugger
+/// train each trailer's box (`boxes`).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TracePoint {
     /// Serial number.
@@ -23,6 +40,22 @@ pub struct TracePoint {
     pub y: f64,
     /// Heading, rad.
     pub theta: f64,
+    /// Body length, m.
+    pub length: f64,
+    /// Body width, m.
+    pub width: f64,
+    /// Trailers, first one first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub boxes: Vec<TraceBox>,
+}
+
+impl TracePoint {
+    /// Every box of the vehicle: its body, then its trailers.
+    pub fn all_boxes(&self) -> impl Iterator<Item = TraceBox> + '_ {
+        let body =
+            TraceBox { x: self.x, y: self.y, theta: self.theta, length: self.length, width: self.width };
+        std::iter::once(body).chain(self.boxes.iter().copied())
+    }
 }
 
 /// Every vehicle's position at one time (a line of `--trace`).
@@ -34,24 +67,58 @@ pub struct Frame {
     pub vehicles: Vec<TracePoint>,
 }
 
-/// Pairs of vehicles whose footprints (discs of `radius`) overlap in a
-/// frame. Independent of the orchestrator: positions only.
-pub fn overlaps(frame: &Frame, radius: f64) -> Vec<(String, String)> {
-    let mut pts: Vec<&TracePoint> = frame.vehicles.iter().collect();
-    pts.sort_by(|a, b| a.x.total_cmp(&b.x).then_with(|| a.id.cmp(&b.id)));
-    let reach = 2.0 * radius;
-    let mut out = Vec::new();
-    for (i, a) in pts.iter().enumerate() {
-        for b in &pts[i + 1..] {
-            if b.x - a.x >= reach {
+impl TraceBox {
+    fn corners(&self) -> [(f64, f64); 4] {
+        let (c, s) = (self.theta.cos(), self.theta.sin());
+        let (l, w) = (self.length / 2.0, self.width / 2.0);
+        [(l, w), (-l, w), (-l, -w), (l, -w)].map(|(a, b)| (self.x + a * c - b * s, self.y + a * s + b * c))
+    }
+
+    /// Radius of the circle around the centre that holds the box.
+    fn reach(&self) -> f64 {
+        0.5 * self.length.hypot(self.width)
+    }
+
+    /// Whether two boxes overlap (touching is not overlapping): the
+    /// separating axis test on the four edge normals.
+    pub fn overlaps(&self, other: &TraceBox) -> bool {
+        let (a, b) = (self.corners(), other.corners());
+        let axes = [self.theta, self.theta + std::f64::consts::FRAC_PI_2, other.theta, other.theta + std::f64::consts::FRAC_PI_2];
+        axes.iter().all(|t| {
+            let (ux, uy) = (t.cos(), t.sin());
+            let project = |ps: &[(f64, f64); 4]| {
+                ps.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
+                    let d = p.0 * ux + p.1 * uy;
+                    (lo.min(d), hi.max(d))
+                })
+            };
+            let ((a0, a1), (b0, b1)) = (project(&a), project(&b));
+            a0 < b1 - 1e-9 && b0 < a1 - 1e-9
+        })
+    }
+}
+
+/// Pairs of vehicles whose bodies (every vehicle's own oriented boxes,
+/// trailers included) overlap in a frame, each pair once. Independent of
+/// the orchestrator: positions and bodies only.
+pub fn overlaps(frame: &Frame) -> Vec<(String, String)> {
+    let mut boxes: Vec<(usize, TraceBox)> =
+        frame.vehicles.iter().enumerate().flat_map(|(i, v)| v.all_boxes().map(move |b| (i, b))).collect();
+    boxes.sort_by(|a, b| a.1.x.total_cmp(&b.1.x).then(a.0.cmp(&b.0)));
+    let widest = boxes.iter().map(|b| b.1.reach()).fold(0.0, f64::max);
+    let mut pairs = std::collections::BTreeSet::new();
+    for (k, (i, a)) in boxes.iter().enumerate() {
+        for (j, b) in &boxes[k + 1..] {
+            if b.x - a.x >= a.reach() + widest {
                 break;
             }
-            if (a.x - b.x).hypot(a.y - b.y) < reach - 1e-9 {
-                out.push((a.id.to_string(), b.id.to_string()));
+            if i != j && (a.x - b.x).hypot(a.y - b.y) < a.reach() + b.reach() && a.overlaps(b) {
+                let (p, q) = (&frame.vehicles[*i].id, &frame.vehicles[*j].id);
+                pairs.insert(if p <= q { (p.to_string(), q.to_string()) } else { (q.to_string(), p.to_string()) });
             }
         }
     }
-    out
+    pairs.into_iter().collect()
 }
 
 /// Latency percentiles, s.
@@ -72,10 +139,31 @@ pub struct VehicleFigures {
     pub id: String,
     /// Distance driven, m.
     pub distance_m: f64,
+    /// Time spent moving (changing position), s.
+    pub moving_s: f64,
     /// Share of time with a job.
     pub utilisation: f64,
     /// Share of time idle.
     pub idle: f64,
+}
+
+/// How far a vehicle drove, and for how long it was moving.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Travel {
+    /// Distance, m.
+    pub distance_m: f64,
+    /// Time with a change of position, ms.
+    pub moving_ms: u64,
+}
+
+impl Travel {
+    /// Takes in one step of `dt_ms` over which the vehicle moved `step_m`.
+    pub fn add(&mut self, step_m: f64, dt_ms: u64) {
+        if step_m > 1e-6 {
+            self.distance_m += step_m;
+            self.moving_ms += dt_ms;
+        }
+    }
 }
 
 /// One expectation's verdict.
@@ -137,6 +225,9 @@ pub struct Metrics {
     pub drain_s: Option<f64>,
     /// Deliveries per hour.
     pub throughput_per_hour: f64,
+    /// Average speed while moving over the fleet (distance over time with
+    /// a change of position), m/s; `None` if nobody moved.
+    pub moving_speed_mps: Option<f64>,
     /// Order latency, accepted → delivered.
     pub latency_s: Latency,
     /// Footprint overlaps seen in the trace (must be 0).
@@ -283,11 +374,11 @@ impl Metrics {
         &mut self,
         duration: Ms,
         core: &Orchestrator,
-        distances: &[f64],
+        travel: &[Travel],
         accepted_at: &BTreeMap<u64, Ms>,
     ) {
         let known: BTreeMap<u64, OrderStatus> = core.orders().map(|o| (o.id, o.status().clone())).collect();
-        self.finish_with(duration, core.vehicles(), &known, distances, accepted_at);
+        self.finish_with(duration, core.vehicles(), &known, travel, accepted_at);
     }
 
     /// Final figures from the fleet's final status and the statuses of the
@@ -299,7 +390,7 @@ impl Metrics {
         duration: Ms,
         final_status: Vec<orchestrator::fleet::VehicleStatus>,
         known: &BTreeMap<u64, OrderStatus>,
-        distances: &[f64],
+        travel: &[Travel],
         accepted_at: &BTreeMap<u64, Ms>,
     ) {
         self.duration_s = duration as f64 / 1000.0;
@@ -335,8 +426,14 @@ impl Metrics {
             p95: percentile(&self.latencies, 0.95),
             p99: percentile(&self.latencies, 0.99),
         };
+        let (metres, moving_ms) =
+            travel.iter().fold((0.0, 0u64), |(d, t), v| (d + v.distance_m, t + v.moving_ms));
+        self.moving_speed_mps =
+            (moving_ms > 0).then(|| (metres * 1000.0 / moving_ms as f64 * 1000.0).round() / 1000.0);
         for (i, v) in self.per_vehicle.iter_mut().enumerate() {
-            v.distance_m = (distances.get(i).copied().unwrap_or(0.0) * 100.0).round() / 100.0;
+            let t = travel.get(i).copied().unwrap_or_default();
+            v.distance_m = (t.distance_m * 100.0).round() / 100.0;
+            v.moving_s = t.moving_ms as f64 / 1000.0;
             v.utilisation = self.busy.get(i).copied().unwrap_or(0) as f64 / self.samples.max(1) as f64;
             v.idle = 1.0 - v.utilisation;
         }
@@ -386,44 +483,55 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    fn frame(points: &[(&str, f64, f64)]) -> Frame {
-        Frame {
-            t: 0,
-            vehicles: points
-                .iter()
-                .map(|(id, x, y)| TracePoint { id: std::sync::Arc::from(*id), x: *x, y: *y, theta: 0.0 })
-                .collect(),
-        }
+    fn point(id: &str, x: f64, y: f64, theta: f64) -> TracePoint {
+        TracePoint { id: std::sync::Arc::from(id), x, y, theta, length: 1.2, width: 0.8, boxes: vec![] }
+    }
+
+    fn frame(points: Vec<TracePoint>) -> Frame {
+        Frame { t: 0, vehicles: points }
+    }
+
+    #[test]
+    fn oriented_boxes_overlap_only_where_they_do() {
+        let pair = |b: TracePoint| overlaps(&frame(vec![point("a", 0.0, 0.0, 0.0), b]));
+        // Side by side, 0.85 m apart (0.8 m wide): clear; 0.75 m: hit.
+        assert!(pair(point("b", 0.0, 0.85, 0.0)).is_empty());
+        assert_eq!(pair(point("b", 0.0, 0.75, 0.0)).len(), 1);
+        // Nose to tail 1.25 m apart (1.2 m long): clear.
+        assert!(pair(point("b", 1.25, 0.0, 0.0)).is_empty());
+        // Crossing at 90°, centres 0.95 m apart along x: the second's
+        // half-width 0.4 + the first's half-length 0.6 = 1.0 > 0.95: hit.
+        assert_eq!(pair(point("b", 0.95, 0.0, std::f64::consts::FRAC_PI_2)).len(), 1);
+        assert!(pair(point("b", 1.05, 0.0, std::f64::consts::FRAC_PI_2)).is_empty());
+        // Discs would overlap here (centres 1.3 m apart diagonally), bodies do not.
+        assert!(pair(point("b", 0.9, 0.95, 0.0)).is_empty());
+        // A trailer behind one vehicle hits another; its own trailer never counts.
+        let mut train = point("t", 10.0, 0.0, 0.0);
+        train.boxes = vec![TraceBox { x: 7.5, y: 0.0, theta: 0.0, length: 2.0, width: 1.0 }];
+        assert!(overlaps(&frame(vec![train.clone()])).is_empty());
+        assert_eq!(overlaps(&frame(vec![train, point("b", 6.2, 0.0, 0.0)])), vec![("b".to_string(), "t".to_string())]);
     }
 
     #[test]
     fn overlaps_are_found_like_brute_force() {
         let mut s = 7u64;
+        let mut next = || {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (s >> 33) as f64 / (1u64 << 31) as f64
+        };
         for _ in 0..50 {
-            let pts: Vec<(String, f64, f64)> = (0..30)
-                .map(|i| {
-                    s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                    let x = (s >> 33) as f64 / (1u64 << 31) as f64 * 20.0;
-                    s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                    let y = (s >> 33) as f64 / (1u64 << 31) as f64 * 20.0;
-                    (format!("v{i:02}"), x, y)
-                })
-                .collect();
-            let f = frame(&pts.iter().map(|(a, x, y)| (a.as_str(), *x, *y)).collect::<Vec<_>>());
+            let pts: Vec<TracePoint> =
+                (0..30).map(|i| point(&format!("v{i:02}"), next() * 15.0, next() * 15.0, next() * 6.3)).collect();
             let mut brute = Vec::new();
             for (i, a) in pts.iter().enumerate() {
                 for b in &pts[i + 1..] {
-                    if (a.1 - b.1).hypot(a.2 - b.2) < 1.6 - 1e-9 {
-                        let (p, q) = if a.1 <= b.1 { (a, b) } else { (b, a) };
-                        brute.push((p.0.clone(), q.0.clone()));
+                    if a.all_boxes().next().unwrap().overlaps(&b.all_boxes().next().unwrap()) {
+                        brute.push((a.id.to_string(), b.id.to_string()));
                     }
                 }
             }
-            let mut got = overlaps(&f, 0.8);
-            got.sort();
             brute.sort();
-            assert_eq!(got, brute);
+            assert_eq!(overlaps(&frame(pts)), brute);
         }
-        assert!(overlaps(&frame(&[("a", 0.0, 0.0), ("b", 1.7, 0.0)]), 0.8).is_empty());
     }
 }

@@ -139,9 +139,31 @@ pub struct FleetGroup {
     /// Where they start.
     #[serde(default = "default_start")]
     pub start: Start,
-    /// Top speed, m/s.
-    #[serde(default = "default_speed")]
-    pub max_speed: f64,
+    /// Top speed, m/s (default: the type's, see [`crate::vehicles`]).
+    #[serde(default)]
+    pub max_speed: Option<f64>,
+    /// Acceleration and braking, m/s² (default: the type's).
+    #[serde(default)]
+    pub acceleration: Option<f64>,
+    /// Turning rate on the spot, °/s (default: the type's).
+    #[serde(default)]
+    pub turn_rate_deg_s: Option<f64>,
+    /// Turns at a node up to this are driven as a curve, sharper ones on
+    /// the spot, ° (default: the type's).
+    #[serde(default)]
+    pub max_curve_deg: Option<f64>,
+    /// Lateral acceleration in curves, m/s² (default: the type's).
+    #[serde(default)]
+    pub lateral_acceleration: Option<f64>,
+    /// Body length, m (default: the type's).
+    #[serde(default)]
+    pub length: Option<f64>,
+    /// Body width, m (default: the type's).
+    #[serde(default)]
+    pub width: Option<f64>,
+    /// A tugger train's trailers, first one first (default: the type's).
+    #[serde(default)]
+    pub trailers: Option<Vec<TrailerSpec>>,
     /// Battery at the start, %.
     #[serde(default = "default_battery")]
     pub battery: f64,
@@ -150,16 +172,22 @@ pub struct FleetGroup {
     pub load_types: Vec<String>,
 }
 
+/// A trailer of a tugger train in a scenario.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TrailerSpec {
+    /// Length, m.
+    pub length: f64,
+    /// Width, m.
+    pub width: f64,
+}
+
 fn default_prefix() -> String {
     "agv".into()
 }
 
 fn default_start() -> Start {
     Start::Named("parking".into())
-}
-
-fn default_speed() -> f64 {
-    1.5
 }
 
 fn default_battery() -> f64 {
@@ -496,8 +524,30 @@ fn check(s: &Scenario, name: &str) -> Result<(), ScenarioError> {
         return bad("fleet", "no vehicles; expected at least one group with count > 0".into());
     }
     for (i, g) in s.fleet.iter().enumerate() {
-        if !(g.max_speed > 0.0 && g.max_speed.is_finite()) {
-            return bad(&format!("fleet[{i}].max_speed"), format!("found {}; expected > 0", g.max_speed));
+        let trailers = g.trailers.iter().flatten().enumerate();
+        let dims = [
+            ("max_speed", g.max_speed, 10.0),
+            ("acceleration", g.acceleration, 10.0),
+            ("turn_rate_deg_s", g.turn_rate_deg_s, 720.0),
+            ("max_curve_deg", g.max_curve_deg, 180.0),
+            ("lateral_acceleration", g.lateral_acceleration, 10.0),
+            ("length", g.length, 50.0),
+            ("width", g.width, 10.0),
+        ]
+        .into_iter()
+        .map(|(k, v, max)| (k.to_string(), v, max))
+        .chain(trailers.flat_map(|(j, t)| {
+            [
+                (format!("trailers[{j}].length"), Some(t.length), 50.0),
+                (format!("trailers[{j}].width"), Some(t.width), 10.0),
+            ]
+        }));
+        for (key, value, max) in dims {
+            if let Some(v) = value
+                && !(v > 0.0 && v <= max)
+            {
+                return bad(&format!("fleet[{i}].{key}"), format!("found {v}; expected a number > 0 and at most {max}"));
+            }
         }
         if !(0.0..=100.0).contains(&g.battery) {
             return bad(&format!("fleet[{i}].battery"), format!("found {}; expected 0–100", g.battery));

@@ -60,13 +60,10 @@ fn every_scenario_is_deterministic_safe_and_meets_its_expectations() {
         }
         assert_eq!(a.outcome.events, b.outcome.events, "{name}: two runs, two event logs");
         let m = &a.outcome.metrics;
-        let radius = if loaded.layout_path.extension().is_some_and(|e| e == "map") {
-            layout::conflicts::Footprint::GRID_CELL.radius()
-        } else {
-            layout::conflicts::Footprint::FACTORY_AGV.radius()
-        };
-        let bad: Vec<_> =
-            a.outcome.trace.iter().filter(|f| !overlaps(f, radius).is_empty()).map(|f| f.t).collect();
+        // Every vehicle's own oriented body (and trailers) in every frame.
+        let bodies_ok = a.outcome.trace.iter().flat_map(|f| &f.vehicles).all(|v| v.length > 0.0 && v.width > 0.0);
+        assert!(bodies_ok, "{name}: a trace point without a body");
+        let bad: Vec<_> = a.outcome.trace.iter().filter(|f| !overlaps(f).is_empty()).map(|f| f.t).collect();
         assert!(bad.is_empty(), "{name}: footprints overlap at {bad:?}");
         assert_eq!(m.collisions, 0, "{name}");
         assert_eq!(m.lost, 0, "{name}: lost orders");

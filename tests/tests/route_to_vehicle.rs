@@ -29,7 +29,7 @@ fn run(agent: &mut Agent, vehicle: &mut EmulatedVehicle, mut now: u64, mut inbou
         for c in &out.commands {
             vehicle.command(now.into(), c);
         }
-        let moving = out.commands.iter().any(|c| matches!(c, DriverCommand::DriveEdge { .. }))
+        let moving = out.commands.iter().any(|c| matches!(c, DriverCommand::Drive { .. }))
             || !feedback.is_empty() && agent.current_state(now).driving;
         idle_steps = if moving { 0 } else { idle_steps + 1 };
         now += 100;

@@ -70,6 +70,12 @@ struct Cli {
     /// Acceleration (and braking) of the emulated vehicles, m/s².
     #[arg(long, default_value_t = 0.5)]
     acceleration: f64,
+    /// Body length of the emulated vehicles (their factsheet's), m.
+    #[arg(long, default_value_t = 1.2)]
+    length: f64,
+    /// Body width of the emulated vehicles, m.
+    #[arg(long, default_value_t = 0.8)]
+    width: f64,
     /// Battery charge at start, %.
     #[arg(long, default_value_t = 100.0)]
     battery: f64,
@@ -137,6 +143,11 @@ fn main() -> anyhow::Result<()> {
     let mut emulated_config = EmulatedConfig::factory_agv(map_id.clone());
     emulated_config.profile = agv_agent::motion::MotionProfile::new(cli.max_speed, cli.acceleration)
         .context("--max-speed and --acceleration")?;
+    anyhow::ensure!(
+        [cli.length, cli.width].iter().all(|v| v.is_finite() && *v > 0.0),
+        "--length and --width must be positive numbers of metres"
+    );
+    emulated_config.body = (cli.length, cli.width);
     emulated_config.node_positions = site.nodes.iter().map(|n| (n.id.clone(), n.position)).collect();
 
     let clock = WallClock::new(cli.time_scale, cli.time_origin_ms);
@@ -150,7 +161,7 @@ fn main() -> anyhow::Result<()> {
         config.known_nodes = Some(known.clone());
         config.state_interval_ms = cli.state_interval_ms.max(100);
         config.factsheet =
-            Some(Box::new(emulated::factsheet(&emulated_config, &cli.manufacturer, &serial, 1.2, 0.8)));
+            Some(Box::new(emulated::factsheet(&emulated_config, &cli.manufacturer, &serial)));
         let mut agent = Agent::new(config);
         let place = AgentInput::Place {
             node: Box::new(Node {

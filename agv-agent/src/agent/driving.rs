@@ -1,8 +1,8 @@
-//! Driving the released base one edge at a time, and node arrival.
+//! Driving the released base as one path, and node arrival.
 
-use protocol::messages::{ActionStatus, BlockingType, Node};
+use protocol::messages::{Action, ActionStatus, BlockingType, Node};
 
-use super::{Agent, DriverCommand, Outputs};
+use super::{Agent, DriverCommand, Outputs, PathLeg};
 
 impl Agent {
     /// The vehicle is on `node`: it becomes the last node and its actions start.
@@ -43,9 +43,9 @@ impl Agent {
         }
     }
 
-    /// The driver says it reached `node_id`, the end of the edge it drives.
+    /// The driver says it reached `node_id`, the next node of its path.
     pub(super) fn node_reached(&mut self, node_id: &str, out: &mut Outputs) {
-        if self.driving_edge.is_none()
+        if self.handed == 0
             || self.edge_states.is_empty()
             || self.node_states.first().is_none_or(|n| n.node_id != node_id)
         {
@@ -62,8 +62,11 @@ impl Agent {
             }
         }
         let node = self.node_states.remove(0);
-        self.driving_edge = None;
+        self.handed -= 1;
         self.arrive_at(node, out);
+        if self.handed > 0 {
+            self.enter_edge(out);
+        }
     }
 
     /// Whether a SOFT or HARD action on the last node is still running.
@@ -75,36 +78,74 @@ impl Agent {
         })
     }
 
-    /// Finishes a pending cancel once the vehicle stands on a node, and
-    /// sends the vehicle along the next released edge when it may go.
-    pub(super) fn advance(&mut self, out: &mut Outputs) {
-        if self.cancelling.is_some() && self.driving_edge.is_none() {
-            self.finish_cancel();
-        }
-        if self.driving_edge.is_none() {
-            self.start_node_actions(out);
-        }
-        if self.paused || self.driving_edge.is_some() || self.held_by_actions() {
-            return;
-        }
-        let (Some(edge), Some(node)) = (self.edge_states.first(), self.node_states.first()) else { return };
-        // Never beyond the base: both the edge and its end node must be released.
-        if !(edge.released && node.released) {
-            return;
-        }
-        let (edge, node) = (edge.clone(), node.clone());
-        for action in &edge.actions {
-            let waiting = self
-                .actions
-                .get(&action.action_id)
-                .is_some_and(|(_, s)| s.action_status == ActionStatus::Waiting);
-            if waiting {
-                out.commands.push(DriverCommand::StartAction(action.clone()));
-                self.set_action_status(&action.action_id, ActionStatus::Initializing, None);
+    /// How many legs from the front the vehicle may drive without a stop:
+    /// released edges to released nodes, up to and including the first
+    /// node where a SOFT or HARD action makes it stop.
+    fn drivable(&self) -> usize {
+        let mut legs = 0;
+        for (edge, node) in self.edge_states.iter().zip(&self.node_states) {
+            if !(edge.released && node.released) {
+                break; // never beyond the base
+            }
+            legs += 1;
+            if node.actions.iter().any(|a| a.blocking_type != BlockingType::None) {
+                break;
             }
         }
-        self.driving_edge = Some(edge.sequence_id);
-        out.commands.push(DriverCommand::DriveEdge { edge: Box::new(edge), to: Box::new(node) });
+        legs
+    }
+
+    /// Starts the waiting actions of the edge the vehicle enters (the first one).
+    fn enter_edge(&mut self, out: &mut Outputs) {
+        let Some(edge) = self.edge_states.first() else { return };
+        let waiting: Vec<Action> = edge
+            .actions
+            .iter()
+            .filter(|a| {
+                self.actions.get(&a.action_id).is_some_and(|(_, s)| s.action_status == ActionStatus::Waiting)
+            })
+            .cloned()
+            .collect();
+        for action in waiting {
+            self.set_action_status(&action.action_id, ActionStatus::Initializing, None);
+            out.commands.push(DriverCommand::StartAction(action));
+        }
+    }
+
+    /// Finishes a pending cancel once the vehicle stands on a node, and
+    /// hands the driver the path it may drive: more of it when more is
+    /// released, less of it on a cancel (the next node only).
+    pub(super) fn advance(&mut self, out: &mut Outputs) {
+        if self.cancelling.is_some() && self.handed == 0 {
+            self.finish_cancel();
+        }
+        if self.handed == 0 {
+            self.start_node_actions(out);
+            if self.paused || self.held_by_actions() {
+                return;
+            }
+        }
+        let target = if self.cancelling.is_some() {
+            self.handed.min(self.edge_states.len())
+        } else {
+            self.drivable().max(self.handed)
+        };
+        if target == self.handed {
+            return;
+        }
+        let starting = self.handed == 0;
+        self.handed = target;
+        if starting {
+            self.enter_edge(out);
+        }
+        let path = self
+            .edge_states
+            .iter()
+            .zip(&self.node_states)
+            .take(target)
+            .map(|(edge, to)| PathLeg { edge: edge.clone(), to: to.clone() })
+            .collect();
+        out.commands.push(DriverCommand::Drive { path });
         self.dirty = true;
     }
 

@@ -57,7 +57,7 @@ impl Agent {
                         self.dirty = true;
                     } else {
                         // Stop at the next node: keep only the edge being driven.
-                        if self.driving_edge.is_some() {
+                        if self.handed > 0 {
                             self.node_states.truncate(1);
                             self.edge_states.truncate(1);
                         }

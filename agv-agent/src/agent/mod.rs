@@ -8,7 +8,7 @@
 //! remaining node and edge states, the last node reached, action states,
 //! errors, battery, position. It accepts or rejects orders with the
 //! protocol's acceptance flow (`protocol::order_rules`), tells the driver
-//! to drive one released edge at a time — never past the decision point —
+//! to drive the released path — never past the decision point —
 //! and to run actions, and publishes a state on every relevant change and
 //! at least every `state_interval_ms`.
 
@@ -62,16 +62,37 @@ impl AgentConfig {
     }
 }
 
+/// One leg of a path: an edge of the order and the node it ends at, as
+/// the order gives them (`to.node_position` says where the node is, when
+/// the order carries positions; `edge.max_speed`, `edge.trajectory` and
+/// `edge.orientation` how to drive it).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PathLeg {
+    /// The edge.
+    pub edge: Edge,
+    /// Its end node.
+    pub to: Node,
+}
+
 /// What the agent asks of the vehicle.
 #[derive(Clone, Debug, PartialEq)]
 pub enum DriverCommand {
-    /// Drive along one edge to its end node and report
-    /// [`DriverFeedback::NodeReached`] there.
-    DriveEdge {
-        /// The edge (from the order).
-        edge: Box<Edge>,
-        /// Its end node (from the order).
-        to: Box<Node>,
+    /// Drive this path and stop at its last node. The path starts where
+    /// the vehicle is: its first leg is the edge the vehicle is on, or,
+    /// standing on a node, the edge to take first. Each `Drive` replaces
+    /// the path of the one before; the agent sends a new one when the
+    /// master control releases more of the base (the same path, longer —
+    /// keep driving, do not brake for the old end) or, on `cancelOrder`,
+    /// a shorter one (stop at its end: the next node).
+    ///
+    /// The last node is always a place where the vehicle must stop: the
+    /// decision point (the end of the released base), a node with a SOFT
+    /// or HARD action, or the end of the order. Report
+    /// [`DriverFeedback::NodeReached`] for every node of the path, in
+    /// order, as the vehicle passes it; never drive past the last node.
+    Drive {
+        /// The legs, in order.
+        path: Vec<PathLeg>,
     },
     /// Start an action; report its progress with [`DriverFeedback::Action`].
     StartAction(Action),
@@ -89,7 +110,7 @@ pub enum DriverCommand {
 /// What the vehicle tells the agent.
 #[derive(Clone, Debug, PartialEq)]
 pub enum DriverFeedback {
-    /// The vehicle is on the end node of the edge it was driving.
+    /// The vehicle reached (or is passing) the next node of its path.
     NodeReached {
         /// The node's id.
         node_id: String,
@@ -202,8 +223,9 @@ pub struct Agent {
     /// Ids of instant actions (kept across orders).
     instant_ids: std::collections::BTreeSet<String>,
     errors: Vec<Error>,
-    /// The edge being driven, if any.
-    driving_edge: Option<u32>,
+    /// Legs of the base handed to the driver (the front of `edge_states`
+    /// and `node_states`): the vehicle is on the first of them, if any.
+    handed: usize,
     paused: bool,
     /// Set by cancelOrder: stop at the next node, then finish the cancel action.
     cancelling: Option<String>,
@@ -240,7 +262,7 @@ impl Agent {
             action_order: Vec::new(),
             instant_ids: std::collections::BTreeSet::new(),
             errors: Vec::new(),
-            driving_edge: None,
+            handed: 0,
             paused: false,
             cancelling: None,
             battery: BatteryState {
@@ -350,12 +372,15 @@ impl Agent {
         }
     }
 
-    /// On an edge, not paused, and — if the vehicle reports a velocity —
-    /// actually moving (a broken-down vehicle is not).
+    /// On its path, not paused, and — if the vehicle reports a velocity —
+    /// actually moving or turning (a broken-down vehicle is not).
     fn is_driving(&self) -> bool {
-        self.driving_edge.is_some()
+        self.handed > 0
             && !self.paused
-            && self.velocity.as_ref().and_then(|v| v.vx).is_none_or(|vx| vx.abs() > 1e-6)
+            && self.velocity.as_ref().is_none_or(|v| {
+                let (vx, omega) = (v.vx.unwrap_or(1.0), v.omega.unwrap_or(0.0));
+                vx.abs() > 1e-6 || omega.abs() > 1e-6
+            })
     }
 
     /// Whether the current order is done: nothing left to traverse and

@@ -15,7 +15,8 @@ pub struct FleetConfig {
     pub horizon_nodes: usize,
     /// Top speed assumed where the layout gives none, m/s.
     pub speed: f64,
-    /// The vehicles' footprint (conflict sets).
+    /// The footprint of vehicles whose spec gives no body (conflict
+    /// sets), and the clearance added around every body.
     pub footprint: Footprint,
     /// A vehicle silent this long is fenced, ms. VDA 5050 vehicles send a
     /// state at least every 30 s, so the default waits 45 s; a vanished
@@ -82,8 +83,76 @@ impl FleetConfig {
     }
 }
 
+/// Gap between the bodies of a train (tractor, trailers), m.
+pub const HITCH_M: f64 = 0.5;
+
+/// A trailer of a tugger train.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Trailer {
+    /// Length, m.
+    pub length: f64,
+    /// Width, m.
+    pub width: f64,
+}
+
+/// A vehicle's body: its own box (centred on the point it reports) and,
+/// for a tugger train, the trailers it pulls, each [`HITCH_M`] behind the
+/// one before.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Body {
+    /// Length, m.
+    pub length: f64,
+    /// Width, m.
+    pub width: f64,
+    /// Trailers, the first one behind the tractor first.
+    pub trailers: Vec<Trailer>,
+}
+
+impl Body {
+    /// A body without trailers.
+    pub fn new(length: f64, width: f64) -> Body {
+        Body { length, width, trailers: Vec::new() }
+    }
+
+    /// The footprint traffic control keeps clear around the reported
+    /// point and around every place held behind it: a box as long and as
+    /// wide as the largest part of the train, with `clearance`. Trailers
+    /// are on the places behind, held for [`Body::reach_behind`].
+    pub fn footprint(&self, clearance: f64) -> Footprint {
+        let length = self.trailers.iter().map(|t| t.length).fold(self.length, f64::max);
+        let width = self.trailers.iter().map(|t| t.width).fold(self.width, f64::max);
+        Footprint { length, width, clearance }
+    }
+
+    /// How far the trailers reach behind the body's rear, m (0 without).
+    pub fn tail(&self) -> f64 {
+        self.trailers.iter().map(|t| HITCH_M + t.length).sum()
+    }
+
+    /// How far behind its centre the places it passed stay under it, m:
+    /// its rear half and its trailers (0 without trailers: its own
+    /// footprint covers its rear).
+    pub fn reach_behind(&self) -> f64 {
+        if self.trailers.is_empty() { 0.0 } else { self.length / 2.0 + self.tail() }
+    }
+
+    /// Every dimension a positive finite number of metres, at most 100.
+    pub fn check(&self) -> Result<(), String> {
+        let dims = [("length", self.length), ("width", self.width)].into_iter().chain(
+            self.trailers.iter().flat_map(|t| [("trailer length", t.length), ("trailer width", t.width)]),
+        );
+        for (what, v) in dims {
+            if !(v.is_finite() && v > 0.0 && v <= 100.0) {
+                return Err(format!("{what} {v} m; expected a positive number of metres, at most 100"));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A vehicle of the fleet.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct VehicleSpec {
     /// Its id.
     pub id: VehicleId,
@@ -91,20 +160,33 @@ pub struct VehicleSpec {
     pub vehicle_type: String,
     /// Load types it can carry (empty: any).
     pub load_types: Vec<String>,
+    /// Its body (`None`: [`FleetConfig::footprint`]).
+    pub body: Option<Body>,
 }
 
 impl VehicleSpec {
-    /// A vehicle of a type, carrying any load.
+    /// A vehicle of a type, carrying any load, with the default body.
     pub fn new(id: VehicleId, vehicle_type: impl Into<String>) -> VehicleSpec {
-        VehicleSpec { id, vehicle_type: vehicle_type.into(), load_types: Vec::new() }
+        VehicleSpec { id, vehicle_type: vehicle_type.into(), load_types: Vec::new(), body: None }
+    }
+
+    /// The footprint traffic control uses for it.
+    pub fn footprint(&self, config: &FleetConfig) -> Footprint {
+        self.body.as_ref().map_or(config.footprint, |b| b.footprint(config.footprint.clearance))
     }
 }
 
 /// A vehicle as a site's fleet file lists it (`yardmaster serve --fleet`):
-/// `{"serial": "agv-01", "vehicleType": "yard.compact-agv", "loadTypes": ["KLT"]}`.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// `{"serial": "agv-01", "vehicleType": "yard.compact-agv", "loadTypes": ["KLT"]}`,
+/// optionally with its `"manufacturer"` (default: the site's), its
+/// `"length"` and `"width"` in metres and, for a tugger train, its
+/// `"trailers": [{"length": 2.0, "width": 1.0}, …]`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FleetEntry {
+    /// Manufacturer (default: the one the orchestrator is started with).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manufacturer: Option<String>,
     /// Serial number.
     pub serial: String,
     /// Its type, as the layout names it.
@@ -112,15 +194,42 @@ pub struct FleetEntry {
     /// Load types it can carry (empty: any).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub load_types: Vec<String>,
+    /// Body length, m (with `width`; default: the orchestrator's footprint).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<f64>,
+    /// Body width, m.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<f64>,
+    /// Trailers of a tugger train.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trailers: Vec<Trailer>,
 }
 
 impl FleetEntry {
-    /// The vehicle of this manufacturer.
+    /// An entry of the site's manufacturer with the default body.
+    pub fn new(serial: impl Into<String>, vehicle_type: impl Into<String>) -> FleetEntry {
+        FleetEntry {
+            manufacturer: None,
+            serial: serial.into(),
+            vehicle_type: vehicle_type.into(),
+            load_types: Vec::new(),
+            length: None,
+            width: None,
+            trailers: Vec::new(),
+        }
+    }
+
+    /// The vehicle, of its own manufacturer or else `manufacturer`.
     pub fn spec(&self, manufacturer: &str) -> VehicleSpec {
+        let body = match (self.length, self.width) {
+            (Some(length), Some(width)) => Some(Body { length, width, trailers: self.trailers.clone() }),
+            _ => None,
+        };
         VehicleSpec {
-            id: VehicleId::new(manufacturer, &self.serial),
+            id: VehicleId::new(self.manufacturer.as_deref().unwrap_or(manufacturer), &self.serial),
             vehicle_type: self.vehicle_type.clone(),
             load_types: self.load_types.clone(),
+            body,
         }
     }
 }
@@ -132,6 +241,14 @@ pub enum SetupError {
     /// Two vehicles with one id.
     #[error("vehicle {0} is listed twice")]
     DuplicateVehicle(String),
+    /// A body with a dimension that is not a positive number of metres.
+    #[error("vehicle {vehicle}: body {why}")]
+    BadBody {
+        /// The vehicle.
+        vehicle: String,
+        /// What is wrong.
+        why: String,
+    },
     /// A vehicle type no edge allows (on a layout that names types).
     #[error("vehicle {vehicle}: type {vehicle_type:?} may use no edge of the layout (types: {known})")]
     UnknownType {

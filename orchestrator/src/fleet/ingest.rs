@@ -98,12 +98,13 @@ pub(super) fn ingest(
                 if let Some(reason) = distrust(&report, &drive, &config.0, now, &site) {
                     if let Some(node) = report.node {
                         // Hold where it physically is, if nobody else does.
-                        let _ = table.try_reserve(&site.conflicts, vehicle.idx, &[Place::Node(node)]);
+                        let _ = table.try_reserve(&site.bodies, vehicle.idx, &[Place::Node(node)]);
                     }
                     drive.extend.clear();
                     fence(&mut health, &mut out, now, serial, reason);
                 } else {
-                    release_passed(vehicle, &report, &mut drive, table);
+                    release_passed(vehicle, &report, &mut drive, table, &site.layout);
+                    release_ended(vehicle, &report, &mut drive, table);
                 }
             }
             Health::Fenced { reason, .. } => {
@@ -132,7 +133,7 @@ pub(super) fn ingest(
                 let keep: Vec<Place> =
                     table.held_by(vehicle.idx).filter(|p| *p == Place::Node(node)).collect();
                 table.release_all_except(vehicle.idx, &keep);
-                match table.try_reserve(&site.conflicts, vehicle.idx, &[Place::Node(node)]) {
+                match table.try_reserve(&site.bodies, vehicle.idx, &[Place::Node(node)]) {
                     Ok(()) => {
                         reset_drive(&mut drive, &report, node);
                         drive.cancel = None;
@@ -150,12 +151,14 @@ pub(super) fn ingest(
 }
 
 /// Releases every place before the node the vehicle reports having
-/// reached on our order (places it will pass again stay held).
+/// reached on our order (places it will pass again stay held); a tugger
+/// train keeps the places its trailers are still on (its tail).
 fn release_passed(
     vehicle: &Vehicle,
     report: &Report,
     drive: &mut Drive,
     table: &mut crate::traffic::reservations::ReservationTable,
+    layout: &layout::Layout,
 ) {
     if drive.order_id.as_deref() != Some(report.order_id.as_str()) {
         return;
@@ -168,10 +171,58 @@ fn release_passed(
     let gone_nodes: Vec<NodeIdx> = drive.base.drain(..k).map(|b| b.0).collect();
     let m = k.min(drive.edges.len());
     let gone_edges: Vec<_> = drive.edges.drain(..m).collect();
-    let mut release: Vec<Place> =
-        gone_nodes.into_iter().filter(|n| !drive.base.iter().any(|b| b.0 == *n)).map(Place::Node).collect();
-    release.extend(gone_edges.into_iter().filter(|e| !drive.edges.contains(e)).map(Place::Edge));
+    for (i, n) in gone_nodes.into_iter().enumerate() {
+        drive.tail.push_back((Place::Node(n), 0.0));
+        if let Some(&e) = gone_edges.get(i) {
+            drive.tail.push_back((Place::Edge(e), layout.edge(e).length));
+        }
+    }
+    // Out of the tail, oldest first, what lies farther behind than it reaches.
+    let mut behind: f64 = drive.tail.iter().map(|t| t.1).sum();
+    let mut release = Vec::new();
+    while let Some(&(place, metres)) = drive.tail.front() {
+        let near_end = if matches!(place, Place::Edge(_)) { behind - metres } else { behind };
+        if near_end < vehicle.tail_m {
+            break;
+        }
+        drive.tail.pop_front();
+        behind -= metres;
+        release.push(place);
+    }
+    release.retain(|p| {
+        let ahead = match *p {
+            Place::Node(n) => drive.base.iter().any(|b| b.0 == n),
+            Place::Edge(e) => drive.edges.contains(&e),
+        };
+        !ahead && !drive.tail.iter().any(|t| t.0 == *p)
+    });
     table.release(vehicle.idx, &release);
+}
+
+/// A vehicle whose order ended before it reached the end of the base we
+/// hold for it — the order it ran when it was adopted, cancelled since,
+/// stopped at its next node — stands where the base ends: the places
+/// beyond are free again (else it would wait for that base forever).
+fn release_ended(
+    vehicle: &Vehicle,
+    report: &Report,
+    drive: &mut Drive,
+    table: &mut crate::traffic::reservations::ReservationTable,
+) {
+    let Some(node) = report.node else { return };
+    if !(drive.start_new && report.order_done && drive.ahead() > 0 && report.released.is_empty()) {
+        return;
+    }
+    if drive.order_id.as_deref() != Some(report.order_id.as_str()) || drive.update_id != report.update_id {
+        return; // not the order the base was adopted from, or an update is on its way
+    }
+    drive.base.clear();
+    drive.base.push_back((node, report.seq));
+    drive.edges.clear();
+    drive.tail.clear();
+    drive.goal_released = false;
+    drive.goal_action = None;
+    table.release_all_except(vehicle.idx, &[Place::Node(node)]);
 }
 
 fn fence(health: &mut Health, out: &mut Outbox, now: Millis, serial: &str, reason: FenceReason) {
@@ -237,6 +288,7 @@ fn resync(
 
 /// A fresh base at `node`, the next order a new one.
 fn reset_drive(drive: &mut Drive, report: &Report, node: NodeIdx) {
+    drive.tail.clear();
     drive.base.clear();
     drive.base.push_back((node, report.seq));
     drive.edges.clear();
@@ -305,9 +357,9 @@ fn place(
         .map_err(|e| unplaceable(format!("its released route is not on the layout: {e}")))?;
     let places: Vec<Place> =
         nodes.iter().map(|n| Place::Node(*n)).chain(edges.iter().map(|e| Place::Edge(*e))).collect();
-    if let Err(b) = table.try_reserve(&site.conflicts, vehicle.idx, &places) {
+    if let Err(b) = table.try_reserve(&site.bodies, vehicle.idx, &places) {
         // At least hold the node it stands on, if free.
-        let _ = table.try_reserve(&site.conflicts, vehicle.idx, &[Place::Node(node)]);
+        let _ = table.try_reserve(&site.bodies, vehicle.idx, &[Place::Node(node)]);
         return Err(unplaceable(format!(
             "it reports being on {} but {:?} there is held by vehicle #{}",
             layout.node(node).id,

@@ -67,7 +67,7 @@ mod queries;
 mod tasks;
 
 pub use commands::CancelError;
-pub use config::{FleetConfig, FleetEntry, SetupError, VehicleSpec};
+pub use config::{Body, FleetConfig, FleetEntry, HITCH_M, SetupError, Trailer, VehicleSpec};
 pub use events::{Event, EventKind};
 pub use queries::{VehicleStatus, describe_wait};
 
@@ -76,7 +76,7 @@ use std::sync::Arc;
 
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::SingleThreadedExecutor;
-use layout::conflicts::FootprintConflicts;
+use layout::conflicts::Footprint;
 use layout::spatial::SpatialIndex;
 use layout::{Layout, NodeIdx};
 use protocol::transport::{ToVehicle, VehicleId};
@@ -84,6 +84,7 @@ use protocol::transport::{ToVehicle, VehicleId};
 use crate::input::{CommandError, Input, Reply};
 use crate::orders::Millis;
 use crate::records::StoreRecord;
+use crate::traffic::bodies::Bodies;
 use crate::traffic::reservations::{ReservationTable, VehicleIdx};
 use crate::traffic::routing::{DistanceTables, RoadGraph};
 use model::*;
@@ -126,7 +127,13 @@ impl Orchestrator {
         config: FleetConfig,
     ) -> Result<Orchestrator, SetupError> {
         let spatial = SpatialIndex::build(&layout);
-        let conflicts = FootprintConflicts::compute(&layout, &spatial, config.footprint);
+        for spec in &fleet {
+            if let Some(why) = spec.body.as_ref().and_then(|b| b.check().err()) {
+                return Err(SetupError::BadBody { vehicle: spec.id.to_string(), why });
+            }
+        }
+        let footprints: Vec<Footprint> = fleet.iter().map(|v| v.footprint(&config)).collect();
+        let bodies = Bodies::compute(&layout, &spatial, &footprints);
         let layout_types = layout.vehicle_types();
         let mut types: Vec<String> = fleet.iter().map(|v| v.vehicle_type.clone()).collect();
         types.sort();
@@ -163,6 +170,7 @@ impl Orchestrator {
                         vehicle_type: spec.vehicle_type.clone(),
                         road,
                         load_types: spec.load_types.clone(),
+                        tail_m: spec.body.as_ref().map_or(0.0, Body::reach_behind),
                     },
                     Report::default(),
                     Health::Unplaced,
@@ -179,7 +187,7 @@ impl Orchestrator {
             layout.edges.len(),
             fleet.len() + 1,
         )));
-        world.insert_resource(Site { layout, spatial, conflicts, map_ids });
+        world.insert_resource(Site { layout, spatial, bodies, map_ids });
         world.insert_resource(Routes { types, tables });
         world.insert_resource(Clock::default());
         world.insert_resource(Config(config));

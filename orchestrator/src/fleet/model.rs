@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
 use bevy_ecs::prelude::*;
-use layout::conflicts::FootprintConflicts;
 use layout::spatial::SpatialIndex;
 use layout::{EdgeIdx, Layout, NodeIdx, StationIdx};
 use protocol::messages::{Action, ActionStatus, ConnectionState};
@@ -14,6 +13,7 @@ use protocol::transport::{OrchestratorEvent, ToVehicle, VehicleId};
 use super::{Event, EventKind, FleetConfig};
 use crate::orders::{Millis, TransportOrder};
 use crate::records::StoreRecord;
+use crate::traffic::bodies::Bodies;
 use crate::traffic::reservations::{Place, ReservationTable, VehicleIdx};
 use crate::traffic::routing::DistanceTables;
 use crate::traffic::waits::WaitReason;
@@ -31,6 +31,9 @@ pub struct Vehicle {
     pub road: usize,
     /// Load types it carries (empty: any).
     pub load_types: Vec<String>,
+    /// How far its trailers reach behind its body, m: the places it
+    /// passed stay held until its tail has left them.
+    pub tail_m: f64,
 }
 
 /// What the vehicle last told us.
@@ -246,6 +249,9 @@ pub struct Drive {
     pub cancel: Option<(String, u32)>,
     /// The transport order and leg the VDA order serves, if it serves one.
     pub serves: Option<(u64, Leg)>,
+    /// Places passed but still under the vehicle's trailers, oldest
+    /// first, with the metres each adds to the tail (an edge's length).
+    pub tail: VecDeque<(Place, f64)>,
 }
 
 impl Drive {
@@ -274,8 +280,8 @@ pub struct Site {
     pub layout: Arc<Layout>,
     /// Its spatial index.
     pub spatial: SpatialIndex,
-    /// Footprint conflict sets.
-    pub conflicts: FootprintConflicts,
+    /// Every vehicle's body and the conflict sets between them.
+    pub bodies: Bodies,
     /// Map ids vehicles may report (levels and node map ids).
     pub map_ids: BTreeSet<String>,
 }

@@ -136,6 +136,7 @@ pub(super) fn plan(
                 must_move: deadlocks.must_move.contains(&vehicle.idx),
                 roads: routes.tables[vehicle.road].roads(),
                 closed_edges: &blocked.applied.1,
+                tail: drive.tail.iter().map(|t| t.0).collect(),
             }
         })
         .collect();
@@ -145,7 +146,7 @@ pub(super) fn plan(
             .and_then(|d| d.get(node.index()).copied())
             .unwrap_or(crate::traffic::routing::UNREACHABLE)
     };
-    let decisions = plan_step(&movers, table, &site.conflicts, &mut dist, clock.tick);
+    let decisions = plan_step(&movers, table, &site.bodies, &mut dist, clock.tick);
     deadlocks.must_move.clear();
     for ((&i, decision), goal) in ready_idx.iter().zip(decisions).zip(goals) {
         let (_, _, _, _, drive, waiting) = &mut items[i];
@@ -230,6 +231,6 @@ pub(super) fn reserve_and_release(
     let reopened: Vec<Place> = held.iter().copied().filter(|p| !blocked.closed.contains_key(p)).collect();
     table.release(holder, &reopened);
     for &place in blocked.closed.keys() {
-        let _ = table.try_reserve(&site.conflicts, holder, &[place]);
+        let _ = table.try_reserve(&site.bodies, holder, &[place]);
     }
 }

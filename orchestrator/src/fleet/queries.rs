@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use layout::Layout;
-use layout::conflicts::FootprintConflicts;
+use crate::traffic::bodies::Bodies;
 use protocol::transport::VehicleId;
 use serde::Serialize;
 
@@ -70,9 +70,9 @@ impl Orchestrator {
         &self.world.resource::<Site>().layout
     }
 
-    /// The footprint conflict sets in use.
-    pub fn conflicts(&self) -> &FootprintConflicts {
-        &self.world.resource::<Site>().conflicts
+    /// Every vehicle's body and the conflict sets between them.
+    pub fn bodies(&self) -> &Bodies {
+        &self.world.resource::<Site>().bodies
     }
 
     /// The reservation table.

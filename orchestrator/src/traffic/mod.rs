@@ -1,8 +1,10 @@
 //! Traffic control building blocks: the reservation table that keeps
-//! vehicles apart ("safety by reservation"), routing tables per vehicle
+//! vehicles apart ("safety by reservation") with every vehicle's own body
+//! (conflict sets per pair of bodies), routing tables per vehicle
 //! type, one step of asynchronous PIBT, and the reasons of waits with the
 //! deadlocks among them.
 
+pub mod bodies;
 pub mod reservations;
 pub mod routing;
 pub mod step;

@@ -2,7 +2,8 @@
 //!
 //! Safety by reservation: a vehicle may drive only over places it holds,
 //! and it may take a place only if neither the place nor anything in its
-//! footprint conflict set is held by another vehicle. Reserving is
+//! footprint conflict set against that vehicle's body (see
+//! [`super::bodies`]) is held by another vehicle. Reserving is
 //! all-or-nothing, so a refused request changes nothing, and the refusal
 //! names the place and the vehicle in the way (every wait has a reason).
 //! [`check_invariant`] verifies, independently and by brute force, that no
@@ -12,6 +13,8 @@ use std::collections::BTreeSet;
 
 use layout::conflicts::FootprintConflicts;
 use layout::{EdgeIdx, NodeIdx};
+
+use super::bodies::Bodies;
 
 /// Dense index of a vehicle in the orchestrator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -79,29 +82,26 @@ impl ReservationTable {
         self.held.get(vehicle.0 as usize).into_iter().flatten().copied()
     }
 
-    /// Why `vehicle` cannot take `place` now, if it cannot.
-    pub fn blocker(
-        &self,
-        conflicts: &FootprintConflicts,
-        vehicle: VehicleIdx,
-        place: Place,
-    ) -> Option<Blocked> {
-        conflicts_of(conflicts, place).find_map(|q| match self.holder(q) {
-            Some(by) if by != vehicle => Some(Blocked { wanted: place, held: q, by }),
-            _ => None,
+    /// Why `vehicle` cannot take `place` now, if it cannot: a place in
+    /// the conflict set of `place` between its body and another holder's
+    /// is held by that holder.
+    pub fn blocker(&self, bodies: &Bodies, vehicle: VehicleIdx, place: Place) -> Option<Blocked> {
+        let mine = bodies.class(vehicle);
+        (0..bodies.classes()).find_map(|theirs| {
+            conflicts_of(bodies.pair(mine, theirs), place).find_map(|q| match self.holder(q) {
+                Some(by) if by != vehicle && bodies.class(by) == theirs => {
+                    Some(Blocked { wanted: place, held: q, by })
+                }
+                _ => None,
+            })
         })
     }
 
     /// Reserves every place of `places` for `vehicle`, or nothing: the
     /// first conflict found is returned and the table is unchanged.
-    pub fn try_reserve(
-        &mut self,
-        conflicts: &FootprintConflicts,
-        vehicle: VehicleIdx,
-        places: &[Place],
-    ) -> Result<(), Blocked> {
+    pub fn try_reserve(&mut self, bodies: &Bodies, vehicle: VehicleIdx, places: &[Place]) -> Result<(), Blocked> {
         for &place in places {
-            if let Some(blocked) = self.blocker(conflicts, vehicle, place) {
+            if let Some(blocked) = self.blocker(bodies, vehicle, place) {
                 return Err(blocked);
             }
         }
@@ -144,11 +144,11 @@ impl ReservationTable {
 }
 
 /// Checks, by brute force over every pair of held places, that no two
-/// vehicles hold the same or conflicting places. Independent of the
-/// table's own bookkeeping: it reads only `holder`.
+/// vehicles hold the same or conflicting places (for their two bodies).
+/// Independent of the table's own bookkeeping: it reads only `holder`.
 pub fn check_invariant(
     table: &ReservationTable,
-    conflicts: &FootprintConflicts,
+    bodies: &Bodies,
     n_nodes: usize,
     n_edges: usize,
 ) -> Result<(), (Place, VehicleIdx, Place, VehicleIdx)> {
@@ -159,7 +159,7 @@ pub fn check_invariant(
         .collect();
     for (i, &(p, a)) in places.iter().enumerate() {
         for &(q, b) in &places[i + 1..] {
-            if a != b && conflicts_of(conflicts, p).any(|x| x == q) {
+            if a != b && conflicts_of(bodies.between(a, b), p).any(|x| x == q) {
                 return Err((p, a, q, b));
             }
         }

@@ -22,8 +22,8 @@
 //! and following into a node still occupied are impossible by construction.
 
 use layout::NodeIdx;
-use layout::conflicts::FootprintConflicts;
 
+use super::bodies::Bodies;
 use super::reservations::{Blocked, Place, ReservationTable, VehicleIdx};
 use super::routing::{RoadGraph, UNREACHABLE};
 
@@ -42,6 +42,9 @@ pub struct Mover<'r> {
     pub roads: &'r RoadGraph,
     /// Edges closed to traffic, sorted: never a candidate.
     pub closed_edges: &'r [layout::EdgeIdx],
+    /// Places it holds behind it, under its trailers (a tugger train):
+    /// it may drive onto them again (they are not its base ahead).
+    pub tail: Vec<Place>,
 }
 
 /// What a ready vehicle does.
@@ -68,7 +71,7 @@ struct Planner<'a, 'r> {
     /// Mover index by vehicle index.
     by_vehicle: Vec<Option<usize>>,
     table: &'a mut ReservationTable,
-    conflicts: &'a FootprintConflicts,
+    bodies: &'a Bodies,
     dist: &'a mut dyn FnMut(usize, NodeIdx) -> u32,
     decided: Vec<bool>,
     out: Vec<Decision>,
@@ -89,7 +92,7 @@ fn mix(a: u64, b: u64, c: u64) -> u64 {
 pub fn plan_step(
     movers: &[Mover<'_>],
     table: &mut ReservationTable,
-    conflicts: &FootprintConflicts,
+    bodies: &Bodies,
     dist: &mut dyn FnMut(usize, NodeIdx) -> u32,
     salt: u64,
 ) -> Vec<Decision> {
@@ -102,7 +105,7 @@ pub fn plan_step(
         movers,
         by_vehicle,
         table,
-        conflicts,
+        bodies,
         dist,
         decided: vec![false; movers.len()],
         out: vec![Decision::Stay; movers.len()],
@@ -163,7 +166,8 @@ impl Planner<'_, '_> {
             if cost == UNREACHABLE {
                 continue;
             }
-            if self.table.holder(Place::Node(to)) == Some(vehicle) {
+            let behind = self.movers[i].tail.contains(&Place::Node(to));
+            if self.table.holder(Place::Node(to)) == Some(vehicle) && !behind {
                 own_better |= cost < here;
                 continue;
             }
@@ -187,10 +191,10 @@ impl Planner<'_, '_> {
                 continue;
             }
             let places = [Place::Edge(edge), Place::Node(to)];
-            let blocked = places.iter().find_map(|&p| self.table.blocker(self.conflicts, vehicle, p));
+            let blocked = places.iter().find_map(|&p| self.table.blocker(self.bodies, vehicle, p));
             match blocked {
                 None => {
-                    if self.table.try_reserve(self.conflicts, vehicle, &places).is_ok() {
+                    if self.table.try_reserve(self.bodies, vehicle, &places).is_ok() {
                         self.out[i] = Decision::Move { edge, to };
                         return true;
                     }
@@ -243,11 +247,11 @@ mod tests {
         let map = corridor();
         let id = |s: &str| map.node_by_id(s).unwrap();
         let roads = RoadGraph::build(&map, "default", 1.0);
-        let conflicts = FootprintConflicts::compute(
+        let conflicts = Bodies::uniform(layout::conflicts::FootprintConflicts::compute(
             &map,
             &layout::spatial::SpatialIndex::build(&map),
             layout::conflicts::Footprint::GRID_CELL,
-        );
+        ));
         let mut table = ReservationTable::new(map.nodes.len(), map.edges.len(), 2);
         let (a, b) = (VehicleIdx(0), VehicleIdx(1));
         table.try_reserve(&conflicts, a, &[Place::Node(id("1,1"))]).unwrap();
@@ -260,6 +264,7 @@ mod tests {
                 must_move: false,
                 roads: &roads,
                 closed_edges: &[],
+                tail: Vec::new(),
             },
             Mover {
                 vehicle: b,
@@ -268,6 +273,7 @@ mod tests {
                 must_move: false,
                 roads: &roads,
                 closed_edges: &[],
+                tail: Vec::new(),
             },
         ];
         let mut tables = DistanceTables::new(roads.clone(), 1 << 20);

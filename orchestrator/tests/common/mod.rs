@@ -324,7 +324,7 @@ pub fn check_safety(core: &Orchestrator, vehicles: &[ScriptedVehicle]) {
     let layout = core.layout();
     let table = core.reservations();
     if let Err((p, a, q, b)) =
-        check_invariant(table, core.conflicts(), layout.nodes.len(), layout.edges.len())
+        check_invariant(table, core.bodies(), layout.nodes.len(), layout.edges.len())
     {
         panic!("vehicles #{} and #{} hold conflicting places {p:?} and {q:?}", a.0, b.0);
     }
@@ -351,10 +351,11 @@ pub fn check_safety(core: &Orchestrator, vehicles: &[ScriptedVehicle]) {
     }
     // Physically apart: no two vehicles on one node or on conflicting nodes.
     for (i, a) in vehicles.iter().enumerate() {
-        for b in &vehicles[i + 1..] {
+        for (j, b) in vehicles.iter().enumerate().skip(i + 1) {
             assert_ne!(a.node(), b.node(), "two vehicles on {}", layout.node(a.node()).id);
+            let pair = core.bodies().between(VehicleIdx(i as u32), VehicleIdx(j as u32));
             assert!(
-                !core.conflicts().of_node(a.node()).nodes.contains(&b.node()),
+                !pair.of_node(a.node()).nodes.contains(&b.node()),
                 "vehicles on conflicting nodes {} and {}",
                 layout.node(a.node()).id,
                 layout.node(b.node()).id

@@ -339,7 +339,7 @@ fn fleet_of(args: &ServeArgs, layout: &layout::Layout) -> anyhow::Result<Vec<Fle
     };
     Ok(serials
         .into_iter()
-        .map(|serial| FleetEntry { serial, vehicle_type: vehicle_type.clone(), load_types: Vec::new() })
+        .map(|serial| FleetEntry::new(serial, vehicle_type.clone()))
         .collect())
 }
 
