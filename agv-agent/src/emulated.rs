@@ -407,8 +407,12 @@ pub fn factsheet(config: &EmulatedConfig, manufacturer: &str, serial_number: &st
         manufacturer: manufacturer.into(),
         serial_number: serial_number.into(),
         type_specification: TypeSpecification {
-            series_name: if train { "Yardmaster emulated tugger train" } else { "Yardmaster emulated carrier" }
-                .into(),
+            series_name: if train {
+                "Yardmaster emulated tugger train"
+            } else {
+                "Yardmaster emulated carrier"
+            }
+            .into(),
             series_description: Some("emulated vehicle of the agv-agent crate".into()),
             agv_kinematic: if train { AgvKinematic::Threewheel } else { AgvKinematic::Diff },
             agv_class: if train { AgvClass::Tugger } else { AgvClass::Carrier },

@@ -227,7 +227,7 @@ fn a_trains_trailers_follow_the_trail_of_its_body() {
     let mut config = EmulatedConfig::factory_agv("hall");
     config.body = (2.4, 1.1);
     config.trailers = vec![(2.0, 1.0), (2.0, 1.0)];
-    let mut vehicle = EmulatedVehicle::new(config.clone(), Point2::origin(), 0.0);
+    let mut vehicle = EmulatedVehicle::new(config, Point2::origin(), 0.0);
     // Standing at start: the trailers are gathered at the body's centre.
     assert!(vehicle.boxes()[1..].iter().all(|b| b.x.abs() < 1e-9 && b.y.abs() < 1e-9));
     // Along x, then a 90° turn north at (20, 0): after 10 m north, the first

@@ -88,7 +88,12 @@ impl FootprintConflicts {
     /// The sets for a vehicle of footprint `a` against one of footprint
     /// `b`: place `p` conflicts with place `q` when `a`'s disc on `p` and
     /// `b`'s disc on `q` overlap. Symmetric in `a` and `b`.
-    pub fn compute_pair(layout: &Layout, index: &SpatialIndex, a: Footprint, b: Footprint) -> FootprintConflicts {
+    pub fn compute_pair(
+        layout: &Layout,
+        index: &SpatialIndex,
+        a: Footprint,
+        b: Footprint,
+    ) -> FootprintConflicts {
         let sep = a.radius() + b.radius();
         let footprint = a;
         let mut pairs: Vec<(Place, Place)> = Vec::new();

@@ -567,7 +567,8 @@ impl<'s> Sim<'s> {
     /// The trace frame and the independent safety check on it: every
     /// vehicle's own oriented body and trailers.
     fn safety_check(&mut self, now: Ms, keep_trace: bool) {
-        let points: Vec<TracePoint> = self.vehicles.iter().map(|v| trace_point(v.name.clone(), &v.driver)).collect();
+        let points: Vec<TracePoint> =
+            self.vehicles.iter().map(|v| trace_point(v.name.clone(), &v.driver)).collect();
         let frame = Frame { t: now, vehicles: points };
         self.metrics.collisions += crate::report::overlaps(&frame).len() as u64;
         if keep_trace {

@@ -83,7 +83,12 @@ impl TraceBox {
     /// separating axis test on the four edge normals.
     pub fn overlaps(&self, other: &TraceBox) -> bool {
         let (a, b) = (self.corners(), other.corners());
-        let axes = [self.theta, self.theta + std::f64::consts::FRAC_PI_2, other.theta, other.theta + std::f64::consts::FRAC_PI_2];
+        let axes = [
+            self.theta,
+            self.theta + std::f64::consts::FRAC_PI_2,
+            other.theta,
+            other.theta + std::f64::consts::FRAC_PI_2,
+        ];
         axes.iter().all(|t| {
             let (ux, uy) = (t.cos(), t.sin());
             let project = |ps: &[(f64, f64); 4]| {
@@ -114,7 +119,11 @@ pub fn overlaps(frame: &Frame) -> Vec<(String, String)> {
             }
             if i != j && (a.x - b.x).hypot(a.y - b.y) < a.reach() + b.reach() && a.overlaps(b) {
                 let (p, q) = (&frame.vehicles[*i].id, &frame.vehicles[*j].id);
-                pairs.insert(if p <= q { (p.to_string(), q.to_string()) } else { (q.to_string(), p.to_string()) });
+                pairs.insert(if p <= q {
+                    (p.to_string(), q.to_string())
+                } else {
+                    (q.to_string(), p.to_string())
+                });
             }
         }
     }
@@ -509,7 +518,10 @@ mod tests {
         let mut train = point("t", 10.0, 0.0, 0.0);
         train.boxes = vec![TraceBox { x: 7.5, y: 0.0, theta: 0.0, length: 2.0, width: 1.0 }];
         assert!(overlaps(&frame(vec![train.clone()])).is_empty());
-        assert_eq!(overlaps(&frame(vec![train, point("b", 6.2, 0.0, 0.0)])), vec![("b".to_string(), "t".to_string())]);
+        assert_eq!(
+            overlaps(&frame(vec![train, point("b", 6.2, 0.0, 0.0)])),
+            vec![("b".to_string(), "t".to_string())]
+        );
     }
 
     #[test]
@@ -520,8 +532,9 @@ mod tests {
             (s >> 33) as f64 / (1u64 << 31) as f64
         };
         for _ in 0..50 {
-            let pts: Vec<TracePoint> =
-                (0..30).map(|i| point(&format!("v{i:02}"), next() * 15.0, next() * 15.0, next() * 6.3)).collect();
+            let pts: Vec<TracePoint> = (0..30)
+                .map(|i| point(&format!("v{i:02}"), next() * 15.0, next() * 15.0, next() * 6.3))
+                .collect();
             let mut brute = Vec::new();
             for (i, a) in pts.iter().enumerate() {
                 for b in &pts[i + 1..] {

@@ -546,7 +546,10 @@ fn check(s: &Scenario, name: &str) -> Result<(), ScenarioError> {
             if let Some(v) = value
                 && !(v > 0.0 && v <= max)
             {
-                return bad(&format!("fleet[{i}].{key}"), format!("found {v}; expected a number > 0 and at most {max}"));
+                return bad(
+                    &format!("fleet[{i}].{key}"),
+                    format!("found {v}; expected a number > 0 and at most {max}"),
+                );
             }
         }
         if !(0.0..=100.0).contains(&g.battery) {

@@ -88,12 +88,12 @@ fn info_reports_the_plant() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let info = text(&out.stdout);
     for needle in [
-        "nodes       438",
+        "nodes       450",
         "levels      1",
         "x 0.00 .. 200.00, y 0.00 .. 120.00",
         "pickup      24",
         "charging    8",
-        "parking     10",
+        "parking     13",
         "inspection  1",
         "1 weakly connected, 1 strongly connected",
         "dead ends   none",

@@ -61,11 +61,15 @@ fn every_scenario_is_deterministic_safe_and_meets_its_expectations() {
         assert_eq!(a.outcome.events, b.outcome.events, "{name}: two runs, two event logs");
         let m = &a.outcome.metrics;
         // Every vehicle's own oriented body (and trailers) in every frame.
-        let bodies_ok = a.outcome.trace.iter().flat_map(|f| &f.vehicles).all(|v| v.length > 0.0 && v.width > 0.0);
+        let bodies_ok =
+            a.outcome.trace.iter().flat_map(|f| &f.vehicles).all(|v| v.length > 0.0 && v.width > 0.0);
         assert!(bodies_ok, "{name}: a trace point without a body");
         let bad: Vec<_> = a.outcome.trace.iter().filter(|f| !overlaps(f).is_empty()).map(|f| f.t).collect();
         assert!(bad.is_empty(), "{name}: footprints overlap at {bad:?}");
         assert_eq!(m.collisions, 0, "{name}");
+        let contradicted: Vec<_> =
+            a.outcome.events.iter().filter(|e| e.contains("factsheet-mismatch")).collect();
+        assert!(contradicted.is_empty(), "{name}: factsheets contradict the fleet: {contradicted:?}");
         assert_eq!(m.lost, 0, "{name}: lost orders");
         assert!(m.submitted > 0, "{name}: no orders");
         let failed: Vec<_> = m.expectations.iter().filter(|v| !v.pass).collect();

@@ -160,8 +160,7 @@ fn main() -> anyhow::Result<()> {
         let mut config = AgentConfig::new(&cli.manufacturer, &serial, &map_id);
         config.known_nodes = Some(known.clone());
         config.state_interval_ms = cli.state_interval_ms.max(100);
-        config.factsheet =
-            Some(Box::new(emulated::factsheet(&emulated_config, &cli.manufacturer, &serial)));
+        config.factsheet = Some(Box::new(emulated::factsheet(&emulated_config, &cli.manufacturer, &serial)));
         let mut agent = Agent::new(config);
         let place = AgentInput::Place {
             node: Box::new(Node {

@@ -50,6 +50,19 @@ pub enum EventKind {
         /// What failed.
         what: String,
     },
+    /// A vehicle's VDA 5050 factsheet contradicts what the fleet file
+    /// says of it (traffic control keeps the fleet file's body: fix the
+    /// file, or the vehicle).
+    FactsheetMismatch {
+        /// Its serial number.
+        vehicle: String,
+        /// The factsheet field, as its JSON path.
+        field: String,
+        /// What the fleet file says.
+        fleet: String,
+        /// What the factsheet says.
+        factsheet: String,
+    },
     /// An input was refused.
     InputRejected {
         /// From whom, if known.

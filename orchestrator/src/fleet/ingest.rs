@@ -5,7 +5,9 @@
 use bevy_ecs::prelude::*;
 use layout::NodeIdx;
 use nalgebra::Point2;
-use protocol::messages::{ActionStatus, ConnectionState, ErrorLevel, State, action_types};
+use protocol::messages::{
+    ActionStatus, AgvClass, ConnectionState, ErrorLevel, Factsheet, State, action_types,
+};
 use protocol::transport::{FromVehicle, OrchestratorEvent};
 
 use super::EventKind;
@@ -77,7 +79,21 @@ pub(super) fn ingest(
                     );
                 }
             }
-            Ok(FromVehicle::Factsheet(_) | FromVehicle::Visualization(_)) => {}
+            Ok(FromVehicle::Factsheet(sheet)) => {
+                let Ok((vehicle, ..)) = vehicles.get(fleet.entities[idx.0 as usize]) else { continue };
+                for (field, fleet_says, sheet_says) in factsheet_mismatches(vehicle, &sheet) {
+                    out.event(
+                        now,
+                        EventKind::FactsheetMismatch {
+                            vehicle: vehicle.id.serial_number.clone(),
+                            field: field.into(),
+                            fleet: fleet_says,
+                            factsheet: sheet_says,
+                        },
+                    );
+                }
+            }
+            Ok(FromVehicle::Visualization(_)) => {}
         }
     }
 
@@ -90,7 +106,12 @@ pub(super) fn ingest(
             Health::Unplaced => {
                 let Some(node) = report.node else { continue };
                 match place(vehicle, &report, job, &mut drive, table, &site, node) {
-                    Ok(()) => *health = Health::Ok,
+                    Ok(()) => {
+                        *health = Health::Ok;
+                        // Its factsheet says what it is: checked against the fleet file.
+                        let id = format!("factsheet-{}-{now}", vehicle.id.serial_number);
+                        drive.instant.push(super::emit::instant(action_types::FACTSHEET_REQUEST, &id));
+                    }
                     Err(reason) => fence(&mut health, &mut out, now, serial, reason),
                 }
             }
@@ -148,6 +169,35 @@ pub(super) fn ingest(
             }
         }
     }
+}
+
+/// Where a factsheet contradicts the fleet file: (field, fleet file, factsheet).
+fn factsheet_mismatches(vehicle: &Vehicle, sheet: &Factsheet) -> Vec<(&'static str, String, String)> {
+    let mut out = Vec::new();
+    if sheet.manufacturer != vehicle.id.manufacturer {
+        out.push(("manufacturer", vehicle.id.manufacturer.clone(), sheet.manufacturer.clone()));
+    }
+    let Some(body) = &vehicle.body else { return out };
+    let p = &sheet.physical_parameters;
+    for (field, fleet, factsheet) in [
+        ("physicalParameters.length", body.length, p.length),
+        ("physicalParameters.width", body.width, p.width),
+    ] {
+        if (fleet - factsheet).abs() > 0.01 {
+            out.push((field, format!("{fleet} m"), format!("{factsheet} m")));
+        }
+    }
+    let tugger = sheet.type_specification.agv_class == AgvClass::Tugger;
+    let train = !body.trailers.is_empty();
+    if tugger != train {
+        let trailers = format!("{} trailers", body.trailers.len());
+        out.push((
+            "typeSpecification.agvClass",
+            trailers,
+            format!("{:?}", sheet.type_specification.agv_class),
+        ));
+    }
+    out
 }
 
 /// Releases every place before the node the vehicle reports having

@@ -171,6 +171,7 @@ impl Orchestrator {
                         road,
                         load_types: spec.load_types.clone(),
                         tail_m: spec.body.as_ref().map_or(0.0, Body::reach_behind),
+                        body: spec.body.clone(),
                     },
                     Report::default(),
                     Health::Unplaced,

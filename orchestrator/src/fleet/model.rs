@@ -34,6 +34,8 @@ pub struct Vehicle {
     /// How far its trailers reach behind its body, m: the places it
     /// passed stay held until its tail has left them.
     pub tail_m: f64,
+    /// Its body as the fleet file gives it, if it does.
+    pub body: Option<super::Body>,
 }
 
 /// What the vehicle last told us.

@@ -137,6 +137,7 @@ pub(super) fn plan(
                 roads: routes.tables[vehicle.road].roads(),
                 closed_edges: &blocked.applied.1,
                 tail: drive.tail.iter().map(|t| t.0).collect(),
+                pushable: vehicle.tail_m <= 0.0,
             }
         })
         .collect();

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use layout::Layout;
 use crate::traffic::bodies::Bodies;
+use layout::Layout;
 use protocol::transport::VehicleId;
 use serde::Serialize;
 

@@ -24,9 +24,9 @@
 
 use std::sync::Arc;
 
+use layout::Layout;
 use layout::conflicts::{Footprint, FootprintConflicts};
 use layout::spatial::SpatialIndex;
-use layout::Layout;
 
 use super::reservations::VehicleIdx;
 
@@ -70,7 +70,8 @@ impl Bodies {
         let mut sets: Vec<Option<Arc<FootprintConflicts>>> = vec![None; k * k];
         for i in 0..k {
             for j in i..k {
-                let set = Arc::new(FootprintConflicts::compute_pair(layout, index, footprints[i], footprints[j]));
+                let set =
+                    Arc::new(FootprintConflicts::compute_pair(layout, index, footprints[i], footprints[j]));
                 sets[j * k + i] = Some(set.clone());
                 sets[i * k + j] = Some(set);
             }

@@ -99,7 +99,12 @@ impl ReservationTable {
 
     /// Reserves every place of `places` for `vehicle`, or nothing: the
     /// first conflict found is returned and the table is unchanged.
-    pub fn try_reserve(&mut self, bodies: &Bodies, vehicle: VehicleIdx, places: &[Place]) -> Result<(), Blocked> {
+    pub fn try_reserve(
+        &mut self,
+        bodies: &Bodies,
+        vehicle: VehicleIdx,
+        places: &[Place],
+    ) -> Result<(), Blocked> {
         for &place in places {
             if let Some(blocked) = self.blocker(bodies, vehicle, place) {
                 return Err(blocked);

@@ -42,9 +42,12 @@ pub struct Mover<'r> {
     pub roads: &'r RoadGraph,
     /// Edges closed to traffic, sorted: never a candidate.
     pub closed_edges: &'r [layout::EdgeIdx],
-    /// Places it holds behind it, under its trailers (a tugger train):
-    /// it may drive onto them again (they are not its base ahead).
+    /// Places it holds behind it, under its trailers (a tugger train): at
+    /// a dead end it may drive back onto them (they are not its base ahead).
     pub tail: Vec<Place>,
+    /// Whether another vehicle may push it back out of its way (a train
+    /// may not: it cannot back up over its trailers).
+    pub pushable: bool,
 }
 
 /// What a ready vehicle does.
@@ -166,9 +169,14 @@ impl Planner<'_, '_> {
             if cost == UNREACHABLE {
                 continue;
             }
-            let behind = self.movers[i].tail.contains(&Place::Node(to));
-            if self.table.holder(Place::Node(to)) == Some(vehicle) && !behind {
-                own_better |= cost < here;
+            // A train turns back onto its own trailers' places only at a
+            // dead end (a station's spur), where there is no other way on.
+            let in_tail = self.movers[i].tail.contains(&Place::Node(to));
+            let dead_end = self.movers[i].roads.out(at).len() == 1;
+            if self.table.holder(Place::Node(to)) == Some(vehicle) && !(in_tail && dead_end) {
+                // (A way back over its own trailers is no way on: the train
+                // waits for what blocks it ahead, and says so.)
+                own_better |= cost < here && !in_tail;
                 continue;
             }
             // Queue short of a goal occupied by a busy vehicle (one that is
@@ -205,7 +213,10 @@ impl Planner<'_, '_> {
                     }
                     // Push a ready, undecided vehicle standing at its decision point there.
                     let pushable = self.by_vehicle.get(b.by.0 as usize).copied().flatten().filter(|&j| {
-                        !self.decided[j] && self.movers[j].at == to && b.held == Place::Node(to)
+                        !self.decided[j]
+                            && self.movers[j].pushable
+                            && self.movers[j].at == to
+                            && b.held == Place::Node(to)
                     });
                     if let Some(j) = pushable
                         && self.plan(j, Some((at, vehicle)))
@@ -265,6 +276,7 @@ mod tests {
                 roads: &roads,
                 closed_edges: &[],
                 tail: Vec::new(),
+                pushable: true,
             },
             Mover {
                 vehicle: b,
@@ -274,6 +286,7 @@ mod tests {
                 roads: &roads,
                 closed_edges: &[],
                 tail: Vec::new(),
+                pushable: true,
             },
         ];
         let mut tables = DistanceTables::new(roads.clone(), 1 << 20);

@@ -323,9 +323,7 @@ impl MemoryStore {
 pub fn check_safety(core: &Orchestrator, vehicles: &[ScriptedVehicle]) {
     let layout = core.layout();
     let table = core.reservations();
-    if let Err((p, a, q, b)) =
-        check_invariant(table, core.bodies(), layout.nodes.len(), layout.edges.len())
-    {
+    if let Err((p, a, q, b)) = check_invariant(table, core.bodies(), layout.nodes.len(), layout.edges.len()) {
         panic!("vehicles #{} and #{} hold conflicting places {p:?} and {q:?}", a.0, b.0);
     }
     let status = core.vehicles();

@@ -337,10 +337,7 @@ fn fleet_of(args: &ServeArgs, layout: &layout::Layout) -> anyhow::Result<Vec<Fle
     } else {
         args.serials.clone()
     };
-    Ok(serials
-        .into_iter()
-        .map(|serial| FleetEntry::new(serial, vehicle_type.clone()))
-        .collect())
+    Ok(serials.into_iter().map(|serial| FleetEntry::new(serial, vehicle_type.clone())).collect())
 }
 
 /// A command from the API waiting for the core's reply.

@@ -8,13 +8,15 @@
 //!        │ x=15..55, pick stations     │  ║   │ ██ assembly line y=80 ██  │ ║ ▣ vision
 //!        │ (compact AGVs only)         │  ║   └ lower supply lane (east) ─┘ ║   inspection
 //!  y=40  ├──────────────── spine road (two-way, 2 m/s) ─────────────────────┤
-//!        │ docks ▣▣▣▣   x=20: chargers   x=100: parking   x=150: rework loop │
+//!        │ docks ▣▣▣▣  x=20: chargers  x=100: parking  x=120..140: tugger  │
+//!        │                                    sidings   x=150: rework loop │
 //!  y=0   └──────────────────────────────────────────────────────────────────┘
 //! ```
 //!
 //! Vehicle types: `yard.compact-agv` goes everywhere; `yard.tugger` (a
 //! tugger train) may not enter the narrow warehouse aisles or the rework
-//! loop, so it collects at the warehouse docks.
+//! loop, so it collects at the warehouse docks; it parks on its own
+//! sidings, long enough for the train, and compact AGVs at the x=100 bays.
 
 use std::collections::BTreeMap;
 
@@ -27,6 +29,7 @@ pub const COMPACT: &str = "yard.compact-agv";
 pub const TUGGER: &str = "yard.tugger";
 const BOTH: &[&str] = &[COMPACT, TUGGER];
 const COMPACT_ONLY: &[&str] = &[COMPACT];
+const TUGGER_ONLY: &[&str] = &[TUGGER];
 
 /// Main roads.
 const ROAD_SPEED: f64 = 2.0;
@@ -281,24 +284,32 @@ pub fn build() -> Layout {
             0.0,
         );
     }
-    // Parking on both sides of the x=100 connector.
+    // Parking for compact AGVs on both sides of the x=100 connector.
     for (j, y) in [10.0, 15.0, 20.0, 25.0, 30.0].into_iter().enumerate() {
+        for (side, sx) in [(1, 97.0), (2, 103.0)] {
+            b.station(
+                (100.0, y),
+                (sx, y),
+                &format!("PARK-{:02}", 2 * j + side),
+                &format!("Parking {:02}", 2 * j + side),
+                &[],
+                COMPACT_ONLY,
+                0.0,
+            );
+        }
+    }
+    // Tugger trains park on sidings long enough for the whole train (15 m
+    // off the spine, then the bay): a train there keeps its trailers off
+    // the roads.
+    for (j, x) in [120.0, 130.0, 140.0].into_iter().enumerate() {
+        b.road(&[(x, 40.0), (x, 25.0)], 5.0, true, TUGGER_ONLY, CONNECTOR_SPEED);
         b.station(
-            (100.0, y),
-            (97.0, y),
-            &format!("PARK-{:02}", 2 * j + 1),
-            &format!("Parking {:02}", 2 * j + 1),
+            (x, 25.0),
+            (x, 22.0),
+            &format!("TUG-PARK-{}", j + 1),
+            &format!("Tugger train parking {}", j + 1),
             &[],
-            BOTH,
-            0.0,
-        );
-        b.station(
-            (100.0, y),
-            (103.0, y),
-            &format!("PARK-{:02}", 2 * j + 2),
-            &format!("Parking {:02}", 2 * j + 2),
-            &[],
-            BOTH,
+            TUGGER_ONLY,
             0.0,
         );
     }
