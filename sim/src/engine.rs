@@ -26,7 +26,8 @@ use yardmaster::store::OrderStore;
 use crate::report::{Frame, Metrics, TraceBox, TracePoint, Travel};
 use crate::scenario::{FaultSpec, Loaded, Scenario, Start, matches};
 
-pub(crate) const MANUFACTURER: &str = "yardsim";
+/// The manufacturer of a fleet group that names none.
+pub const MANUFACTURER: &str = "yardsim";
 
 /// A message in flight.
 enum Envelope {
@@ -615,7 +616,7 @@ fn fleet(
     let mut k = 0;
     for g in &sc.fleet {
         for j in 0..g.count {
-            let id = VehicleId::new(MANUFACTURER, format!("{}-{:02}", g.prefix, j + 1));
+            let id = VehicleId::new(&g.manufacturer, format!("{}-{:02}", g.prefix, j + 1));
             let node = start_nodes[k];
             k += 1;
             let model = crate::vehicles::model(g, layout.grid.is_some());
@@ -625,13 +626,14 @@ fn fleet(
                 load_types: g.load_types.clone(),
                 body: Some(model.body.clone()),
             });
-            let mut config = AgentConfig::new(MANUFACTURER, id.serial_number.clone(), map_id(layout, node));
+            let mut config =
+                AgentConfig::new(&g.manufacturer, id.serial_number.clone(), map_id(layout, node));
             config.state_interval_ms = 1_000;
             let mut emulated = EmulatedConfig::factory_agv(map_id(layout, node));
             model.apply(&mut emulated);
             emulated.node_positions = layout.nodes.iter().map(|n| (n.id.clone(), n.position)).collect();
             config.factsheet =
-                Some(Box::new(agv_agent::emulated::factsheet(&emulated, MANUFACTURER, &id.serial_number)));
+                Some(Box::new(agv_agent::emulated::factsheet(&emulated, &g.manufacturer, &id.serial_number)));
             let p = layout.node(node).position;
             let mut driver = EmulatedVehicle::new(emulated, p, 0.0);
             driver.set_battery(g.battery);

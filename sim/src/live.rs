@@ -251,6 +251,7 @@ fn run_in(path: &Path, options: &LiveOptions, work: &Path) -> anyhow::Result<Run
         .flat_map(|g| {
             let body = crate::vehicles::model(g, grid).body;
             (1..=g.count).map(move |j| FleetEntry {
+                manufacturer: Some(g.manufacturer.clone()),
                 load_types: g.load_types.clone(),
                 length: Some(body.length),
                 width: Some(body.width),
@@ -318,7 +319,7 @@ fn run_in(path: &Path, options: &LiveOptions, work: &Path) -> anyhow::Result<Run
     for g in &sc.fleet {
         let mut cmd = Command::new(binary(&options.bin_dir, "agv-agent")?);
         cmd.args(["--layout", &layout_arg, "--count", &g.count.to_string(), "--serial-prefix", &g.prefix])
-            .args(["--manufacturer", MANUFACTURER, "--connect", &inner, "--mode", "peer"])
+            .args(["--manufacturer", &g.manufacturer, "--connect", &inner, "--mode", "peer"])
             .args(["--battery", &g.battery.to_string()]);
         let model = crate::vehicles::model(g, layout.grid.is_some());
         let profile = model.kinematics.profile;

@@ -133,9 +133,14 @@ pub struct FleetGroup {
     pub count: usize,
     /// Their type, as the layout names it.
     pub vehicle_type: String,
-    /// Serial number prefix (`agv` → agv-01, agv-02, …).
+    /// Serial number prefix (`agv` → agv-01, agv-02, …); serial numbers
+    /// are unique across the site, whatever the manufacturer.
     #[serde(default = "default_prefix")]
     pub prefix: String,
+    /// Manufacturer (the VDA 5050 topic's and header's; default `yardsim`):
+    /// one site runs vehicles of several manufacturers.
+    #[serde(default = "default_manufacturer")]
+    pub manufacturer: String,
     /// Where they start.
     #[serde(default = "default_start")]
     pub start: Start,
@@ -180,6 +185,10 @@ pub struct TrailerSpec {
     pub length: f64,
     /// Width, m.
     pub width: f64,
+}
+
+fn default_manufacturer() -> String {
+    crate::engine::MANUFACTURER.into()
 }
 
 fn default_prefix() -> String {

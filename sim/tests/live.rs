@@ -44,7 +44,9 @@ start = "parking"
 count = 1
 vehicle_type = "yard.tugger"
 prefix = "tug"
+manufacturer = "towco"
 start = "charging"
+trailers = []
 
 [[orders]]
 from = "SM-L03"
@@ -109,7 +111,7 @@ max_lost_orders = 0
             let mut seen = sink.lock().unwrap();
             match key.topic {
                 Topic::State => {
-                    seen.0.insert(key.serial_number);
+                    seen.0.insert(format!("{}/{}", key.manufacturer, key.serial_number));
                 }
                 Topic::Order => seen.1 += 1,
                 _ => {}
@@ -120,7 +122,8 @@ max_lost_orders = 0
     let status = run.wait().unwrap();
     let (states, orders) = seen.lock().unwrap().clone();
     assert!(status.success(), "yard-sim live failed: {status}; logs in {}", report.display());
-    assert_eq!(states.into_iter().collect::<Vec<_>>(), ["agv-01", "agv-02", "tug-01"]);
+    // Two manufacturers on one site, each vehicle under its own.
+    assert_eq!(states.into_iter().collect::<Vec<_>>(), ["towco/tug-01", "yardsim/agv-01", "yardsim/agv-02"]);
     assert!(orders >= 3, "the observer saw {orders} order messages");
 
     let r: serde_json::Value =
