@@ -80,7 +80,7 @@ pub struct BodyBox {
 
 impl EmulatedConfig {
     /// A factory load carrier ([`Kinematics::FACTORY_AGV`]: 1.5 m/s,
-    /// 0.5 m/s², curves up to 45°, 90°/s turns on the spot), 0.02 %/m.
+    /// 0.5 m/s², curves up to 95°, 90°/s turns on the spot), 0.02 %/m.
     pub fn factory_agv(map_id: impl Into<String>) -> EmulatedConfig {
         let k = Kinematics::FACTORY_AGV;
         EmulatedConfig {

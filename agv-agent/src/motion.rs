@@ -99,12 +99,13 @@ pub struct Kinematics {
 pub const CURVE_CUT_M: f64 = 0.5;
 
 impl Kinematics {
-    /// A factory load carrier: 1.5 m/s, 0.5 m/s², turns of up to 45°
+    /// A factory load carrier: 1.5 m/s, 0.5 m/s², turns of up to 95° (a
+    /// layout's right-angled corners)
     /// driven at 0.5 m/s² lateral acceleration, sharper ones at 90°/s on the spot.
     pub const FACTORY_AGV: Kinematics = Kinematics {
         profile: MotionProfile::FACTORY_AGV,
         turn_rate: std::f64::consts::FRAC_PI_2,
-        max_curve_angle: std::f64::consts::FRAC_PI_4,
+        max_curve_angle: 95.0 * std::f64::consts::PI / 180.0,
         lateral_acceleration: 0.5,
     };
 

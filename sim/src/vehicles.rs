@@ -8,9 +8,9 @@
 //!
 //! | type | body | trailers | top speed | acceleration | on the spot | curves up to |
 //! |---|---|---|---|---|---|---|
-//! | `yard.compact-agv` (and any other type) | 1.2 × 0.8 m | – | 1.5 m/s | 0.5 m/s² | 90°/s | 45° |
+//! | `yard.compact-agv` (and any other type) | 1.2 × 0.8 m | – | 1.5 m/s | 0.5 m/s² | 90°/s | 95° |
 //! | `yard.tugger` | 2.4 × 1.1 m tractor | 3 × (2.0 × 1.0 m), 0.5 m hitches | 1.5 m/s | 0.3 m/s² | 30°/s | 100° |
-//! | any type on a grid map | 0.7 × 0.7 m | – | 1.5 m/s | 0.5 m/s² | 90°/s | 45° |
+//! | any type on a grid map | 0.7 × 0.7 m | – | 1.5 m/s | 0.5 m/s² | 90°/s | 95° |
 //!
 //! A tugger train is steered, not turned on the spot: it drives the
 //! plant's 90° corners as curves (lateral acceleration 0.3 m/s²) and turns

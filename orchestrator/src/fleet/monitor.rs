@@ -85,12 +85,13 @@ pub(super) fn monitor(
                         .count()
                 })
             };
-            // A train cannot back up over its trailers: the others make way first.
+            // Of those that have a way out, one that can back up makes way
+            // before a train (which cannot back up over its trailers).
             let reverses = |v: VehicleIdx| items[v.0 as usize].0.tail_m <= 0.0;
-            let victim = cycle
-                .iter()
-                .copied()
-                .max_by_key(|&v| (reverses(v), free_ways(v), items[v.0 as usize].3.since, v.0));
+            let victim = cycle.iter().copied().max_by_key(|&v| {
+                let ways = free_ways(v);
+                (ways > 0, reverses(v), ways, items[v.0 as usize].3.since, v.0)
+            });
             if let Some(v) = victim {
                 deadlocks.must_move.insert(v);
                 deadlocks.yielding.insert(v, now + config.0.yield_ms);
