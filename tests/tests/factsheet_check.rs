@@ -1,7 +1,9 @@
 //! A vehicle's VDA 5050 factsheet against the fleet file: the core asks
 //! every vehicle it places for its factsheet, and a factsheet whose body
 //! or class contradicts the fleet file gets a clear event naming the
-//! field and both values; one that agrees gets none.
+//! field and both values; one that agrees gets none. Where the fleet file
+//! gives no body, the factsheet's is taken if the vehicle's places stay
+//! clear of every other vehicle's with it.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -88,4 +90,60 @@ fn a_factsheet_that_contradicts_the_fleet_file_gets_an_event_naming_the_field() 
         "{:?}",
         out.events
     );
+}
+
+#[test]
+fn a_vehicle_without_a_body_in_the_fleet_file_takes_its_factsheets_if_it_fits() {
+    let site = plant();
+    let (a, b) = (VehicleId::new("acme", "agv-01"), VehicleId::new("acme", "agv-02"));
+    let specs = vec![
+        VehicleSpec::new(a.clone(), "yard.compact-agv"),
+        VehicleSpec::new(b.clone(), "yard.compact-agv"),
+    ];
+    let mut core = Orchestrator::new(site.clone(), specs, FleetConfig::default()).unwrap();
+    let msg =
+        |id: &VehicleId, m| Input::Vehicle(OrchestratorEvent::Message { vehicle: id.clone(), message: m });
+    // Two parking bays 6 m apart (x = 97 and 103, y = 10).
+    let mut inputs = Vec::new();
+    for (id, node) in [(&a, "N0970-0100"), (&b, "N1030-0100")] {
+        let n = site.nodes.iter().find(|n| n.id == node).unwrap();
+        inputs.push(Input::Vehicle(OrchestratorEvent::Presence {
+            vehicle: id.clone(),
+            state: ConnectionState::Online,
+        }));
+        inputs.push(msg(id, FromVehicle::State(Box::new(state_at(id, node, n.position.x, n.position.y)))));
+    }
+    inputs.push(Input::Tick);
+    core.step(1_000, inputs);
+    let body_events = |out: &orchestrator::fleet::Outbound| -> Vec<(f64, bool, Option<String>)> {
+        out.events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::BodyFromFactsheet { length, adopted, reason, .. } => {
+                    Some((*length, *adopted, reason.clone()))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let sheet = |length: f64, width: f64| {
+        let mut config = EmulatedConfig::factory_agv("hall-1");
+        config.body = (length, width);
+        FromVehicle::Factsheet(Box::new(factsheet(&config, "acme", "agv-01")))
+    };
+    // A 10 m body on the bay would reach the neighbour's: refused, the default kept.
+    let out = core.step(2_000, vec![msg(&a, sheet(10.0, 2.0)), Input::Tick]);
+    let events = body_events(&out);
+    assert_eq!(events.len(), 1, "{:?}", out.events);
+    assert!(!events[0].1 && events[0].2.as_deref().is_some_and(|r| r.contains("#1")), "{events:?}");
+    assert_eq!(core.bodies().footprint(orchestrator::traffic::reservations::VehicleIdx(0)).length, 1.2);
+    // A 3 m body fits: taken, and traffic control uses it.
+    let out = core.step(3_000, vec![msg(&a, sheet(3.0, 1.2)), Input::Tick]);
+    assert_eq!(body_events(&out), [(3.0, true, None)]);
+    let now = core.bodies().footprint(orchestrator::traffic::reservations::VehicleIdx(0));
+    assert_eq!((now.length, now.width), (3.0, 1.2));
+    assert_eq!(core.bodies().footprint(orchestrator::traffic::reservations::VehicleIdx(1)).length, 1.2);
+    // The same factsheet again changes nothing and says nothing.
+    let out = core.step(4_000, vec![msg(&a, sheet(3.0, 1.2)), Input::Tick]);
+    assert!(body_events(&out).is_empty());
 }

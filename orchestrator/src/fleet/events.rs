@@ -63,6 +63,23 @@ pub enum EventKind {
         /// What the factsheet says.
         factsheet: String,
     },
+    /// A vehicle the fleet file gives no body reported its own in its
+    /// factsheet: traffic control takes it (`adopted`), unless the bigger
+    /// body would reach places another vehicle holds (then it keeps the
+    /// default and says why; the next factsheet is tried again).
+    BodyFromFactsheet {
+        /// Its serial number.
+        vehicle: String,
+        /// Length, m.
+        length: f64,
+        /// Width, m.
+        width: f64,
+        /// Whether traffic control uses it now.
+        adopted: bool,
+        /// Why not, if not.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
     /// An input was refused.
     InputRejected {
         /// From whom, if known.

@@ -24,7 +24,7 @@ type VehicleItem<'a> = (&'a Vehicle, Mut<'a, Report>, Mut<'a, Health>, &'a Job, 
 pub(super) fn ingest(
     mut inbox: ResMut<'_, Inbox>,
     mut out: ResMut<'_, Outbox>,
-    site: Res<'_, Site>,
+    mut site: ResMut<'_, Site>,
     fleet: Res<'_, Fleet>,
     clock: Res<'_, Clock>,
     config: Res<'_, Config>,
@@ -81,6 +81,13 @@ pub(super) fn ingest(
             }
             Ok(FromVehicle::Factsheet(sheet)) => {
                 let Ok((vehicle, ..)) = vehicles.get(fleet.entities[idx.0 as usize]) else { continue };
+                if vehicle.body.is_none() {
+                    let clearance = config.0.footprint.clearance;
+                    if let Some(kind) = adopt_body(vehicle, &sheet, clearance, &mut site, &reservations.0) {
+                        out.event(now, kind);
+                    }
+                    continue;
+                }
                 for (field, fleet_says, sheet_says) in factsheet_mismatches(vehicle, &sheet) {
                     out.event(
                         now,
@@ -169,6 +176,43 @@ pub(super) fn ingest(
             }
         }
     }
+}
+
+/// Takes the body a factsheet gives for a vehicle the fleet file gives
+/// none, if it changes anything and if the vehicle's places stay clear of
+/// every other holder's with it; the event that says what happened.
+fn adopt_body(
+    vehicle: &Vehicle,
+    sheet: &Factsheet,
+    clearance: f64,
+    site: &mut Site,
+    table: &crate::traffic::reservations::ReservationTable,
+) -> Option<EventKind> {
+    let p = &sheet.physical_parameters;
+    let body = super::Body::new(p.length, p.width);
+    let event = |adopted, reason| EventKind::BodyFromFactsheet {
+        vehicle: vehicle.id.serial_number.clone(),
+        length: p.length,
+        width: p.width,
+        adopted,
+        reason,
+    };
+    if let Err(why) = body.check() {
+        return Some(event(false, Some(format!("factsheet physicalParameters: {why}"))));
+    }
+    let footprint = body.footprint(clearance);
+    if site.bodies.footprint(vehicle.idx) == footprint {
+        return None;
+    }
+    let Site { layout, spatial, bodies, .. } = site;
+    let grown = bodies.with_body(vehicle.idx, footprint, layout, spatial);
+    let held: Vec<Place> = table.held_by(vehicle.idx).collect();
+    if let Some(b) = held.iter().find_map(|&p| table.blocker(&grown, vehicle.idx, p)) {
+        let reason = format!("its body would reach {:?}, held by vehicle #{}", b.held, b.by.0);
+        return Some(event(false, Some(reason)));
+    }
+    *bodies = grown;
+    Some(event(true, None))
 }
 
 /// Where a factsheet contradicts the fleet file: (field, fleet file, factsheet).

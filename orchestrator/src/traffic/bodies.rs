@@ -79,6 +79,50 @@ impl Bodies {
         Bodies { class_of, rest, footprints, sets: sets.into_iter().flatten().collect() }
     }
 
+    /// The same, with holder `holder` of body `footprint`: a new class
+    /// (its sets against every class computed now) if no holder has that
+    /// body yet. The sets already computed are shared, not copied.
+    pub fn with_body(
+        &self,
+        holder: VehicleIdx,
+        footprint: Footprint,
+        layout: &Layout,
+        index: &SpatialIndex,
+    ) -> Bodies {
+        let mut out = self.clone();
+        let i = holder.0 as usize;
+        if out.class_of.len() <= i {
+            out.class_of.resize(i + 1, out.rest);
+        }
+        let class = match out.footprints.iter().position(|f| *f == footprint) {
+            Some(c) => c,
+            None => {
+                let k = self.footprints.len();
+                let mut footprints = self.footprints.clone();
+                footprints.push(footprint);
+                let new: Vec<Arc<FootprintConflicts>> = footprints
+                    .iter()
+                    .map(|f| Arc::new(FootprintConflicts::compute_pair(layout, index, footprint, *f)))
+                    .collect();
+                let mut sets = Vec::with_capacity((k + 1) * (k + 1));
+                for a in 0..=k {
+                    for b in 0..=k {
+                        sets.push(match (a == k, b == k) {
+                            (false, false) => self.sets[a * k + b].clone(),
+                            (true, _) => new[b].clone(),
+                            (false, true) => new[a].clone(),
+                        });
+                    }
+                }
+                out.footprints = footprints;
+                out.sets = sets;
+                k
+            }
+        };
+        out.class_of[i] = class;
+        out
+    }
+
     /// Number of body classes.
     pub fn classes(&self) -> usize {
         self.footprints.len()
@@ -142,6 +186,16 @@ mod tests {
         assert_eq!(near(1, 1), vec![n(1), n(2), n(4), n(5)]);
         // Symmetric: the same sets whoever asks.
         assert_eq!(near(0, 1), near(1, 0));
+        // A holder given a new body gets its own class, the others keep theirs.
+        let wide = Footprint { length: 2.6, width: 2.6, clearance: 0.0 }; // r ≈ 1.84
+        let grown = bodies.with_body(VehicleIdx(2), wide, &site, &index);
+        assert_eq!((grown.classes(), grown.footprint(VehicleIdx(2))), (4, wide));
+        assert_eq!(grown.footprint(VehicleIdx(0)), small);
+        assert_eq!(
+            grown.between(VehicleIdx(2), VehicleIdx(1)),
+            &FootprintConflicts::compute_pair(&site, &index, wide, long)
+        );
+        assert_eq!(grown.between(VehicleIdx(0), VehicleIdx(1)), bodies.between(VehicleIdx(0), VehicleIdx(1)));
         // The site (a point) keeps a long body one cell off what it holds.
         let site_holder = VehicleIdx(3);
         assert_eq!(bodies.footprint(site_holder), SITE_BODY);
