@@ -24,6 +24,28 @@
 /// get instants as `orchestrator::orders::Millis` (`Millis(ms)`).
 pub type Ms = u64;
 
+/// Prints a line to standard output, as `println!` does, except that a
+/// closed pipe (`yard-sim run … | head`) ends the process quietly instead
+/// of panicking.
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::say_line(format_args!($($arg)*))
+    };
+}
+
+/// The function behind [`say!`]: one line to standard output; on a closed
+/// pipe the process exits with 0 (the reader has what it wanted).
+pub fn say_line(args: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{args}")
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(0);
+    }
+}
+
 pub mod bench_cmd;
 pub mod engine;
 pub mod golden;

@@ -206,7 +206,6 @@ enum MapCommand {
     },
 }
 
-#[expect(clippy::print_stdout, reason = "the CLI's output goes to stdout")]
 fn bench(command: BenchCommand) -> anyhow::Result<ExitCode> {
     match command {
         BenchCommand::Mapf {
@@ -237,7 +236,7 @@ fn bench(command: BenchCommand) -> anyhow::Result<ExitCode> {
                 if !sweep.is_empty() {
                     line.as_object_mut().map(|o| o.remove("paths"));
                 }
-                println!("{}", serde_json::to_string(&line)?);
+                sim::say!("{}", serde_json::to_string(&line)?);
                 if let Some(out) = &out {
                     std::fs::write(out, serde_json::to_string(&result)?)
                         .with_context(|| format!("writing {}", out.display()))?;
@@ -245,11 +244,13 @@ fn bench(command: BenchCommand) -> anyhow::Result<ExitCode> {
                 rows.push(result);
             }
             if !sweep.is_empty() {
-                println!("| agents | solved | first ms | sum_of_loss | lower bound | SoL/LB | peak RSS MB |");
-                println!("|---|---|---|---|---|---|---|");
+                sim::say!(
+                    "| agents | solved | first ms | sum_of_loss | lower bound | SoL/LB | peak RSS MB |"
+                );
+                sim::say!("|---|---|---|---|---|---|---|");
                 for r in &rows {
                     let ratio = r.sum_of_loss.map_or(f64::NAN, |s| s as f64 / r.lower_bound.max(1) as f64);
-                    println!(
+                    sim::say!(
                         "| {} | {} | {:.0} | {} | {} | {:.3} | {:.0} |",
                         r.agents,
                         r.solved,
@@ -273,7 +274,7 @@ fn bench(command: BenchCommand) -> anyhow::Result<ExitCode> {
             };
             let run = sim::tick_bench::TickRun { map, vehicles, ticks, seed, progress: true, config };
             let result = sim::tick_bench::run_tick(&run)?;
-            println!("{}", serde_json::to_string(&result)?);
+            sim::say!("{}", serde_json::to_string(&result)?);
             Ok(ExitCode::SUCCESS)
         }
         BenchCommand::Soak { map, vehicles, days, seed } => {
@@ -286,9 +287,9 @@ fn bench(command: BenchCommand) -> anyhow::Result<ExitCode> {
                 day_ticks: sim::soak::TICKS_PER_DAY,
             };
             let (_, summary) = sim::soak::run_soak(&run, |day| {
-                println!("{}", serde_json::to_string(day).unwrap_or_default());
+                sim::say!("{}", serde_json::to_string(day).unwrap_or_default());
             })?;
-            println!("{}", serde_json::to_string(&summary)?);
+            sim::say!("{}", serde_json::to_string(&summary)?);
             Ok(if summary.pass { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
     }
@@ -349,20 +350,18 @@ fn run_scenarios(
     Ok(if all_pass { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-#[expect(clippy::print_stdout, reason = "the CLI's output goes to stdout")]
 fn print_header() {
-    println!(
+    sim::say!(
         "| scenario | delivered | per hour | p95 latency s | moving m/s | collisions | deadlocks | lost | expectations | sha256 |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    sim::say!("|---|---|---|---|---|---|---|---|---|---|");
 }
 
 /// Prints a scenario's row and its failed expectations; whether it passed.
-#[expect(clippy::print_stdout, reason = "the CLI's output goes to stdout")]
 fn print_result(result: &sim::run_cmd::RunResult, verdict: &str) -> bool {
     let m = &result.outcome.metrics;
     let verdict = if !m.passed() { "FAIL" } else { verdict };
-    println!(
+    sim::say!(
         "| {} | {} | {:.1} | {} | {} | {} | {} | {} | {} | {} |",
         m.scenario,
         m.delivered,
@@ -376,7 +375,7 @@ fn print_result(result: &sim::run_cmd::RunResult, verdict: &str) -> bool {
         &result.sha256[..16]
     );
     for v in m.expectations.iter().filter(|v| !v.pass) {
-        println!(
+        sim::say!(
             "  {}: expected {} {}, got {} (off by {:.2})",
             m.scenario,
             v.name,
@@ -389,7 +388,6 @@ fn print_result(result: &sim::run_cmd::RunResult, verdict: &str) -> bool {
 }
 
 /// Writes the report folder and the trace, when asked for.
-#[expect(clippy::print_stdout, reason = "the CLI's output goes to stdout")]
 fn finish_outputs(
     file: &std::path::Path,
     result: &sim::run_cmd::RunResult,
@@ -399,7 +397,7 @@ fn finish_outputs(
     if let Some(dir) = report {
         let loaded = sim::scenario::load(file)?;
         sim::run_cmd::write_report(dir, result, &loaded.layout_path)?;
-        println!(
+        sim::say!(
             "  report: {}  (open {} in a browser)",
             dir.join("report.json").display(),
             dir.join("replay.html").display()
@@ -411,7 +409,6 @@ fn finish_outputs(
     Ok(())
 }
 
-#[expect(clippy::print_stdout, reason = "the CLI's output goes to stdout")]
 fn replay(files: &[PathBuf], layout: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
     use std::io::BufRead as _;
     let mut lines: Vec<String> = Vec::new();
@@ -434,7 +431,7 @@ fn replay(files: &[PathBuf], layout: Option<&std::path::Path>) -> anyhow::Result
     };
     let report = orchestrator::replay::replay(lines.into_iter(), &mut load)
         .with_context(|| format!("replaying {shown}"))?;
-    println!(
+    sim::say!(
         "{shown}: {} runs, {} steps, {} inputs replayed; {} differ{}",
         report.runs,
         report.steps,
@@ -443,9 +440,9 @@ fn replay(files: &[PathBuf], layout: Option<&std::path::Path>) -> anyhow::Result
         if report.truncated { " (the last line was cut short and skipped)" } else { "" }
     );
     for m in report.mismatches.iter().take(10) {
-        println!("  line {} (t = {} ms): {} differ from the recording", m.line, m.now, m.parts.join(", "));
+        sim::say!("  line {} (t = {} ms): {} differ from the recording", m.line, m.now, m.parts.join(", "));
         for e in m.replayed_events.iter().take(5) {
-            println!("    replayed event: {e}");
+            sim::say!("    replayed event: {e}");
         }
     }
     Ok(if report.mismatches.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
@@ -466,7 +463,6 @@ fn main() -> ExitCode {
     }
 }
 
-#[expect(clippy::print_stdout, reason = "the CLI's output goes to stdout")]
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Bench { command } => bench(command),
@@ -501,7 +497,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 CheckOutcome::Invalid => ExitCode::FAILURE,
             }),
             MapCommand::Info { file } => {
-                print!("{}", map_cmd::info(&file)?);
+                sim::say!("{}", map_cmd::info(&file)?.trim_end_matches('\n'));
                 Ok(ExitCode::SUCCESS)
             }
             MapCommand::Render { file, output } => {

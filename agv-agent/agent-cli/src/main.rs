@@ -70,12 +70,13 @@ struct Cli {
     /// Acceleration (and braking) of the emulated vehicles, m/s².
     #[arg(long, default_value_t = 0.5)]
     acceleration: f64,
-    /// Body length of the emulated vehicles (their factsheet's), m.
-    #[arg(long, default_value_t = 1.2)]
-    length: f64,
-    /// Body width of the emulated vehicles, m.
-    #[arg(long, default_value_t = 0.8)]
-    width: f64,
+    /// Body length of the emulated vehicles (their factsheet's), m
+    /// (default: 1.2, or 0.7 on a grid map, a body that fits its cell).
+    #[arg(long)]
+    length: Option<f64>,
+    /// Body width of the emulated vehicles, m (default: 0.8, or 0.7 on a grid map).
+    #[arg(long)]
+    width: Option<f64>,
     /// Battery charge at start, %.
     #[arg(long, default_value_t = 100.0)]
     battery: f64,
@@ -143,11 +144,13 @@ fn main() -> anyhow::Result<()> {
     let mut emulated_config = EmulatedConfig::factory_agv(map_id.clone());
     emulated_config.profile = agv_agent::motion::MotionProfile::new(cli.max_speed, cli.acceleration)
         .context("--max-speed and --acceleration")?;
+    let (length, width) = if site.grid.is_some() { (0.7, 0.7) } else { (1.2, 0.8) };
+    let body = (cli.length.unwrap_or(length), cli.width.unwrap_or(width));
     anyhow::ensure!(
-        [cli.length, cli.width].iter().all(|v| v.is_finite() && *v > 0.0),
+        [body.0, body.1].iter().all(|v| v.is_finite() && *v > 0.0),
         "--length and --width must be positive numbers of metres"
     );
-    emulated_config.body = (cli.length, cli.width);
+    emulated_config.body = body;
     emulated_config.node_positions = site.nodes.iter().map(|n| (n.id.clone(), n.position)).collect();
 
     let clock = WallClock::new(cli.time_scale, cli.time_origin_ms);
