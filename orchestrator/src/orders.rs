@@ -1,5 +1,6 @@
 //! Transport orders: what a planner asks for (pickup station → drop
-//! station) and the lifecycle every accepted order goes through. Every
+//! station, or a milk run: pickup, stops visited in order, drop) and the
+//! lifecycle every accepted order goes through. Every
 //! accepted order ends Delivered, Failed (with a reason) or Cancelled; each
 //! transition is recorded with its time, and illegal ones are refused.
 
@@ -24,6 +25,13 @@ pub enum OrderStatus {
     ToPickup,
     /// The load is being picked.
     Loading,
+    /// On a milk run: the vehicle drives to intermediate stop `stop`
+    /// (1-based, in the order of the request's `via`); the history keeps
+    /// when each stop was reached (the next status's time).
+    ToStop {
+        /// Which stop.
+        stop: u32,
+    },
     /// The vehicle carries the load to the drop station.
     ToDrop,
     /// The load is being dropped.
@@ -52,6 +60,7 @@ impl OrderStatus {
             OrderStatus::Assigned { .. } => "assigned",
             OrderStatus::ToPickup => "to-pickup",
             OrderStatus::Loading => "loading",
+            OrderStatus::ToStop { .. } => "to-stop",
             OrderStatus::ToDrop => "to-drop",
             OrderStatus::Unloading => "unloading",
             OrderStatus::Delivered => "delivered",
@@ -62,7 +71,9 @@ impl OrderStatus {
 }
 
 /// What a user asks for. `from` and `to` name stations of the layout
-/// (or, on layouts without stations such as grid maps, nodes).
+/// (or, on layouts without stations such as grid maps, nodes); `via`, if
+/// given, makes it a milk run: the vehicle picks at `from`, calls at every
+/// `via` stop in order, and drops at `to`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct OrderRequest {
@@ -70,6 +81,9 @@ pub struct OrderRequest {
     pub from: String,
     /// Drop station id.
     pub to: String,
+    /// Stops between pickup and drop, visited in order (a milk run).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub via: Vec<String>,
     /// Higher goes first.
     #[serde(default)]
     pub priority: i32,
@@ -93,6 +107,7 @@ impl OrderRequest {
         OrderRequest {
             from: from.into(),
             to: to.into(),
+            via: Vec::new(),
             priority: 0,
             earliest_start: None,
             deadline: None,
@@ -109,14 +124,25 @@ pub enum RequestError {
     /// A station id that the layout does not have.
     #[error("{field}: no station (or node) {id:?} in the layout")]
     UnknownStation {
-        /// `from` or `to`.
-        field: &'static str,
+        /// `from`, `to` or `via[i]`.
+        field: String,
         /// The id given.
         id: String,
     },
     /// Pickup and drop are the same station.
     #[error("from and to are the same station {0:?}")]
     SameStation(String),
+    /// Two stops in a row are the same place.
+    #[error("{field}: {id:?} is the stop just before it too (consecutive stops must differ)")]
+    RepeatedStop {
+        /// `via[i]` or `to`.
+        field: String,
+        /// The station id.
+        id: String,
+    },
+    /// More stops than an order may have.
+    #[error("via: {0} stops, at most {MAX_VIA} are allowed")]
+    TooManyStops(usize),
     /// The deadline comes before the earliest start.
     #[error("deadline {deadline} ms is before the earliest start {earliest_start} ms")]
     DeadlineBeforeStart {
@@ -151,11 +177,16 @@ pub struct TransportOrder {
     pub pickup: NodeIdx,
     /// Where it is dropped.
     pub drop: NodeIdx,
+    /// The stops between, in order (a milk run; empty for a plain order).
+    pub via: Vec<NodeIdx>,
     /// The request as accepted.
     pub request: OrderRequest,
     /// Every status with the time it began, first `Queued` at acceptance.
     pub history: Vec<(Millis, OrderStatus)>,
 }
+
+/// The most intermediate stops one order may have.
+pub const MAX_VIA: usize = 64;
 
 /// The node a station id stands for (its first interaction node), or a
 /// node id on layouts that have no stations.
@@ -175,13 +206,25 @@ pub fn accept(
     now: impl Into<Millis>,
 ) -> Result<TransportOrder, RequestError> {
     let now = now.into();
-    let station = |field: &'static str, sid: &str| {
+    let station = |field: String, sid: &str| {
         resolve_place(layout, sid).ok_or_else(|| RequestError::UnknownStation { field, id: sid.to_string() })
     };
-    let pickup = station("from", &request.from)?;
-    let drop = station("to", &request.to)?;
-    if pickup == drop {
+    if request.via.len() > MAX_VIA {
+        return Err(RequestError::TooManyStops(request.via.len()));
+    }
+    let pickup = station("from".into(), &request.from)?;
+    let via = (request.via.iter().enumerate())
+        .map(|(i, s)| station(format!("via[{i}]"), s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let drop = station("to".into(), &request.to)?;
+    if pickup == drop && via.is_empty() {
         return Err(RequestError::SameStation(request.from));
+    }
+    let stops: Vec<NodeIdx> = std::iter::once(pickup).chain(via.iter().copied()).chain([drop]).collect();
+    if let Some(i) = stops.windows(2).position(|w| w[0] == w[1]) {
+        let field = if i + 1 == stops.len() - 1 { "to".to_string() } else { format!("via[{i}]") };
+        let id = request.via.get(i).unwrap_or(&request.to).clone();
+        return Err(RequestError::RepeatedStop { field, id });
     }
     if let (Some(earliest_start), Some(deadline)) = (request.earliest_start, request.deadline)
         && deadline < earliest_start
@@ -193,7 +236,7 @@ pub fn accept(
     {
         return Err(RequestError::UnknownVehicleType(t.clone()));
     }
-    Ok(TransportOrder { id, pickup, drop, request, history: vec![(now, OrderStatus::Queued)] })
+    Ok(TransportOrder { id, pickup, drop, via, request, history: vec![(now, OrderStatus::Queued)] })
 }
 
 impl TransportOrder {
@@ -204,8 +247,8 @@ impl TransportOrder {
     }
 
     /// Moves to `to` at `now` if the lifecycle allows it:
-    /// Queued → Assigned → ToPickup → Loading → ToDrop → Unloading →
-    /// Delivered; before the load is on board an order can go back to
+    /// Queued → Assigned → ToPickup → Loading → (ToStop 1 → ToStop 2 → …)
+    /// → ToDrop → Unloading → Delivered; before the load is on board an order can go back to
     /// Queued (its vehicle failed, or the pick failed) or be Cancelled; any live order can
     /// Fail; nothing leaves Delivered, Failed or Cancelled.
     pub fn transition(&mut self, now: impl Into<Millis>, to: OrderStatus) -> Result<(), TransitionError> {
@@ -219,6 +262,8 @@ impl TransportOrder {
             | (Assigned { .. }, ToPickup)
             | (ToPickup, Loading)
             | (Loading, ToDrop) => true,
+            (Loading, ToStop { stop: 1 }) | (ToStop { .. }, ToDrop) => true,
+            (ToStop { stop: a }, ToStop { stop: b }) => *b == a + 1,
             (ToDrop, Unloading) | (Unloading, Delivered) => true,
             (Assigned { .. } | ToPickup | Loading, Queued) => true,
             (Queued | Assigned { .. } | ToPickup, Cancelled) => true,

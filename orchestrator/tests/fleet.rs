@@ -9,7 +9,7 @@ mod common;
 use common::{Harness, MemoryStore, grid, plant, vid};
 use orchestrator::fleet::{EventKind, FleetConfig, Orchestrator, VehicleSpec};
 use orchestrator::input::{CommandError, PlaceId};
-use orchestrator::orders::{OrderRequest, OrderStatus, RequestError};
+use orchestrator::orders::{Millis, OrderRequest, OrderStatus, RequestError};
 use orchestrator::traffic::waits::WaitReason;
 use protocol::messages::{AgvPosition, ConnectionState};
 use protocol::transport::{FromVehicle, OrchestratorEvent, VehicleId};
@@ -167,7 +167,7 @@ fn bad_input_is_flagged_and_never_corrupts_the_fleet() {
     let err = h.submit_at(0, OrderRequest::new("WH-PICK-Z9", "SM-L01")).unwrap_err();
     assert_eq!(
         err,
-        CommandError::Request(RequestError::UnknownStation { field: "from", id: "WH-PICK-Z9".into() })
+        CommandError::Request(RequestError::UnknownStation { field: "from".into(), id: "WH-PICK-Z9".into() })
     );
     // A state from a vehicle that is not in the fleet.
     let mut stranger = h.vehicles[0].state(h.now.into());
@@ -577,4 +577,77 @@ fn a_train_holds_the_places_under_its_trailers_until_its_tail_has_left() {
     // Node-ticks held behind the vehicle: the train's trailers, against the
     // carrier's spur road nodes only.
     assert!(kept[0] > 3 * kept[1] + 10, "train {} against carrier {}", kept[0], kept[1]);
+}
+
+#[test]
+fn a_milk_run_calls_at_every_stop_in_order_and_survives_a_restart() {
+    let site = plant();
+    let mut h = Harness::new(&site, AGV, &PARKING[..3], plant_config());
+    h.store = Some(MemoryStore::default());
+    let stops = |via: &[&str]| via.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let runs = [
+        ("WH-PICK-A1", stops(&["SM-L01", "SM-L04"]), "SM-U02"),
+        ("WH-PICK-B3", stops(&["SM-U07"]), "WH-PICK-B3"),
+        ("WH-DOCK-2", stops(&["SM-L09", "QA-VISION-1", "SM-L01"]), "REWORK-1"),
+    ];
+    for (from, via, to) in &runs {
+        h.submit_at(0, OrderRequest { via: via.clone(), ..OrderRequest::new(*from, *to) }).unwrap();
+    }
+    // Where every vehicle stood at every tick.
+    let mut stood: Vec<(u64, String, String)> = Vec::new();
+    let mut watch = |h: &Harness| {
+        for v in &h.vehicles {
+            stood.push((h.now, v.id().serial_number.clone(), site.node(v.node()).id.clone()));
+        }
+    };
+    // Restart once the longest run has called at its first stop.
+    assert!(h.run_until(3_000, |h| {
+        watch(h);
+        h.core.orders().any(|o| matches!(o.status(), OrderStatus::ToStop { stop: 2 }))
+    }));
+    let store = h.store.clone().unwrap();
+    let specs = (0..3).map(|i| VehicleSpec::new(vid(i), AGV)).collect();
+    let mut core = Orchestrator::new(site.clone(), specs, plant_config()).unwrap();
+    core.step(h.now, vec![store.restore()]);
+    h.core = core;
+    assert!(
+        h.run_until(6_000, |h| {
+            watch(h);
+            h.all_delivered()
+        }),
+        "{:?}",
+        h.core.vehicles()
+    );
+    let store = h.store.as_ref().unwrap();
+    for (id, (_, via, _)) in (1..).zip(&runs) {
+        let order = store.finished.get(&id).expect("finished");
+        let names: Vec<String> = order
+            .history
+            .iter()
+            .map(|(_, s)| match s {
+                OrderStatus::ToStop { stop } => format!("to-stop-{stop}"),
+                s => s.name().to_string(),
+            })
+            .collect();
+        let mut want = vec!["queued", "assigned", "to-pickup", "loading"].into_iter().map(String::from).collect::<Vec<_>>();
+        want.extend((1..=via.len()).map(|k| format!("to-stop-{k}")));
+        want.extend(["to-drop", "unloading", "delivered"].map(String::from));
+        assert_eq!(names, want, "order {id}");
+        // Each stop was really called at: its vehicle stood on it between
+        // the stop's status and the next.
+        let carrier = order.history.iter().find_map(|(_, s)| match s {
+            OrderStatus::Assigned { vehicle } => Some(vehicle.clone()),
+            _ => None,
+        });
+        for (k, stop) in via.iter().enumerate() {
+            let node = &site.node(orchestrator::orders::resolve_place(&site, stop).unwrap()).id;
+            let i = order.history.iter().position(|(_, s)| *s == OrderStatus::ToStop { stop: k as u32 + 1 });
+            let (from, to) = (order.history[i.unwrap()].0, order.history[i.unwrap() + 1].0);
+            assert!(
+                stood.iter().any(|(t, v, n)| Some(v) == carrier.as_ref() && n == node && (from..=to).contains(&Millis(*t))),
+                "order {id}: stop {stop} was never called at"
+            );
+        }
+    }
+    assert!(h.vehicles.iter().all(|v| v.refused() == 0));
 }

@@ -24,8 +24,8 @@ fn requests_are_checked_against_the_layout() {
     let site = plant();
     assert!(accept(site, 1, request("WH-PICK-A1", "SM-L01"), 0).is_ok());
     let cases = [
-        (request("NOWHERE", "SM-L01"), RequestError::UnknownStation { field: "from", id: "NOWHERE".into() }),
-        (request("WH-PICK-A1", "SM-X99"), RequestError::UnknownStation { field: "to", id: "SM-X99".into() }),
+        (request("NOWHERE", "SM-L01"), RequestError::UnknownStation { field: "from".into(), id: "NOWHERE".into() }),
+        (request("WH-PICK-A1", "SM-X99"), RequestError::UnknownStation { field: "to".into(), id: "SM-X99".into() }),
         (request("SM-L01", "SM-L01"), RequestError::SameStation("SM-L01".into())),
         (
             OrderRequest {
@@ -43,6 +43,65 @@ fn requests_are_checked_against_the_layout() {
     for (req, want) in cases {
         assert_eq!(accept(site, 2, req, 0).unwrap_err(), want);
     }
+}
+
+fn milk_run(from: &str, via: &[&str], to: &str) -> OrderRequest {
+    OrderRequest { via: via.iter().map(|s| s.to_string()).collect(), ..request(from, to) }
+}
+
+#[test]
+fn a_milk_run_names_its_stops_and_each_must_exist_and_differ_from_the_one_before() {
+    let site = plant();
+    let order = accept(site, 1, milk_run("WH-PICK-A1", &["SM-L01", "SM-L02"], "SM-U03"), 0).unwrap();
+    assert_eq!(order.via.len(), 2);
+    assert_eq!(site.node(order.via[1]).id, site.node(orchestrator::orders::resolve_place(site, "SM-L02").unwrap()).id);
+    // A round trip back to the pickup is a milk run, not a same-station order.
+    assert!(accept(site, 1, milk_run("WH-PICK-A1", &["SM-L01"], "WH-PICK-A1"), 0).is_ok());
+    let cases = [
+        (
+            milk_run("WH-PICK-A1", &["SM-L01", "NOWHERE"], "SM-U03"),
+            RequestError::UnknownStation { field: "via[1]".into(), id: "NOWHERE".into() },
+        ),
+        (
+            milk_run("WH-PICK-A1", &["WH-PICK-A1"], "SM-U03"),
+            RequestError::RepeatedStop { field: "via[0]".into(), id: "WH-PICK-A1".into() },
+        ),
+        (
+            milk_run("WH-PICK-A1", &["SM-L01", "SM-U03"], "SM-U03"),
+            RequestError::RepeatedStop { field: "to".into(), id: "SM-U03".into() },
+        ),
+        (
+            milk_run("WH-PICK-A1", &["SM-L01"; orchestrator::orders::MAX_VIA + 1], "SM-U03"),
+            RequestError::TooManyStops(orchestrator::orders::MAX_VIA + 1),
+        ),
+    ];
+    for (req, want) in cases {
+        assert_eq!(accept(site, 2, req, 0).unwrap_err(), want);
+    }
+    // The JSON request: `via` is optional and round-trips.
+    let json = r#"{"from": "WH-PICK-A1", "via": ["SM-L01"], "to": "SM-U03"}"#;
+    let parsed: OrderRequest = serde_json::from_str(json).unwrap();
+    assert_eq!(parsed.via, vec!["SM-L01".to_string()]);
+    assert!(!serde_json::to_string(&request("A", "B")).unwrap().contains("via"));
+}
+
+#[test]
+fn a_milk_run_calls_at_its_stops_in_order() {
+    let site = plant();
+    let mut order = accept(site, 7, milk_run("WH-DOCK-1", &["SM-L01", "SM-L02"], "SM-U03"), 0).unwrap();
+    for s in [OrderStatus::Assigned { vehicle: "AGV-01".into() }, OrderStatus::ToPickup, OrderStatus::Loading] {
+        order.transition(1, s).unwrap();
+    }
+    // Stops cannot be skipped or called at out of order.
+    assert!(order.clone().transition(2, OrderStatus::ToStop { stop: 2 }).is_err());
+    order.transition(2, OrderStatus::ToStop { stop: 1 }).unwrap();
+    assert!(order.clone().transition(3, OrderStatus::ToStop { stop: 3 }).is_err());
+    assert!(order.clone().transition(3, OrderStatus::Cancelled).is_err(), "the load is on board");
+    order.transition(3, OrderStatus::ToStop { stop: 2 }).unwrap();
+    for s in [OrderStatus::ToDrop, OrderStatus::Unloading, OrderStatus::Delivered] {
+        order.transition(4, s).unwrap();
+    }
+    assert_eq!(order.history.len(), 9);
 }
 
 #[test]

@@ -187,6 +187,7 @@ pub(crate) fn arrivals(
     for (i, o) in sc.orders.iter().enumerate() {
         for c in 0..o.count {
             let mut r = OrderRequest::new(&o.from, &o.to);
+            r.via.clone_from(&o.via);
             r.priority = o.priority;
             r.vehicle_type.clone_from(&o.vehicle_type);
             arrivals.push(((o.at_s * 1000.0) as Ms, (i * 1000 + c) as u64, r));
@@ -198,6 +199,12 @@ pub(crate) fn arrivals(
         let to: Vec<&String> = station_ids.iter().filter(|s| f.to.iter().any(|p| matches(p, s))).collect();
         if from.is_empty() || to.is_empty() {
             bail!("flows[{i}]: no station matches {:?} → {:?}", f.from, f.to);
+        }
+        let via: Vec<Vec<&String>> = (f.via.iter())
+            .map(|p| station_ids.iter().filter(|s| matches(p, s)).collect())
+            .collect();
+        if let Some(k) = via.iter().position(Vec::is_empty) {
+            bail!("flows[{i}].via[{k}]: no station matches {:?}", f.via[k]);
         }
         let end = f.end_s.map_or(duration, |e| ((e * 1000.0) as Ms).min(duration));
         let mut t = f.start_s * 1000.0;
@@ -217,6 +224,11 @@ pub(crate) fn arrivals(
                 continue;
             }
             let mut r = OrderRequest::new(a.as_str(), b.as_str());
+            r.via = via.iter().map(|c| c[rng.below(c.len())].clone()).collect();
+            let stops: Vec<&String> = std::iter::once(a).chain(&r.via).chain([b]).collect();
+            if stops.windows(2).any(|w| w[0] == w[1]) {
+                continue;
+            }
             r.vehicle_type.clone_from(&f.vehicle_type);
             arrivals.push((t as Ms, 1_000_000 + (i as u64) * 100_000 + n, r));
             n += 1;

@@ -239,6 +239,9 @@ pub struct ExplicitOrder {
     pub from: String,
     /// Drop station.
     pub to: String,
+    /// Stops between, visited in order (a milk run).
+    #[serde(default)]
+    pub via: Vec<String>,
     /// Priority.
     #[serde(default)]
     pub priority: i32,
@@ -262,6 +265,10 @@ pub struct Flow {
     pub from: Vec<String>,
     /// Drop stations, same form.
     pub to: Vec<String>,
+    /// Stops between pickup and drop (a milk run): each entry is one stop,
+    /// a station id or prefix pattern of the same form, drawn per order.
+    #[serde(default)]
+    pub via: Vec<String>,
     /// Mean arrivals per hour.
     pub per_hour: f64,
     /// Active from, s.

@@ -48,6 +48,7 @@ impl Orchestrator {
                         id: s.id,
                         pickup: NodeIdx(0),
                         drop: NodeIdx(0),
+                        via: Vec::new(),
                         request: s.request,
                         history: s.history,
                     };
@@ -66,6 +67,7 @@ impl Orchestrator {
                 OrderStatus::Assigned { .. } | OrderStatus::ToPickup | OrderStatus::Loading => {
                     Some(Leg::Pick)
                 }
+                OrderStatus::ToStop { stop } => Some(Leg::Via(stop.saturating_sub(1))),
                 OrderStatus::ToDrop | OrderStatus::Unloading => Some(Leg::Drop),
                 _ => None,
             };

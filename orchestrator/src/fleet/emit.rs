@@ -15,16 +15,18 @@ use super::model::*;
 use crate::orders::Millis;
 use crate::vda::{OrderTarget, order_for_path};
 
-/// The order id prefix of a transport leg: `T{order}-pick` / `T{order}-drop`.
+/// The order id prefix of a transport leg: `T{order}-pick` /
+/// `T{order}-via{k}` / `T{order}-drop`.
 pub(super) fn leg_tag(order: u64, leg: Leg) -> String {
     match leg {
         Leg::Pick => format!("T{order}-pick"),
+        Leg::Via(k) => format!("T{order}-via{k}"),
         Leg::Drop => format!("T{order}-drop"),
     }
 }
 
 /// The transport order and leg a VDA order id of ours serves
-/// (`T{order}-pick-{ms}` / `T{order}-drop-{ms}`), parsed whole: the
+/// (`T{order}-pick-{ms}` / `T{order}-via{k}-{ms}` / `T{order}-drop-{ms}`), parsed whole: the
 /// inverse of [`leg_tag`] followed by `-{ms}`. A vehicle's report names its
 /// order by this id; after a restart, it is how the core knows whether the
 /// order the vehicle runs is the leg of its restored job.
@@ -32,12 +34,13 @@ pub(super) fn transport_of(order_id: &str) -> Option<(u64, Leg)> {
     let rest = order_id.strip_prefix('T')?;
     let (order, rest) = rest.split_once('-')?;
     let (leg, ms) = rest.split_once('-')?;
+    let all_digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
     let leg = match leg {
         "pick" => Leg::Pick,
         "drop" => Leg::Drop,
+        k if k.strip_prefix("via").is_some_and(all_digits) => Leg::Via(k[3..].parse().ok()?),
         _ => return None,
     };
-    let all_digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
     (all_digits(order) && all_digits(ms)).then_some(())?;
     Some((order.parse().ok()?, leg))
 }
@@ -197,6 +200,9 @@ mod tests {
     fn our_order_ids_parse_back_to_their_leg_and_nothing_else_does() {
         assert_eq!(transport_of(&format!("{}-123", leg_tag(42, Leg::Pick))), Some((42, Leg::Pick)));
         assert_eq!(transport_of(&format!("{}-0", leg_tag(7, Leg::Drop))), Some((7, Leg::Drop)));
+        assert_eq!(transport_of(&format!("{}-5", leg_tag(7, Leg::Via(3)))), Some((7, Leg::Via(3))));
+        assert_eq!(transport_of("T7-via-5"), None);
+        assert_eq!(transport_of("T7-viax-5"), None);
         for other in
             ["", "T", "T42-pick", "T42-pick-", "T42-picks-1", "T4x-pick-1", "AGV-01-move-5", "T42-pick-1-2"]
         {

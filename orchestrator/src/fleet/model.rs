@@ -156,6 +156,9 @@ impl std::fmt::Display for FenceReason {
 pub enum Leg {
     /// To the pickup, then `pick`.
     Pick,
+    /// On a milk run, to intermediate stop `k` (0-based into the order's
+    /// `via`); no action: standing there is calling there.
+    Via(u32),
     /// To the drop, then `drop`.
     Drop,
 }

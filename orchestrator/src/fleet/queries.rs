@@ -159,6 +159,7 @@ fn describe_job(job: &JobKind, layout: &Layout) -> String {
     match job {
         JobKind::Idle => "idle".into(),
         JobKind::Transport { order, leg: Leg::Pick } => format!("order {order}: to pickup"),
+        JobKind::Transport { order, leg: Leg::Via(k) } => format!("order {order}: to stop {}", k + 1),
         JobKind::Transport { order, leg: Leg::Drop } => format!("order {order}: to drop"),
         JobKind::Charge { station: s, charging: false } => format!("to charger {}", station(*s)),
         JobKind::Charge { station: s, charging: true } => format!("charging at {}", station(*s)),

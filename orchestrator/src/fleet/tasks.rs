@@ -34,8 +34,41 @@ pub(super) fn set_job(
 pub(super) fn leg_goal(order: &TransportOrder, leg: Leg) -> (NodeIdx, Option<&'static str>) {
     match leg {
         Leg::Pick => (order.pickup, Some(action_types::PICK)),
+        Leg::Via(k) => (order.via.get(k as usize).copied().unwrap_or(order.drop), None),
         Leg::Drop => (order.drop, Some(action_types::DROP)),
     }
+}
+
+/// The leg after `leg` (the load is on board), with the status it starts.
+fn next_leg(order: &TransportOrder, leg: Leg) -> (Leg, OrderStatus) {
+    let next = match leg {
+        Leg::Pick => 0,
+        Leg::Via(k) => k as usize + 1,
+        Leg::Drop => return (Leg::Drop, OrderStatus::ToDrop),
+    };
+    if next < order.via.len() {
+        (Leg::Via(next as u32), OrderStatus::ToStop { stop: next as u32 + 1 })
+    } else {
+        (Leg::Drop, OrderStatus::ToDrop)
+    }
+}
+
+/// The load is on board and the vehicle drives on to the next stop.
+#[expect(clippy::too_many_arguments, reason = "the pieces of one system's state it changes")]
+fn drive_on(
+    book: &mut OrderBook,
+    out: &mut Outbox,
+    keep: usize,
+    now: Millis,
+    order: u64,
+    leg: Leg,
+    job: &mut Job,
+    drive: &mut Drive,
+) {
+    let Some((next, status)) = book.orders.get(&order).map(|o| next_leg(o, leg)) else { return };
+    advance(book, out, keep, now, order, status);
+    let goal = book.orders.get(&order).map(|o| leg_goal(o, next));
+    set_job(job, drive, JobKind::Transport { order, leg: next }, goal, now);
 }
 
 fn station_node(layout: &Layout, s: StationIdx) -> Option<NodeIdx> {
@@ -104,7 +137,8 @@ pub(super) fn update_tasks(
                     advance(&mut book, &mut out, keep, now, order, OrderStatus::ToPickup);
                 }
                 if let Some(since) = fenced_since {
-                    let loaded = matches!(status, OrderStatus::ToDrop | OrderStatus::Unloading);
+                    let loaded =
+                        matches!(status, OrderStatus::ToStop { .. } | OrderStatus::ToDrop | OrderStatus::Unloading);
                     if !loaded && advance(&mut book, &mut out, keep, now, order, OrderStatus::Queued) {
                         set_job(&mut job, &mut drive, JobKind::Idle, None, now);
                     } else if loaded && now.saturating_sub(since) >= config.0.load_fault_timeout_ms {
@@ -118,20 +152,21 @@ pub(super) fn update_tasks(
                     }
                     continue;
                 }
+                if let Leg::Via(_) = leg {
+                    // A stop is called at by standing on it at the end of the released way.
+                    let here = job.goal.map(|g| g.0);
+                    if drive.goal_released && drive.ahead() == 0 && report.node.is_some() && report.node == here
+                    {
+                        drive_on(&mut book, &mut out, keep, now, order, leg, &mut job, &mut drive);
+                    }
+                    continue;
+                }
                 let Some((state, _)) = action else { continue };
                 match (leg, state) {
                     (Leg::Pick, ActionStatus::Running | ActionStatus::Finished) => {
                         advance(&mut book, &mut out, keep, now, order, OrderStatus::Loading);
                         if state == ActionStatus::Finished {
-                            advance(&mut book, &mut out, keep, now, order, OrderStatus::ToDrop);
-                            let goal = book.orders.get(&order).map(|o| leg_goal(o, Leg::Drop));
-                            set_job(
-                                &mut job,
-                                &mut drive,
-                                JobKind::Transport { order, leg: Leg::Drop },
-                                goal,
-                                now,
-                            );
+                            drive_on(&mut book, &mut out, keep, now, order, leg, &mut job, &mut drive);
                         }
                     }
                     (Leg::Drop, ActionStatus::Running | ActionStatus::Finished) => {
@@ -141,6 +176,7 @@ pub(super) fn update_tasks(
                             set_job(&mut job, &mut drive, JobKind::Idle, None, now);
                         }
                     }
+                    (Leg::Via(_), _) => {}
                     (Leg::Pick, ActionStatus::Failed) => {
                         advance(&mut book, &mut out, keep, now, order, OrderStatus::Queued);
                         set_job(&mut job, &mut drive, JobKind::Idle, None, now);
@@ -277,8 +313,10 @@ pub(super) fn assign(
                             }
                             let tables = routes.tables.get_mut(vehicle.road)?;
                             let to_pick = tables.distance(from, o.pickup);
-                            let to_drop = tables.distance(o.pickup, o.drop);
-                            (to_pick != UNREACHABLE && to_drop != UNREACHABLE).then_some(to_pick / 100)
+                            let stops = std::iter::once(o.pickup).chain(o.via.iter().copied()).chain([o.drop]);
+                            let stops: Vec<NodeIdx> = stops.collect();
+                            let reachable = stops.windows(2).all(|w| tables.distance(w[0], w[1]) != UNREACHABLE);
+                            (to_pick != UNREACHABLE && reachable).then_some(to_pick / 100)
                         })
                         .collect()
                 })

@@ -167,6 +167,9 @@ enum OrderCommand {
         /// Drop station.
         #[arg(long)]
         to: String,
+        /// Stops between pickup and drop, in order (a milk run); repeat or comma-separate.
+        #[arg(long, value_delimiter = ',')]
+        via: Vec<String>,
         /// Priority (higher first).
         #[arg(long, default_value_t = 0)]
         priority: i32,
@@ -197,8 +200,9 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(&args),
         Command::Order { command } => match command {
-            OrderCommand::Add { from, to, priority, vehicle_type, net } => {
+            OrderCommand::Add { from, to, via, priority, vehicle_type, net } => {
                 let mut r = OrderRequest::new(from, to);
+                r.via = via;
                 r.priority = priority;
                 r.vehicle_type = vehicle_type;
                 ask(&net, "orders/add", serde_json::to_vec(&r).unwrap_or_default())
