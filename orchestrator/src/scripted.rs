@@ -4,6 +4,14 @@
 //! protocol (orders, stitched updates, `cancelOrder`, charging) to drive
 //! the orchestrator core without the full agent; faults are switches.
 //!
+//! With [`ScriptedVehicle::with_turns`] it moves as the MAPF_T action
+//! model says (the League of Robot Runners'): it faces along the edge it
+//! drives and turns in place, a quarter turn at a time, before it leaves a
+//! node in another direction; [`ScriptedVehicle::hold`] delays it (it
+//! stands still, whatever it was doing resumes after) without the
+//! orchestrator knowing in advance, and [`ScriptedVehicle::activity`] says
+//! what it did.
+//!
 //! The full on-vehicle agent is the `agv-agent` crate; the simulator uses
 //! that one.
 
@@ -30,6 +38,29 @@ struct Step {
     actions: Vec<Action>,
     edge_id: String,
     edge_released: bool,
+}
+
+/// What a scripted vehicle did at the start of its last step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activity {
+    /// Stood (no work, an action, or waiting for a release).
+    Idle,
+    /// Drove along an edge.
+    Forward,
+    /// Turned clockwise in place.
+    TurnClockwise,
+    /// Turned counter-clockwise in place.
+    TurnCounterClockwise,
+    /// Held still by a delay ([`ScriptedVehicle::hold`]).
+    Held,
+}
+
+/// A motion in progress: from, until, which.
+#[derive(Clone, Copy, Debug)]
+struct Motion {
+    begin: Millis,
+    end: Millis,
+    kind: Activity,
 }
 
 /// A vehicle that does exactly what it is told.
@@ -61,6 +92,17 @@ pub struct ScriptedVehicle {
     free_at: Millis,
     last_step: Millis,
     header_id: u32,
+    /// Facing, radians (0 along +x, counter-clockwise positive).
+    heading: f64,
+    /// A quarter turn's time, ms, if it turns in place (MAPF_T).
+    quarter_ms: Option<u64>,
+    /// The quarter turn in progress: its motion and its sign (+1 counter-clockwise).
+    turning: Option<(Motion, f64)>,
+    /// The leg in progress began then.
+    leg_begin: Millis,
+    /// Held still until then.
+    held_until: Millis,
+    activity: Activity,
 }
 
 /// The vehicle cannot start there.
@@ -100,7 +142,60 @@ impl ScriptedVehicle {
             free_at: Millis::ZERO,
             last_step: Millis::ZERO,
             header_id: 0,
+            heading: 0.0,
+            quarter_ms: None,
+            turning: None,
+            leg_begin: Millis::ZERO,
+            held_until: Millis::ZERO,
+            activity: Activity::Idle,
         })
+    }
+
+    /// It turns in place before leaving a node in another direction, a
+    /// quarter turn (90°) taking `quarter_ms`, and starts facing `heading`
+    /// (radians, 0 along +x: east on a grid map).
+    pub fn with_turns(mut self, quarter_ms: u64, heading: f64) -> ScriptedVehicle {
+        self.quarter_ms = Some(quarter_ms.max(1));
+        self.heading = heading;
+        self
+    }
+
+    /// Facing, radians (0 along +x, counter-clockwise positive).
+    pub fn heading(&self) -> f64 {
+        self.heading
+    }
+
+    /// Holds it still from `from` until `until` (a delay it suffers): a
+    /// move, turn or action in progress pauses and resumes after; nothing
+    /// new starts before `until`.
+    pub fn hold(&mut self, from: Millis, until: Millis) {
+        let start = from.max(self.held_until);
+        if until <= start {
+            return;
+        }
+        let pause = until - start;
+        if let Some((_, arrive)) = &mut self.leg
+            && *arrive > start
+        {
+            *arrive = *arrive + pause;
+        }
+        if let Some((motion, _)) = &mut self.turning
+            && motion.end > start
+        {
+            motion.end = motion.end + pause;
+        }
+        if let Some((_, end)) = &mut self.running
+            && *end > start
+        {
+            *end = *end + pause;
+        }
+        self.held_until = until;
+    }
+
+    /// What it did at the start of its last step (with steps one tick
+    /// long: what it did in that tick).
+    pub fn activity(&self) -> Activity {
+        self.activity
     }
 
     /// Its id.
@@ -173,7 +268,8 @@ impl ScriptedVehicle {
                 self.error(ErrorType::OrderUpdateError, "update does not stitch at the decision point");
                 return;
             }
-            self.todo.retain(|s| s.seq < first.sequence_id && s.released);
+            // The stitching node stays as known (with its edge); what follows is replaced.
+            self.todo.retain(|s| s.seq <= first.sequence_id && s.released);
         } else {
             if !self.finished() || first.node_id != self.layout.node(self.node).id {
                 self.error(ErrorType::OrderError, "new order while busy or not starting here");
@@ -251,6 +347,13 @@ impl ScriptedVehicle {
         let now = now.into();
         let start_floor = self.last_step;
         self.last_step = now;
+        // The motion under way at the start of the step, whenever it began.
+        let mut at_start: Option<Activity> = None;
+        let mut saw = |m: Motion| {
+            if m.begin <= start_floor && m.end > start_floor {
+                at_start = Some(m.kind);
+            }
+        };
         loop {
             if let Some((id, until)) = self.running.clone() {
                 if until > now {
@@ -279,7 +382,7 @@ impl ScriptedVehicle {
                 match pending {
                     Some(a) => {
                         let id = a.action_id.clone();
-                        let begin = self.free_at.max(start_floor);
+                        let begin = self.free_at.max(start_floor).max(self.held_until);
                         self.running = Some((id.clone(), begin + self.action_ms));
                         if let Some(s) = self.actions.iter_mut().find(|s| s.action_id == id) {
                             s.action_status = ActionStatus::Running;
@@ -292,7 +395,18 @@ impl ScriptedVehicle {
                     }
                 }
             }
+            if let Some((turn, sign)) = self.turning {
+                saw(turn);
+                if turn.end > now {
+                    break;
+                }
+                self.heading = wrap(self.heading + sign * std::f64::consts::FRAC_PI_2);
+                self.free_at = turn.end;
+                self.turning = None;
+                continue;
+            }
             if let Some((i, arrive)) = self.leg {
+                saw(Motion { begin: self.leg_begin, end: arrive, kind: Activity::Forward });
                 if arrive > now {
                     break;
                 }
@@ -314,12 +428,30 @@ impl ScriptedVehicle {
                 Some(next) if next.released && next.edge_released && next.seq > self.seq => {
                     let from = self.layout.node(self.node).position;
                     let to = self.layout.node(next.node).position;
+                    let begin = self.free_at.max(start_floor).max(self.held_until);
+                    if let Some(quarter_ms) = self.quarter_ms {
+                        let towards = (to.y - from.y).atan2(to.x - from.x);
+                        let off = wrap(towards - self.heading);
+                        if off.abs() > std::f64::consts::FRAC_PI_4 {
+                            let sign = if off > 0.0 { 1.0 } else { -1.0 };
+                            let kind =
+                                if sign > 0.0 { Activity::TurnCounterClockwise } else { Activity::TurnClockwise };
+                            self.turning = Some((Motion { begin, end: begin + quarter_ms, kind }, sign));
+                            continue;
+                        }
+                    }
                     let ms = ((to - from).norm() / self.speed * 1000.0).round().max(1.0) as u64;
-                    self.leg = Some((0, self.free_at.max(start_floor) + ms));
+                    self.leg = Some((0, begin + ms));
+                    self.leg_begin = begin;
                 }
                 _ => break,
             }
         }
+        self.activity = if self.held_until > start_floor {
+            Activity::Held
+        } else {
+            at_start.unwrap_or(Activity::Idle)
+        };
         if self.charging {
             let dt = now.saturating_sub(start_floor) as f64 / 1000.0;
             self.battery = (self.battery + self.charge_per_s * dt).min(100.0);
@@ -385,7 +517,7 @@ impl ScriptedVehicle {
                     trajectory: None,
                 })
                 .collect(),
-            agv_position: Some(AgvPosition::new(here.position.x, here.position.y, 0.0, map_id)),
+            agv_position: Some(AgvPosition::new(here.position.x, here.position.y, self.heading, map_id)),
             velocity: None,
             loads: None,
             action_states: self.actions.clone(),
@@ -401,6 +533,12 @@ impl ScriptedVehicle {
             safety_state: SafetyState { e_stop: EStop::None, field_violation: false },
         }
     }
+}
+
+/// An angle in (-π, π].
+fn wrap(a: f64) -> f64 {
+    let a = a.rem_euclid(std::f64::consts::TAU);
+    if a > std::f64::consts::PI { a - std::f64::consts::TAU } else { a }
 }
 
 fn state_of(action: &Action, status: ActionStatus) -> ActionState {

@@ -50,7 +50,8 @@ pub struct Problem {
 impl Problem {
     /// How many tasks the open pool holds.
     pub fn pool_size(&self) -> usize {
-        ((self.num_tasks_reveal * self.agents.len() as f64).floor() as usize).max(1)
+        // In single precision, truncated, as the competition computes it.
+        (((self.num_tasks_reveal as f32) * (self.agents.len() as f32)) as usize).max(1)
     }
 
     /// The layout node of a location.

@@ -153,6 +153,30 @@ enum BenchCommand {
         #[arg(long, default_value_t = 20_000)]
         yield_ms: u64,
     },
+    /// The orchestrator core on a League of Robot Runners lifelong problem
+    /// (MAPF_T vehicles, seeded delays, tasks as orders): prints one JSON
+    /// line; exit 1 if our validator rejects the run.
+    Lifelong {
+        /// The problem JSON.
+        problem: PathBuf,
+        /// Execution ticks.
+        #[arg(long, default_value_t = 1_000)]
+        ticks: u64,
+        /// Seed of the delays (default: the problem's delayConfig.seed).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Write the run in the competition's output format here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Checks a lifelong output file (ours or the reference's) against its
+    /// problem with our own validator: prints one JSON line; exit 1 if invalid.
+    ValidateLifelong {
+        /// The problem JSON.
+        problem: PathBuf,
+        /// The output JSON.
+        output: PathBuf,
+    },
     /// The core under a steady order stream for simulated days: one JSON
     /// line per day (tick p50/p99/max, RSS, orders), then a summary; exit 1
     /// if the last day's p99 tick or RSS is over 1.10× the first day's.
@@ -276,6 +300,34 @@ fn bench(command: BenchCommand) -> anyhow::Result<ExitCode> {
             let result = sim::tick_bench::run_tick(&run)?;
             sim::say!("{}", serde_json::to_string(&result)?);
             Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::Lifelong { problem, ticks, seed, out } => {
+            let run = sim::lifelong_run::LifelongRun { problem, ticks, seed, progress: true };
+            let (result, record) = sim::lifelong_run::run_lifelong(&run)?;
+            if let Some(out) = out {
+                let file = std::fs::File::create(&out).with_context(|| format!("creating {}", out.display()))?;
+                serde_json::to_writer(std::io::BufWriter::new(file), &record.to_output())
+                    .with_context(|| format!("writing {}", out.display()))?;
+            }
+            sim::say!("{}", serde_json::to_string(&result)?);
+            Ok(if result.valid { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        BenchCommand::ValidateLifelong { problem, output } => {
+            let loaded = sim::lifelong::load(&problem)?;
+            let text = std::fs::read(&output).with_context(|| format!("reading {}", output.display()))?;
+            let parsed: sim::lifelong_output::Output =
+                serde_json::from_slice(&text).with_context(|| format!("{}: not a lifelong output", output.display()))?;
+            let verdict = sim::lifelong_check::check(&loaded, &parsed);
+            let line = serde_json::json!({
+                "valid": verdict.valid(),
+                "ticks": verdict.ticks,
+                "tasks_finished_claimed": parsed.num_task_finished,
+                "tasks_finished_checked": verdict.tasks_finished,
+                "error_count": verdict.error_count,
+                "errors": verdict.errors.iter().take(10).collect::<Vec<_>>(),
+            });
+            sim::say!("{line}");
+            Ok(if verdict.valid() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         BenchCommand::Soak { map, vehicles, days, seed } => {
             let run = sim::soak::SoakRun {
