@@ -16,12 +16,19 @@ use pathfinding::matrix::Matrix;
 pub struct AssignConfig {
     /// Largest `orders × vehicles` solved exactly.
     pub max_exact: usize,
+    /// Waiting orders considered beyond twice the free vehicles (the
+    /// oldest of a priority tier first): a free vehicle takes the nearest
+    /// of that many, not just the oldest.
+    pub window: usize,
+    /// An order waiting this long, ms, goes before the others of its
+    /// priority (the cost prefers short orders; none starves).
+    pub overdue_ms: u64,
 }
 
 impl Default for AssignConfig {
     fn default() -> Self {
         // Kuhn–Munkres is cubic: 200 × 200 takes a few milliseconds.
-        AssignConfig { max_exact: 200 * 200 }
+        AssignConfig { max_exact: 200 * 200, window: 256, overdue_ms: 600_000 }
     }
 }
 

@@ -434,8 +434,11 @@ impl ScriptedVehicle {
                         let off = wrap(towards - self.heading);
                         if off.abs() > std::f64::consts::FRAC_PI_4 {
                             let sign = if off > 0.0 { 1.0 } else { -1.0 };
-                            let kind =
-                                if sign > 0.0 { Activity::TurnCounterClockwise } else { Activity::TurnClockwise };
+                            let kind = if sign > 0.0 {
+                                Activity::TurnCounterClockwise
+                            } else {
+                                Activity::TurnClockwise
+                            };
                             self.turning = Some((Motion { begin, end: begin + quarter_ms, kind }, sign));
                             continue;
                         }
@@ -447,11 +450,8 @@ impl ScriptedVehicle {
                 _ => break,
             }
         }
-        self.activity = if self.held_until > start_floor {
-            Activity::Held
-        } else {
-            at_start.unwrap_or(Activity::Idle)
-        };
+        self.activity =
+            if self.held_until > start_floor { Activity::Held } else { at_start.unwrap_or(Activity::Idle) };
         if self.charging {
             let dt = now.saturating_sub(start_floor) as f64 / 1000.0;
             self.battery = (self.battery + self.charge_per_s * dt).min(100.0);

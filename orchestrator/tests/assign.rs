@@ -57,7 +57,7 @@ proptest! {
         let (best_n, best_cost) = brute(&costs, 0, &mut vec![false; n_vehicles]);
         prop_assert_eq!(exact.len(), best_n, "serves as many orders as possible");
         prop_assert_eq!(total(&costs, &exact), best_cost, "at minimal cost");
-        let greedy = assign(&costs, &AssignConfig { max_exact: 0 });
+        let greedy = assign(&costs, &AssignConfig { max_exact: 0, ..AssignConfig::default() });
         prop_assert!(valid(&costs, &greedy, n_vehicles));
         prop_assert!(total(&costs, &greedy) >= best_cost || greedy.len() < best_n);
     }
@@ -69,7 +69,10 @@ fn the_nearest_vehicle_is_not_always_the_right_one() {
     let costs = vec![vec![Some(1), Some(2)], vec![Some(1), Some(100)]];
     assert_eq!(assign(&costs, &AssignConfig::default()), vec![(0, 1), (1, 0)]);
     // Greedy takes the cheapest pair first and pays for it.
-    assert_eq!(assign(&costs, &AssignConfig { max_exact: 0 }), vec![(0, 0), (1, 1)]);
+    assert_eq!(
+        assign(&costs, &AssignConfig { max_exact: 0, ..AssignConfig::default() }),
+        vec![(0, 0), (1, 1)]
+    );
 }
 
 #[test]
@@ -89,7 +92,7 @@ fn large_costs_do_not_overflow() {
                 .collect()
         })
         .collect();
-    let config = AssignConfig { max_exact: n * n };
+    let config = AssignConfig { max_exact: n * n, ..AssignConfig::default() };
     let pairs = assign(&costs, &config);
     assert_eq!(pairs.len(), n);
     assert!(pairs.iter().all(|&(o, v)| costs[o][v].is_some()));

@@ -629,7 +629,10 @@ fn a_milk_run_calls_at_every_stop_in_order_and_survives_a_restart() {
                 s => s.name().to_string(),
             })
             .collect();
-        let mut want = vec!["queued", "assigned", "to-pickup", "loading"].into_iter().map(String::from).collect::<Vec<_>>();
+        let mut want = vec!["queued", "assigned", "to-pickup", "loading"]
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>();
         want.extend((1..=via.len()).map(|k| format!("to-stop-{k}")));
         want.extend(["to-drop", "unloading", "delivered"].map(String::from));
         assert_eq!(names, want, "order {id}");
@@ -644,7 +647,9 @@ fn a_milk_run_calls_at_every_stop_in_order_and_survives_a_restart() {
             let i = order.history.iter().position(|(_, s)| *s == OrderStatus::ToStop { stop: k as u32 + 1 });
             let (from, to) = (order.history[i.unwrap()].0, order.history[i.unwrap() + 1].0);
             assert!(
-                stood.iter().any(|(t, v, n)| Some(v) == carrier.as_ref() && n == node && (from..=to).contains(&Millis(*t))),
+                stood.iter().any(|(t, v, n)| Some(v) == carrier.as_ref()
+                    && n == node
+                    && (from..=to).contains(&Millis(*t))),
                 "order {id}: stop {stop} was never called at"
             );
         }

@@ -24,8 +24,14 @@ fn requests_are_checked_against_the_layout() {
     let site = plant();
     assert!(accept(site, 1, request("WH-PICK-A1", "SM-L01"), 0).is_ok());
     let cases = [
-        (request("NOWHERE", "SM-L01"), RequestError::UnknownStation { field: "from".into(), id: "NOWHERE".into() }),
-        (request("WH-PICK-A1", "SM-X99"), RequestError::UnknownStation { field: "to".into(), id: "SM-X99".into() }),
+        (
+            request("NOWHERE", "SM-L01"),
+            RequestError::UnknownStation { field: "from".into(), id: "NOWHERE".into() },
+        ),
+        (
+            request("WH-PICK-A1", "SM-X99"),
+            RequestError::UnknownStation { field: "to".into(), id: "SM-X99".into() },
+        ),
         (request("SM-L01", "SM-L01"), RequestError::SameStation("SM-L01".into())),
         (
             OrderRequest {
@@ -54,7 +60,10 @@ fn a_milk_run_names_its_stops_and_each_must_exist_and_differ_from_the_one_before
     let site = plant();
     let order = accept(site, 1, milk_run("WH-PICK-A1", &["SM-L01", "SM-L02"], "SM-U03"), 0).unwrap();
     assert_eq!(order.via.len(), 2);
-    assert_eq!(site.node(order.via[1]).id, site.node(orchestrator::orders::resolve_place(site, "SM-L02").unwrap()).id);
+    assert_eq!(
+        site.node(order.via[1]).id,
+        site.node(orchestrator::orders::resolve_place(site, "SM-L02").unwrap()).id
+    );
     // A round trip back to the pickup is a milk run, not a same-station order.
     assert!(accept(site, 1, milk_run("WH-PICK-A1", &["SM-L01"], "WH-PICK-A1"), 0).is_ok());
     let cases = [
@@ -89,7 +98,8 @@ fn a_milk_run_names_its_stops_and_each_must_exist_and_differ_from_the_one_before
 fn a_milk_run_calls_at_its_stops_in_order() {
     let site = plant();
     let mut order = accept(site, 7, milk_run("WH-DOCK-1", &["SM-L01", "SM-L02"], "SM-U03"), 0).unwrap();
-    for s in [OrderStatus::Assigned { vehicle: "AGV-01".into() }, OrderStatus::ToPickup, OrderStatus::Loading] {
+    for s in [OrderStatus::Assigned { vehicle: "AGV-01".into() }, OrderStatus::ToPickup, OrderStatus::Loading]
+    {
         order.transition(1, s).unwrap();
     }
     // Stops cannot be skipped or called at out of order.

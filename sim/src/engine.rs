@@ -200,9 +200,8 @@ pub(crate) fn arrivals(
         if from.is_empty() || to.is_empty() {
             bail!("flows[{i}]: no station matches {:?} → {:?}", f.from, f.to);
         }
-        let via: Vec<Vec<&String>> = (f.via.iter())
-            .map(|p| station_ids.iter().filter(|s| matches(p, s)).collect())
-            .collect();
+        let via: Vec<Vec<&String>> =
+            (f.via.iter()).map(|p| station_ids.iter().filter(|s| matches(p, s)).collect()).collect();
         if let Some(k) = via.iter().position(Vec::is_empty) {
             bail!("flows[{i}].via[{k}]: no station matches {:?}", f.via[k]);
         }

@@ -80,7 +80,10 @@ pub fn check(problem: &Problem, output: &Output) -> Verdict {
         return v;
     }
     if output.agent_max_counter != m {
-        v.err(format!("agentMaxCounter {} differs from the problem's agentCounter {m}", output.agent_max_counter));
+        v.err(format!(
+            "agentMaxCounter {} differs from the problem's agentCounter {m}",
+            output.agent_max_counter
+        ));
     }
     if !output.action_model.is_empty() && output.action_model != "MAPF_T" {
         v.err(format!("actionModel {:?}, expected \"MAPF_T\"", output.action_model));
@@ -89,7 +92,13 @@ pub fn check(problem: &Problem, output: &Output) -> Verdict {
     for (k, s) in output.start.iter().enumerate().take(n) {
         let l = problem.agents[k];
         if (s.0, s.1) != (l / cols, l % cols) {
-            v.err(format!("start[{k}] is ({}, {}), the agents file says ({}, {})", s.0, s.1, l / cols, l % cols));
+            v.err(format!(
+                "start[{k}] is ({}, {}), the agents file says ({}, {})",
+                s.0,
+                s.1,
+                l / cols,
+                l % cols
+            ));
         }
     }
     let letters = match parse_paths(problem, output) {
@@ -146,12 +155,16 @@ fn parse_path(s: &str) -> Result<(Vec<u8>, Option<(u64, u32, u32, u32, u32)>), S
     let mut rest = s.trim();
     while !rest.is_empty() {
         let seg = rest.strip_prefix("[(").ok_or_else(|| format!("expected \"[(\" at {:?}", head(rest)))?;
-        let (header, body) = seg.split_once("):(").ok_or_else(|| format!("no \"):(\" after {:?}", head(seg)))?;
-        let (body, after) = body.split_once(")]").ok_or_else(|| format!("no \")]\" after {:?}", head(body)))?;
+        let (header, body) =
+            seg.split_once("):(").ok_or_else(|| format!("no \"):(\" after {:?}", head(seg)))?;
+        let (body, after) =
+            body.split_once(")]").ok_or_else(|| format!("no \")]\" after {:?}", head(body)))?;
         let fields: Vec<&str> = header.split(',').collect();
         let num = |i: usize| -> Result<u32, String> {
             let f = fields.get(i).map(|f| f.trim()).unwrap_or("");
-            f.parse().map_err(|_| format!("segment header {header:?}: field {} is {f:?}, expected a number", i + 1))
+            f.parse().map_err(|_| {
+                format!("segment header {header:?}: field {} is {f:?}, expected a number", i + 1)
+            })
         };
         if fields.len() != 5 {
             return Err(format!("segment header {header:?}: expected t,row,col,ori,counter"));
@@ -161,8 +174,10 @@ fn parse_path(s: &str) -> Result<(Vec<u8>, Option<(u64, u32, u32, u32, u32)>), S
         }
         for token in body.split(',').map(str::trim).filter(|t| !t.is_empty()) {
             let (letter, count) = token.split_once(' ').unwrap_or((token, ""));
-            let count: usize =
-                count.trim().parse().map_err(|_| format!("action run {token:?}: expected a letter and a count"))?;
+            let count: usize = count
+                .trim()
+                .parse()
+                .map_err(|_| format!("action run {token:?}: expected a letter and a count"))?;
             let letter = match letter {
                 "F" | "R" | "C" | "W" | "T" => letter.as_bytes()[0],
                 _ => return Err(format!("action run {token:?}: unknown letter (expected F, R, C, W or T)")),
@@ -209,7 +224,13 @@ fn replay(problem: &Problem, letters: &[Vec<u8>], v: &mut Verdict) -> Vec<Vec<u3
     let n = letters.len();
     let ticks = letters.first().map_or(0, Vec::len);
     let mut agents: Vec<Agent> = (problem.agents.iter())
-        .map(|&l| Agent { row: i64::from(l) / cols, col: i64::from(l) % cols, ori: 0, counter: 0, kind: None })
+        .map(|&l| Agent {
+            row: i64::from(l) / cols,
+            col: i64::from(l) % cols,
+            ori: 0,
+            counter: 0,
+            kind: None,
+        })
         .collect();
     let mut locations: Vec<Vec<u32>> = agents.iter().map(|a| vec![(a.row * cols + a.col) as u32]).collect();
     let mut owner: Vec<(u32, u32)> = vec![(u32::MAX, 0); (rows * cols) as usize];
@@ -266,7 +287,17 @@ fn replay(problem: &Problem, letters: &[Vec<u8>], v: &mut Verdict) -> Vec<Vec<u3
 
 /// One tick of one agent under MAPF_T.
 #[expect(clippy::too_many_arguments, reason = "the replay's state, passed down")]
-fn step(a: &mut Agent, letter: u8, m: u32, passable: &[bool], cols: i64, rows: i64, k: usize, j: usize, v: &mut Verdict) {
+fn step(
+    a: &mut Agent,
+    letter: u8,
+    m: u32,
+    passable: &[bool],
+    cols: i64,
+    rows: i64,
+    k: usize,
+    j: usize,
+    v: &mut Verdict,
+) {
     let kind = match (a.kind, letter) {
         (Some(_), b'W') => return,
         (Some(kind), _) => kind,
@@ -277,7 +308,10 @@ fn step(a: &mut Agent, letter: u8, m: u32, passable: &[bool], cols: i64, rows: i
                 return;
             }
             if !passable[(r * cols + c) as usize] {
-                v.err(format!("agent {k} at tick {j}: moves from ({}, {}) into the obstacle ({r}, {c})", a.row, a.col));
+                v.err(format!(
+                    "agent {k} at tick {j}: moves from ({}, {}) into the obstacle ({r}, {c})",
+                    a.row, a.col
+                ));
                 return;
             }
             Kind::Forward
@@ -360,7 +394,9 @@ fn check_tasks(problem: &Problem, output: &Output, locations: &[Vec<u32>], v: &m
     for (a, s) in output.actual_schedule.iter().enumerate().take(n) {
         let items: Vec<&str> = s.split(',').map(str::trim).filter(|t| !t.is_empty()).collect();
         for (i, item) in items.iter().enumerate() {
-            let Some((t, task)) = item.split_once(':').and_then(|(t, k)| Some((t.parse::<i64>().ok()?, k.parse::<i64>().ok()?)))
+            let Some((t, task)) = item
+                .split_once(':')
+                .and_then(|(t, k)| Some((t.parse::<i64>().ok()?, k.parse::<i64>().ok()?)))
             else {
                 v.err(format!("actualSchedule[{a}]: item {item:?}, expected stamp:task"));
                 continue;
@@ -378,8 +414,12 @@ fn check_tasks(problem: &Problem, output: &Output, locations: &[Vec<u32>], v: &m
     let mut finished = 0u64;
     let mut held: Vec<Option<usize>> = vec![None; n];
     let mut holder: Vec<Option<usize>> = Vec::new();
-    let mut reveal = |at: u64, errands: &mut Vec<Vec<u32>>, done: &mut Vec<usize>, finished_at: &mut Vec<Option<u64>>,
-                      holder: &mut Vec<Option<usize>>, finished: u64| {
+    let mut reveal = |at: u64,
+                      errands: &mut Vec<Vec<u32>>,
+                      done: &mut Vec<usize>,
+                      finished_at: &mut Vec<Option<u64>>,
+                      holder: &mut Vec<Option<usize>>,
+                      finished: u64| {
         while errands.len() < pool + finished as usize && !problem.tasks.is_empty() {
             errands.push(problem.tasks[errands.len() % problem.tasks.len()].clone());
             revealed_at.push(at);
@@ -454,7 +494,9 @@ fn check_tasks(problem: &Problem, output: &Output, locations: &[Vec<u32>], v: &m
     if output.num_task_finished != finished {
         v.err(format!("numTaskFinished is {} but the replay finishes {finished}", output.num_task_finished));
     }
-    if let Some(i) = (0..events.len().max(output.events.len())).find(|&i| events.get(i) != output.events.get(i)) {
+    if let Some(i) =
+        (0..events.len().max(output.events.len())).find(|&i| events.get(i) != output.events.get(i))
+    {
         v.err(format!(
             "events differ from the replay at entry {i}: the file has {:?}, the replay {:?}",
             output.events.get(i),
@@ -464,9 +506,12 @@ fn check_tasks(problem: &Problem, output: &Output, locations: &[Vec<u32>], v: &m
     let cols = problem.width;
     for (id, at, cells) in &output.tasks {
         let at = *at;
-        let want: Option<Vec<u32>> = errands.get(*id).map(|e| e.iter().flat_map(|&l| [l / cols, l % cols]).collect());
+        let want: Option<Vec<u32>> =
+            errands.get(*id).map(|e| e.iter().flat_map(|&l| [l / cols, l % cols]).collect());
         if want.as_ref() != Some(cells) || revealed_at.get(*id) != Some(&at) {
-            v.err(format!("tasks: task {id} revealed at {at} with {cells:?} is not what the reveal rule gives"));
+            v.err(format!(
+                "tasks: task {id} revealed at {at} with {cells:?} is not what the reveal rule gives"
+            ));
             break;
         }
     }

@@ -305,7 +305,8 @@ fn bench(command: BenchCommand) -> anyhow::Result<ExitCode> {
             let run = sim::lifelong_run::LifelongRun { problem, ticks, seed, progress: true };
             let (result, record) = sim::lifelong_run::run_lifelong(&run)?;
             if let Some(out) = out {
-                let file = std::fs::File::create(&out).with_context(|| format!("creating {}", out.display()))?;
+                let file =
+                    std::fs::File::create(&out).with_context(|| format!("creating {}", out.display()))?;
                 serde_json::to_writer(std::io::BufWriter::new(file), &record.to_output())
                     .with_context(|| format!("writing {}", out.display()))?;
             }
@@ -315,8 +316,8 @@ fn bench(command: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::ValidateLifelong { problem, output } => {
             let loaded = sim::lifelong::load(&problem)?;
             let text = std::fs::read(&output).with_context(|| format!("reading {}", output.display()))?;
-            let parsed: sim::lifelong_output::Output =
-                serde_json::from_slice(&text).with_context(|| format!("{}: not a lifelong output", output.display()))?;
+            let parsed: sim::lifelong_output::Output = serde_json::from_slice(&text)
+                .with_context(|| format!("{}: not a lifelong output", output.display()))?;
             let verdict = sim::lifelong_check::check(&loaded, &parsed);
             let line = serde_json::json!({
                 "valid": verdict.valid(),

@@ -128,7 +128,7 @@ pub(super) fn plan(
         .iter()
         .zip(&goals)
         .map(|(&i, &goal)| {
-            let (vehicle, _, _, _, drive, _) = &items[i];
+            let (vehicle, report, _, _, drive, _) = &items[i];
             Mover {
                 vehicle: vehicle.idx,
                 at: drive.end().unwrap_or(NodeIdx(0)),
@@ -138,6 +138,7 @@ pub(super) fn plan(
                 closed_edges: &blocked.applied.1,
                 tail: drive.tail.iter().map(|t| t.0).collect(),
                 pushable: vehicle.tail_m <= 0.0,
+                straight: straight_ahead(&site.layout, routes.tables[vehicle.road].roads(), drive, report),
             }
         })
         .collect();
@@ -147,7 +148,8 @@ pub(super) fn plan(
             .and_then(|d| d.get(node.index()).copied())
             .unwrap_or(crate::traffic::routing::UNREACHABLE)
     };
-    let decisions = plan_step(&movers, table, &site.bodies, &mut dist, clock.tick);
+    let driving: Vec<bool> = items.iter().map(|item| item.1.driving).collect();
+    let decisions = plan_step(&movers, table, &site.bodies, &mut dist, clock.tick, &driving);
     deadlocks.must_move.clear();
     for ((&i, decision), goal) in ready_idx.iter().zip(decisions).zip(goals) {
         let (_, _, _, _, drive, waiting) = &mut items[i];
@@ -165,6 +167,31 @@ pub(super) fn plan(
             }
         }
     }
+}
+
+/// The node straight ahead of a vehicle's decision point, facing as it
+/// will there: along the last edge of its base, or as it reports (within
+/// 10°).
+fn straight_ahead(
+    layout: &layout::Layout,
+    roads: &crate::traffic::routing::RoadGraph,
+    drive: &Drive,
+    report: &Report,
+) -> Option<NodeIdx> {
+    let at = drive.end()?;
+    let here = layout.node(at).position;
+    let facing = match drive.edges.back() {
+        Some(&e) => {
+            let from = layout.node(layout.edge(e).from).position;
+            (here.y - from.y).atan2(here.x - from.x)
+        }
+        None => report.position?.2,
+    };
+    roads.out(at).iter().find_map(|&(_, to, _)| {
+        let p = layout.node(to).position;
+        let off = ((p.y - here.y).atan2(p.x - here.x) - facing).rem_euclid(std::f64::consts::TAU);
+        (off.min(std::f64::consts::TAU - off) < 10f64.to_radians()).then_some(to)
+    })
 }
 
 /// System 5: add decided moves to the bases (opening a new order where

@@ -137,8 +137,10 @@ pub(super) fn update_tasks(
                     advance(&mut book, &mut out, keep, now, order, OrderStatus::ToPickup);
                 }
                 if let Some(since) = fenced_since {
-                    let loaded =
-                        matches!(status, OrderStatus::ToStop { .. } | OrderStatus::ToDrop | OrderStatus::Unloading);
+                    let loaded = matches!(
+                        status,
+                        OrderStatus::ToStop { .. } | OrderStatus::ToDrop | OrderStatus::Unloading
+                    );
                     if !loaded && advance(&mut book, &mut out, keep, now, order, OrderStatus::Queued) {
                         set_job(&mut job, &mut drive, JobKind::Idle, None, now);
                     } else if loaded && now.saturating_sub(since) >= config.0.load_fault_timeout_ms {
@@ -155,7 +157,10 @@ pub(super) fn update_tasks(
                 if let Leg::Via(_) = leg {
                     // A stop is called at by standing on it at the end of the released way.
                     let here = job.goal.map(|g| g.0);
-                    if drive.goal_released && drive.ahead() == 0 && report.node.is_some() && report.node == here
+                    if drive.goal_released
+                        && drive.ahead() == 0
+                        && report.node.is_some()
+                        && report.node == here
                     {
                         drive_on(&mut book, &mut out, keep, now, order, leg, &mut job, &mut drive);
                     }
@@ -275,52 +280,62 @@ pub(super) fn assign(
         .values()
         .filter(|o| *o.status() == OrderStatus::Queued && o.request.earliest_start.is_none_or(|t| t <= now))
         .collect();
+    // An order waiting past `overdue_ms` goes before the others of its
+    // priority: the cost below prefers short orders, and none may starve.
+    let overdue_after = config.0.assign.overdue_ms;
+    let tier_of = |o: &TransportOrder| {
+        let queued_at = o.history.last().map_or(now, |h| h.0);
+        (o.request.priority, now.saturating_sub(queued_at) >= overdue_after)
+    };
     queued.sort_by_key(|o| {
-        (std::cmp::Reverse(o.request.priority), o.request.deadline.unwrap_or(Millis(u64::MAX)), o.id)
+        (std::cmp::Reverse(tier_of(o)), o.request.deadline.unwrap_or(Millis(u64::MAX)), o.id)
     });
     let mut taken = vec![false; items.len()];
     let mut assignments: Vec<(u64, usize)> = Vec::new();
     let mut start = 0;
     while start < queued.len() {
-        let tier = queued[start].request.priority;
-        let end = queued[start..]
-            .iter()
-            .position(|o| o.request.priority != tier)
-            .map_or(queued.len(), |p| start + p);
+        let tier = tier_of(queued[start]);
+        let end = queued[start..].iter().position(|o| tier_of(o) != tier).map_or(queued.len(), |p| start + p);
         let candidates: Vec<usize> = (0..items.len()).filter(|&v| !taken[v] && free(&items[v])).collect();
         if candidates.is_empty() {
             break;
         }
         // Bound the matrix: a tier larger than the free fleet waits its turn.
         let rows: Vec<&TransportOrder> =
-            queued[start..end].iter().copied().take(candidates.len() * 2).collect();
-        let costs: Vec<Vec<Option<u32>>> =
-            rows.iter()
-                .map(|o| {
-                    candidates
-                        .iter()
-                        .map(|&v| {
-                            let (vehicle, ..) = &items[v];
-                            let drive = &items[v].4;
-                            let fits_type =
-                                o.request.vehicle_type.as_ref().is_none_or(|t| *t == vehicle.vehicle_type);
-                            let fits_load = o.request.load_type.as_ref().is_none_or(|t| {
+            queued[start..end].iter().copied().take(candidates.len() * 2 + config.0.assign.window).collect();
+        let costs: Vec<Vec<Option<u32>>> = rows
+            .iter()
+            .map(|o| {
+                candidates
+                    .iter()
+                    .map(|&v| {
+                        let (vehicle, ..) = &items[v];
+                        let drive = &items[v].4;
+                        let fits_type =
+                            o.request.vehicle_type.as_ref().is_none_or(|t| *t == vehicle.vehicle_type);
+                        let fits_load =
+                            o.request.load_type.as_ref().is_none_or(|t| {
                                 vehicle.load_types.is_empty() || vehicle.load_types.contains(t)
                             });
-                            let from = drive.end()?;
-                            if !fits_type || !fits_load {
-                                return None;
-                            }
-                            let tables = routes.tables.get_mut(vehicle.road)?;
-                            let to_pick = tables.distance(from, o.pickup);
-                            let stops = std::iter::once(o.pickup).chain(o.via.iter().copied()).chain([o.drop]);
-                            let stops: Vec<NodeIdx> = stops.collect();
-                            let reachable = stops.windows(2).all(|w| tables.distance(w[0], w[1]) != UNREACHABLE);
-                            (to_pick != UNREACHABLE && reachable).then_some(to_pick / 100)
-                        })
-                        .collect()
-                })
-                .collect();
+                        let from = drive.end()?;
+                        if !fits_type || !fits_load {
+                            return None;
+                        }
+                        let tables = routes.tables.get_mut(vehicle.road)?;
+                        let to_pick = tables.distance(from, o.pickup);
+                        let stops = std::iter::once(o.pickup).chain(o.via.iter().copied()).chain([o.drop]);
+                        let stops: Vec<NodeIdx> = stops.collect();
+                        let legs: Vec<u32> = stops.windows(2).map(|w| tables.distance(w[0], w[1])).collect();
+                        let reachable = legs.iter().all(|&l| l != UNREACHABLE);
+                        // The whole order's time: the empty drive and the loaded legs (shortest first
+                        // finishes the most orders; overdue ones go first, above).
+                        let whole = legs.iter().fold(u64::from(to_pick), |t, &l| t + u64::from(l));
+                        (to_pick != UNREACHABLE && reachable)
+                            .then_some((whole / 100).min(u64::from(u32::MAX)) as u32)
+                    })
+                    .collect()
+            })
+            .collect();
         for (o, c) in match_orders(&costs, &config.0.assign) {
             let v = candidates[c];
             taken[v] = true;

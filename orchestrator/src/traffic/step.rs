@@ -48,6 +48,11 @@ pub struct Mover<'r> {
     /// Whether another vehicle may push it back out of its way (a train
     /// may not: it cannot back up over its trailers).
     pub pushable: bool,
+    /// The node straight ahead of `at` as the vehicle will face there, if
+    /// any: among moves equally good, it goes straight on rather than
+    /// turning (a turn in place costs time; on a grid, of the many shortest
+    /// ways, the one with the fewest turns).
+    pub straight: Option<NodeIdx>,
 }
 
 /// What a ready vehicle does.
@@ -79,6 +84,8 @@ struct Planner<'a, 'r> {
     decided: Vec<bool>,
     out: Vec<Decision>,
     salt: u64,
+    /// Which vehicles (by index) report that they are driving.
+    driving: &'a [bool],
 }
 
 fn mix(a: u64, b: u64, c: u64) -> u64 {
@@ -91,13 +98,17 @@ fn mix(a: u64, b: u64, c: u64) -> u64 {
 /// Plans one step for `movers`, given in priority order (highest first).
 /// `dist(i, node)` is mover `i`'s time-to-goal from `node`. Moves are
 /// reserved in `table` as they are decided; `salt` varies tie-breaking
-/// between steps. Returns one decision per mover.
+/// between steps; `driving[v]` says whether vehicle `v` is on its way
+/// (a vehicle whose best way on is straight ahead, behind one that is
+/// driving, follows it rather than turning off). Returns one decision per
+/// mover.
 pub fn plan_step(
     movers: &[Mover<'_>],
     table: &mut ReservationTable,
     bodies: &Bodies,
     dist: &mut dyn FnMut(usize, NodeIdx) -> u32,
     salt: u64,
+    driving: &[bool],
 ) -> Vec<Decision> {
     let n_vehicles = movers.iter().map(|m| m.vehicle.0 as usize + 1).max().unwrap_or(0);
     let mut by_vehicle = vec![None; n_vehicles];
@@ -113,6 +124,7 @@ pub fn plan_step(
         decided: vec![false; movers.len()],
         out: vec![Decision::Stay; movers.len()],
         salt,
+        driving,
     };
     for i in 0..movers.len() {
         if !planner.decided[i] {
@@ -138,9 +150,11 @@ impl Planner<'_, '_> {
             .iter()
             .filter(|(e, to, _)| Some(*to) != pushed_from && m.closed_edges.binary_search(e).is_err())
             .map(|&(e, to, _)| {
-                // Ties go to free nodes first (fewer pushes), then at random.
-                let occupied = u64::from(self.table.holder(Place::Node(to)).is_some()) << 63;
-                let tie = occupied | (mix(self.salt, u64::from(vehicle.0), u64::from(to.0)) >> 1);
+                // Ties go straight on first (no turn), to free nodes next
+                // (fewer pushes), then at random.
+                let turn = u64::from(m.straight.is_some_and(|s| s != to)) << 63;
+                let occupied = u64::from(self.table.holder(Place::Node(to)).is_some()) << 62;
+                let tie = turn | occupied | (mix(self.salt, u64::from(vehicle.0), u64::from(to.0)) >> 2);
                 (self.cost(i, to), tie, Some((e, to)))
             })
             .collect();
@@ -148,6 +162,7 @@ impl Planner<'_, '_> {
             candidates.push((here, 0, None));
         }
         candidates.sort_unstable_by_key(|&(cost, tie, mv)| (cost, mv.is_some(), tie));
+        let best_move = candidates.iter().filter(|c| c.2.is_some()).map(|c| c.0).min();
         // A pushed vehicle that cannot leave waits for its pusher to go.
         let mut first_block =
             pushed_by.map(|(node, by)| Blocked { wanted: Place::Node(node), held: Place::Node(node), by });
@@ -210,6 +225,16 @@ impl Planner<'_, '_> {
                 Some(b) => {
                     if pushed_by.is_none() {
                         first_block.get_or_insert(b);
+                    }
+                    // Straight on is best and the vehicle ahead is driving
+                    // on: follow it (a turn off costs as much as the wait).
+                    let follow = !must_move
+                        && self.movers[i].straight == Some(to)
+                        && best_move == Some(cost)
+                        && self.driving.get(b.by.0 as usize).copied().unwrap_or(false);
+                    if follow {
+                        self.out[i] = Decision::Wait(Some(b));
+                        return true;
                     }
                     // Push a ready, undecided vehicle standing at its decision point there.
                     let pushable = self.by_vehicle.get(b.by.0 as usize).copied().flatten().filter(|&j| {
@@ -277,6 +302,7 @@ mod tests {
                 closed_edges: &[],
                 tail: Vec::new(),
                 pushable: true,
+                straight: None,
             },
             Mover {
                 vehicle: b,
@@ -287,12 +313,13 @@ mod tests {
                 closed_edges: &[],
                 tail: Vec::new(),
                 pushable: true,
+                straight: None,
             },
         ];
         let mut tables = DistanceTables::new(roads.clone(), 1 << 20);
         let goal = id("4,1");
         let mut dist = |_: usize, n: NodeIdx| tables.distance(n, goal);
-        let out = plan_step(&movers, &mut table, &conflicts, &mut dist, 7);
+        let out = plan_step(&movers, &mut table, &conflicts, &mut dist, 7, &[]);
         // b is pushed off a's path (forward or into the siding), a waits for b's node.
         assert!(matches!(out[1], Decision::Move { .. }), "{out:?}");
         match out[0] {
@@ -304,7 +331,7 @@ mod tests {
         // Idle and unpushed, a vehicle stays.
         let mut t2 = ReservationTable::new(map.nodes.len(), map.edges.len(), 2);
         t2.try_reserve(&conflicts, b, &[Place::Node(id("2,1"))]).unwrap();
-        let out = plan_step(&movers[1..], &mut t2, &conflicts, &mut dist, 7);
+        let out = plan_step(&movers[1..], &mut t2, &conflicts, &mut dist, 7, &[]);
         assert_eq!(out, vec![Decision::Stay]);
     }
 }
