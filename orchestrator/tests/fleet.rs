@@ -33,8 +33,10 @@ fn a_fleet_delivers_every_order_on_the_car_plant() {
     }
     assert!(
         h.run_until(4_000, |h| h.all_delivered()),
-        "not delivered after {} ticks: {:?}",
+        "not delivered after {} ticks ({} deadlocks, {} breaks): {:?}",
         h.ticks,
+        h.count(|e| matches!(e, EventKind::Deadlock { .. })),
+        h.count(|e| matches!(e, EventKind::DeadlockBreak { .. })),
         h.core.vehicles()
     );
     for order in h.core.orders() {

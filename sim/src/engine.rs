@@ -677,6 +677,10 @@ fn fleet_config(sc: &Scenario, footprint: Footprint) -> FleetConfig {
             .park_after_s
             .map_or(defaults.park_after_ms, |s| Some((s * 1000.0) as u64)),
         release_ahead: sc.orchestrator.release_ahead.unwrap_or(defaults.release_ahead),
+        quarter_turn_ms: sc
+            .orchestrator
+            .quarter_turn_s
+            .map_or(defaults.quarter_turn_ms, |s| (s.max(0.0) * 1000.0) as u64),
         ..defaults
     }
 }

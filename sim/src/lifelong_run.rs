@@ -134,7 +134,8 @@ pub fn run_lifelong(run: &LifelongRun) -> anyhow::Result<(LifelongResult, Record
     let map = Arc::new(problem.map.clone());
     let ids: Vec<VehicleId> = (0..n).map(|i| VehicleId::new("lorr", format!("agent{i:05}"))).collect();
     let specs = ids.iter().map(|id| VehicleSpec::new(id.clone(), movingai::GRID_VEHICLE_TYPE)).collect();
-    let config = FleetConfig { park_after_ms: None, ..FleetConfig::grid() };
+    // The vehicles turn in place, a quarter turn taking as long as a move.
+    let config = FleetConfig { park_after_ms: None, quarter_turn_ms: m * TICK_MS, ..FleetConfig::grid() };
     let mut core = Orchestrator::new(map.clone(), specs, config)?;
     let mut vehicles = Vec::with_capacity(n);
     for (i, &loc) in problem.agents.iter().enumerate() {

@@ -377,6 +377,10 @@ pub struct OrchestratorSettings {
     /// Nodes released ahead of each vehicle.
     #[serde(default)]
     pub release_ahead: Option<usize>,
+    /// What a quarter turn in place costs the vehicles, s (default 0:
+    /// they drive corners as curves); above 0 traffic control counts turns.
+    #[serde(default)]
+    pub quarter_turn_s: Option<f64>,
 }
 
 /// What a run must show; absent means not checked.

@@ -43,6 +43,12 @@ pub struct FleetConfig {
     pub load_fault_timeout_ms: u64,
     /// Assignment.
     pub assign: AssignConfig,
+    /// What a quarter turn in place costs the fleet's vehicles, ms (0:
+    /// they drive corners as curves, turning is free). Above 0, traffic
+    /// control counts turns: of equally short ways a vehicle goes straight
+    /// on, and it follows a vehicle driving on ahead of it rather than
+    /// turning off (a turn would cost as much as the wait).
+    pub quarter_turn_ms: u64,
     /// Memory for distance tables, bytes.
     pub distance_cache_bytes: usize,
     /// Finished orders kept in the core for queries (the latest ones; the
@@ -70,6 +76,7 @@ impl Default for FleetConfig {
             max_offset_m: 1.5,
             load_fault_timeout_ms: 600_000,
             assign: AssignConfig::default(),
+            quarter_turn_ms: 0,
             distance_cache_bytes: 256 << 20,
             finished_kept: 1_000,
         }

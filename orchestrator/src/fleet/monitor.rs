@@ -71,8 +71,9 @@ pub(super) fn monitor(
             deadlocks.detected += 1;
             let vehicles = cycle.iter().map(|v| names[v.0 as usize].clone()).collect();
             out.event(now, EventKind::Deadlock { vehicles });
-            // The vehicle with the most free ways out makes way (the one at
-            // a junction, not the one in a dead end), and then gives way for
+            // The vehicle with the most free ways out (free, or held by an
+            // idle vehicle it can push) makes way (the one at a junction,
+            // not the one in a dead end), and then gives way for
             // a while so that it does not retake what it freed.
             let free_ways = |v: VehicleIdx| {
                 let (vehicle, _, _, _, drive, _) = &items[v.0 as usize];
@@ -81,7 +82,13 @@ pub(super) fn monitor(
                     t.roads()
                         .out(at)
                         .iter()
-                        .filter(|(_, to, _)| reservations.0.holder(Place::Node(*to)).is_none())
+                        .filter(|(_, to, _)| match reservations.0.holder(Place::Node(*to)) {
+                            None => true,
+                            // An idle vehicle there is pushed out of the way.
+                            Some(h) => {
+                                items.get(h.0 as usize).is_some_and(|i| matches!(i.3.kind, JobKind::Idle))
+                            }
+                        })
                         .count()
                 })
             };

@@ -138,7 +138,9 @@ pub(super) fn plan(
                 closed_edges: &blocked.applied.1,
                 tail: drive.tail.iter().map(|t| t.0).collect(),
                 pushable: vehicle.tail_m <= 0.0,
-                straight: straight_ahead(&site.layout, routes.tables[vehicle.road].roads(), drive, report),
+                straight: (config.0.quarter_turn_ms > 0)
+                    .then(|| straight_ahead(&site.layout, routes.tables[vehicle.road].roads(), drive, report))
+                    .flatten(),
             }
         })
         .collect();

@@ -100,8 +100,8 @@ fn mix(a: u64, b: u64, c: u64) -> u64 {
 /// reserved in `table` as they are decided; `salt` varies tie-breaking
 /// between steps; `driving[v]` says whether vehicle `v` is on its way
 /// (a vehicle whose best way on is straight ahead, behind one that is
-/// driving, follows it rather than turning off). Returns one decision per
-/// mover.
+/// driving, follows it rather than turning off; vehicles that turn freely
+/// have no `straight` and never do). Returns one decision per mover.
 pub fn plan_step(
     movers: &[Mover<'_>],
     table: &mut ReservationTable,
@@ -143,6 +143,9 @@ impl Planner<'_, '_> {
         let m = &self.movers[i];
         let (at, vehicle, must_move) = (m.at, m.vehicle, m.must_move || pushed_from.is_some());
         let here = self.cost(i, at);
+        let pusher_goal = pushed_by
+            .and_then(|(_, by)| self.by_vehicle.get(by.0 as usize).copied().flatten())
+            .and_then(|p| self.movers[p].goal);
         // Candidates: (cost, tie, Some(edge, to)) and staying (None).
         let mut candidates: Vec<Candidate> = m
             .roads
@@ -150,11 +153,17 @@ impl Planner<'_, '_> {
             .iter()
             .filter(|(e, to, _)| Some(*to) != pushed_from && m.closed_edges.binary_search(e).is_err())
             .map(|&(e, to, _)| {
-                // Ties go straight on first (no turn), to free nodes next
-                // (fewer pushes), then at random.
-                let turn = u64::from(m.straight.is_some_and(|s| s != to)) << 63;
+                // Ties: a pushed vehicle keeps out of its pusher's goal
+                // (it would have to be pushed out again), then free nodes
+                // first (fewer pushes), straight on next (no turn), then at
+                // random.
+                let pushers_goal = u64::from(pusher_goal == Some(to)) << 63;
                 let occupied = u64::from(self.table.holder(Place::Node(to)).is_some()) << 62;
-                let tie = turn | occupied | (mix(self.salt, u64::from(vehicle.0), u64::from(to.0)) >> 2);
+                let turn = u64::from(m.straight.is_some_and(|s| s != to)) << 61;
+                let tie = pushers_goal
+                    | occupied
+                    | turn
+                    | (mix(self.salt, u64::from(vehicle.0), u64::from(to.0)) >> 3);
                 (self.cost(i, to), tie, Some((e, to)))
             })
             .collect();
