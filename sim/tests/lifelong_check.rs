@@ -177,3 +177,26 @@ fn malformed_files_are_errors_not_panics() {
     o.actual_schedule[0] = "zero:one".into();
     assert!(errors(&p, &o).contains("expected stamp:task"));
 }
+
+proptest::proptest! {
+    /// Whatever an output file holds, the validator answers (an error or a
+    /// verdict) and never panics: random path strings, schedules, events.
+    #[test]
+    fn arbitrary_outputs_never_panic(
+        a in "[\\[\\]():,0-9FRCWTX -]{0,60}",
+        b in "[FRCW]{0,12}",
+        schedule in "[0-9:,-]{0,12}",
+        events in proptest::collection::vec((0u64..20, 0usize..3, 0usize..5, 0usize..4), 0..4),
+        claimed in 0u64..3,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = problem(dir.path());
+        let mut o = run(&b, &b);
+        o.actual_paths[0] = a;
+        o.actual_schedule[1] = schedule;
+        o.events = events;
+        o.num_task_finished = claimed;
+        o.delay_intervals = vec![vec![(3, 1)], vec![(0, 100)]];
+        let _ = check(&p, &o);
+    }
+}
