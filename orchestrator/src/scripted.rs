@@ -177,17 +177,17 @@ impl ScriptedVehicle {
         if let Some((_, arrive)) = &mut self.leg
             && *arrive > start
         {
-            *arrive = *arrive + pause;
+            *arrive += pause;
         }
         if let Some((motion, _)) = &mut self.turning
             && motion.end > start
         {
-            motion.end = motion.end + pause;
+            motion.end += pause;
         }
         if let Some((_, end)) = &mut self.running
             && *end > start
         {
-            *end = *end + pause;
+            *end += pause;
         }
         self.held_until = until;
     }

@@ -148,8 +148,11 @@ fn parse_paths(problem: &Problem, output: &Output) -> Result<Vec<Vec<u8>>, Strin
         .collect()
 }
 
+/// A segment header: tick, row, column, orientation, counter.
+type Header = (u64, u32, u32, u32, u32);
+
 /// A path string's letters and its first header.
-fn parse_path(s: &str) -> Result<(Vec<u8>, Option<(u64, u32, u32, u32, u32)>), String> {
+fn parse_path(s: &str) -> Result<(Vec<u8>, Option<Header>), String> {
     let mut letters = Vec::new();
     let mut first = None;
     let mut rest = s.trim();
@@ -212,6 +215,7 @@ fn check_delays(output: &Output, letters: &[Vec<u8>], v: &mut Verdict) {
 
 /// Replays every agent, checking moves and footprints; each agent's
 /// location after every tick (index 0: the start).
+#[expect(clippy::needless_range_loop, reason = "tick j indexes every agent's letters")]
 fn replay(problem: &Problem, letters: &[Vec<u8>], v: &mut Verdict) -> Vec<Vec<u32>> {
     let (rows, cols) = (i64::from(problem.height), i64::from(problem.width));
     let m = problem.agent_counter.max(1);

@@ -130,7 +130,7 @@ pub fn run_lifelong(run: &LifelongRun) -> anyhow::Result<(LifelongResult, Record
     let started = Instant::now();
     let problem = crate::lifelong::load(&run.problem)?;
     let n = problem.agents.len();
-    let m = problem.agent_counter as u64;
+    let m = u64::from(problem.agent_counter);
     let map = Arc::new(problem.map.clone());
     let ids: Vec<VehicleId> = (0..n).map(|i| VehicleId::new("lorr", format!("agent{i:05}"))).collect();
     let specs = ids.iter().map(|id| VehicleSpec::new(id.clone(), movingai::GRID_VEHICLE_TYPE)).collect();
