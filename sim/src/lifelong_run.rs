@@ -223,9 +223,6 @@ pub fn run_lifelong(run: &LifelongRun) -> anyhow::Result<(LifelongResult, Record
             }
         }
         for (id, message) in out.messages {
-            if std::env::var_os("YM_DEBUG").is_some() && id.serial_number == "agent00000" {
-                eprintln!("t={tick} -> {message:?}");
-            }
             if let Some(&i) = by_serial.get(&id.serial_number) {
                 vehicles[i].receive(message);
             }
@@ -268,11 +265,6 @@ pub fn run_lifelong(run: &LifelongRun) -> anyhow::Result<(LifelongResult, Record
         bar.set_message(format!("{} tasks finished", tasks.finished));
     }
     bar.finish_and_clear();
-    if std::env::var_os("YM_DEBUG").is_some() {
-        for v in core.vehicles().iter().take(3) {
-            eprintln!("{v:?}");
-        }
-    }
     record.finish(&tasks.errands, &tasks.revealed_at, tasks.finished);
     let verdict = crate::lifelong_check::check(&problem, &record.to_output());
     let mean = times.iter().sum::<f64>() / times.len().max(1) as f64;
