@@ -113,6 +113,70 @@ struct Tasks {
 }
 
 impl Tasks {
+    /// The core's events of a tick: assignments (and take-backs) change
+    /// who holds which task; returns orders delivered and deadlocks broken.
+    fn apply(
+        &mut self,
+        events: &[orchestrator::fleet::Event],
+        order_task: &mut BTreeMap<u64, usize>,
+        by_serial: &BTreeMap<String, usize>,
+        record: &mut Record,
+        tick: u64,
+    ) -> (u64, u64) {
+        let (mut delivered, mut deadlocks) = (0, 0);
+        for e in events {
+            match &e.kind {
+                EventKind::OrderStatus { order, status } => {
+                    let Some(&task) = order_task.get(order) else { continue };
+                    match status {
+                        OrderStatus::Assigned { vehicle } => {
+                            if let Some(&agent) = by_serial.get(vehicle) {
+                                self.held[agent] = Some(task);
+                                record.assign(tick, agent, Some(task));
+                            }
+                        }
+                        OrderStatus::Queued => {
+                            if let Some(agent) = self.held.iter().position(|h| *h == Some(task)) {
+                                self.held[agent] = None;
+                                record.assign(tick, agent, None);
+                            }
+                        }
+                        OrderStatus::Delivered => delivered += 1,
+                        _ => {}
+                    }
+                    if status.is_terminal() {
+                        order_task.remove(order);
+                    }
+                }
+                EventKind::Deadlock { .. } => deadlocks += 1,
+                _ => {}
+            }
+        }
+        (delivered, deadlocks)
+    }
+
+    /// Errands, by the competition's rule: at the end of the tick, in
+    /// agent order, an agent standing on its task's next errand has done
+    /// it. Whether a task finished.
+    fn tick_off(&mut self, locations: &[u32], record: &mut Record, tick: u64) -> bool {
+        let mut finished = false;
+        for (agent, &here) in locations.iter().enumerate() {
+            let Some(task) = self.held[agent] else { continue };
+            let errands = &self.errands[task];
+            if errands.get(self.done[task]) != Some(&here) {
+                continue;
+            }
+            self.done[task] += 1;
+            record.event(tick + 1, agent, task, self.done[task]);
+            if self.done[task] == errands.len() {
+                self.held[agent] = None;
+                self.finished += 1;
+                finished = true;
+            }
+        }
+        finished
+    }
+
     fn reveal(&mut self, problem: &Problem, pool: usize, at: u64) {
         while self.errands.len() < pool + self.finished as usize && !problem.tasks.is_empty() {
             let id = self.errands.len();
@@ -130,23 +194,8 @@ pub fn run_lifelong(run: &LifelongRun) -> anyhow::Result<(LifelongResult, Record
     let started = Instant::now();
     let problem = crate::lifelong::load(&run.problem)?;
     let n = problem.agents.len();
-    let m = u64::from(problem.agent_counter);
-    let map = Arc::new(problem.map.clone());
-    let ids: Vec<VehicleId> = (0..n).map(|i| VehicleId::new("lorr", format!("agent{i:05}"))).collect();
-    let specs = ids.iter().map(|id| VehicleSpec::new(id.clone(), movingai::GRID_VEHICLE_TYPE)).collect();
-    // The vehicles turn in place, a quarter turn taking as long as a move.
-    let config = FleetConfig { park_after_ms: None, quarter_turn_ms: m * TICK_MS, ..FleetConfig::grid() };
-    let mut core = Orchestrator::new(map.clone(), specs, config)?;
-    let mut vehicles = Vec::with_capacity(n);
-    for (i, &loc) in problem.agents.iter().enumerate() {
-        let node = problem.node(loc).with_context(|| format!("agent {i} starts on a blocked cell {loc}"))?;
-        let mut v = ScriptedVehicle::new(ids[i].clone(), &map, &map.node(node).id, 1.0 / m as f64)?
-            .with_turns(m * TICK_MS, 0.0);
-        v.action_ms = 0;
-        vehicles.push(v);
-    }
-    let by_serial: BTreeMap<String, usize> =
-        ids.iter().enumerate().map(|(i, id)| (id.serial_number.clone(), i)).collect();
+    let (mut core, mut vehicles, by_serial) = fleet_for(&problem)?;
+    let map = problem.map.clone();
     let node_loc: Vec<u32> = map
         .nodes
         .iter()
@@ -195,33 +244,9 @@ pub fn run_lifelong(run: &LifelongRun) -> anyhow::Result<(LifelongResult, Record
                 Reply::Done => {}
             }
         }
-        for e in &out.events {
-            match &e.kind {
-                EventKind::OrderStatus { order, status } => {
-                    let Some(&task) = order_task.get(order) else { continue };
-                    match status {
-                        OrderStatus::Assigned { vehicle } => {
-                            let agent = by_serial[vehicle];
-                            tasks.held[agent] = Some(task);
-                            record.assign(tick, agent, Some(task));
-                        }
-                        OrderStatus::Queued => {
-                            if let Some(agent) = tasks.held.iter().position(|h| *h == Some(task)) {
-                                tasks.held[agent] = None;
-                                record.assign(tick, agent, None);
-                            }
-                        }
-                        OrderStatus::Delivered => delivered += 1,
-                        _ => {}
-                    }
-                    if status.is_terminal() {
-                        order_task.remove(order);
-                    }
-                }
-                EventKind::Deadlock { .. } => deadlocks += 1,
-                _ => {}
-            }
-        }
+        let (d, k) = tasks.apply(&out.events, &mut order_task, &by_serial, &mut record, tick);
+        delivered += d;
+        deadlocks += k;
         for (id, message) in out.messages {
             if let Some(&i) = by_serial.get(&id.serial_number) {
                 vehicles[i].receive(message);
@@ -241,24 +266,8 @@ pub fn run_lifelong(run: &LifelongRun) -> anyhow::Result<(LifelongResult, Record
             };
             record.act(agent, letter, node_loc[v.node().index()], orientation(v.heading()));
         }
-        // Errands, by the competition's rule: at the end of the tick, in agent order.
-        let mut finished_now = false;
-        for agent in 0..n {
-            let Some(task) = tasks.held[agent] else { continue };
-            let here = node_loc[vehicles[agent].node().index()];
-            let errands = &tasks.errands[task];
-            if errands.get(tasks.done[task]) != Some(&here) {
-                continue;
-            }
-            tasks.done[task] += 1;
-            record.event(tick + 1, agent, task, tasks.done[task]);
-            if tasks.done[task] == errands.len() {
-                tasks.held[agent] = None;
-                tasks.finished += 1;
-                finished_now = true;
-            }
-        }
-        if finished_now {
+        let locations: Vec<u32> = vehicles.iter().map(|v| node_loc[v.node().index()]).collect();
+        if tasks.tick_off(&locations, &mut record, tick) {
             tasks.reveal(&problem, pool, tick + 1);
         }
         bar.inc(1);
@@ -289,6 +298,32 @@ pub fn run_lifelong(run: &LifelongRun) -> anyhow::Result<(LifelongResult, Record
         errors: verdict.errors.iter().take(10).cloned().collect(),
     };
     Ok((result, record))
+}
+
+/// The core (serve's grid configuration, turns costed) and one MAPF_T
+/// vehicle per agent, with the agents' serial numbers.
+#[expect(clippy::type_complexity, reason = "the three pieces of one fleet")]
+fn fleet_for(
+    problem: &Problem,
+) -> anyhow::Result<(Orchestrator, Vec<ScriptedVehicle>, BTreeMap<String, usize>)> {
+    let n = problem.agents.len();
+    let m = u64::from(problem.agent_counter);
+    let map = Arc::new(problem.map.clone());
+    let ids: Vec<VehicleId> = (0..n).map(|i| VehicleId::new("lorr", format!("agent{i:05}"))).collect();
+    let specs = ids.iter().map(|id| VehicleSpec::new(id.clone(), movingai::GRID_VEHICLE_TYPE)).collect();
+    // The vehicles turn in place, a quarter turn taking as long as a move.
+    let config = FleetConfig { park_after_ms: None, quarter_turn_ms: m * TICK_MS, ..FleetConfig::grid() };
+    let core = Orchestrator::new(map.clone(), specs, config)?;
+    let mut vehicles = Vec::with_capacity(n);
+    for (i, &loc) in problem.agents.iter().enumerate() {
+        let node = problem.node(loc).with_context(|| format!("agent {i} starts on a blocked cell {loc}"))?;
+        let mut v = ScriptedVehicle::new(ids[i].clone(), &map, &map.node(node).id, 1.0 / m as f64)?
+            .with_turns(m * TICK_MS, 0.0);
+        v.action_ms = 0;
+        vehicles.push(v);
+    }
+    let by_serial = ids.iter().enumerate().map(|(i, id)| (id.serial_number.clone(), i)).collect();
+    Ok((core, vehicles, by_serial))
 }
 
 /// The transport order of a task: first errand the pickup, last the drop,
