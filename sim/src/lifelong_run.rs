@@ -302,7 +302,6 @@ pub fn run_lifelong(run: &LifelongRun) -> anyhow::Result<(LifelongResult, Record
 
 /// The core (serve's grid configuration, turns costed) and one MAPF_T
 /// vehicle per agent, with the agents' serial numbers.
-#[expect(clippy::type_complexity, reason = "the three pieces of one fleet")]
 fn fleet_for(
     problem: &Problem,
 ) -> anyhow::Result<(Orchestrator, Vec<ScriptedVehicle>, BTreeMap<String, usize>)> {
