@@ -30,7 +30,7 @@ pub struct Problem {
     /// The problem file.
     pub path: PathBuf,
     /// The grid, as a layout (node `"column,row"` per free cell).
-    pub map: Layout,
+    pub map: std::sync::Arc<Layout>,
     /// Columns of the grid.
     pub width: u32,
     /// Rows of the grid.
@@ -309,7 +309,7 @@ pub fn load(path: &Path) -> Result<Problem, ProblemError> {
     }
     Ok(Problem {
         path: path.to_path_buf(),
-        map,
+        map: std::sync::Arc::new(map),
         width,
         height,
         agents,

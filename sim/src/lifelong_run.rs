@@ -19,7 +19,6 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
@@ -195,7 +194,7 @@ pub fn run_lifelong(run: &LifelongRun) -> anyhow::Result<(LifelongResult, Record
     let problem = crate::lifelong::load(&run.problem)?;
     let n = problem.agents.len();
     let (mut core, mut vehicles, by_serial) = fleet_for(&problem)?;
-    let map = problem.map.clone();
+    let map = problem.map.clone(); // (an Arc)
     let node_loc: Vec<u32> = map
         .nodes
         .iter()
@@ -307,7 +306,7 @@ fn fleet_for(
 ) -> anyhow::Result<(Orchestrator, Vec<ScriptedVehicle>, BTreeMap<String, usize>)> {
     let n = problem.agents.len();
     let m = u64::from(problem.agent_counter);
-    let map = Arc::new(problem.map.clone());
+    let map = problem.map.clone();
     let ids: Vec<VehicleId> = (0..n).map(|i| VehicleId::new("lorr", format!("agent{i:05}"))).collect();
     let specs = ids.iter().map(|id| VehicleSpec::new(id.clone(), movingai::GRID_VEHICLE_TYPE)).collect();
     // The vehicles turn in place, a quarter turn taking as long as a move.

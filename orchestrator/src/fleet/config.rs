@@ -77,7 +77,7 @@ impl Default for FleetConfig {
             load_fault_timeout_ms: 600_000,
             assign: AssignConfig::default(),
             quarter_turn_ms: 0,
-            distance_cache_bytes: 1 << 30,
+            distance_cache_bytes: 512 << 20,
             finished_kept: 1_000,
         }
     }

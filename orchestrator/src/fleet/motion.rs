@@ -2,8 +2,6 @@
 //! vehicles whose base runs short) and keep the reservation table in step
 //! with where vehicles are.
 
-use std::sync::Arc;
-
 use bevy_ecs::prelude::*;
 use layout::NodeIdx;
 
@@ -118,8 +116,19 @@ pub(super) fn plan(
             vehicle.idx,
         )
     });
+    // Every planning vehicle holds its goal's distance table through the
+    // step: as many goals as the tables' memory budget holds plan this
+    // step, the highest priority first; the others plan at the next.
+    let per_table = site.layout.nodes.len().max(1) * size_of::<u32>();
+    let max_goals = (config.0.distance_cache_bytes / per_table).max(16);
+    let mut seen = std::collections::BTreeSet::new();
+    let keep = ready_idx
+        .iter()
+        .position(|&i| items[i].3.goal.is_some_and(|g| seen.insert(g.0)) && seen.len() > max_goals)
+        .unwrap_or(ready_idx.len());
+    ready_idx.truncate(keep);
     let goals: Vec<Option<NodeIdx>> = ready_idx.iter().map(|&i| items[i].3.goal.map(|g| g.0)).collect();
-    let dists: Vec<Option<Arc<[u32]>>> = ready_idx
+    let dists: Vec<Option<crate::traffic::routing::Table>> = ready_idx
         .iter()
         .zip(&goals)
         .map(|(&i, g)| g.map(|g| routes.tables[items[i].0.road].shared(g)))
@@ -145,10 +154,7 @@ pub(super) fn plan(
         })
         .collect();
     let mut dist = |m: usize, node: NodeIdx| {
-        dists[m]
-            .as_ref()
-            .and_then(|d| d.get(node.index()).copied())
-            .unwrap_or(crate::traffic::routing::UNREACHABLE)
+        dists[m].as_ref().map_or(crate::traffic::routing::UNREACHABLE, |d| d.get(node.index()))
     };
     let driving: Vec<bool> = items.iter().map(|item| item.1.driving).collect();
     let decisions = plan_step(&movers, table, &site.bodies, &mut dist, clock.tick, &driving);

@@ -138,6 +138,65 @@ impl RoadGraph {
     }
 }
 
+/// Travel times to one goal from every node. On a road graph whose edges
+/// all take the same time (a grid) they are kept as edge counts in 16 bits
+/// where they fit — half the memory — else as 32-bit times.
+#[derive(Clone, Debug)]
+pub enum Table {
+    /// Edge counts (`u16::MAX`: unreachable) of `unit` ms each.
+    Narrow {
+        /// The counts, by node.
+        counts: Arc<[u16]>,
+        /// One edge's time, ms.
+        unit: u32,
+    },
+    /// Times, ms, by node.
+    Wide(Arc<[u32]>),
+}
+
+impl Table {
+    /// Compacts a table of times (edges of `uniform` ms each, if uniform).
+    fn new(dist: Vec<u32>, uniform: Option<u32>) -> Table {
+        let fits = |unit: u32| {
+            unit > 0
+                && dist.iter().all(|&d| d == UNREACHABLE || (d % unit == 0 && d / unit < u32::from(u16::MAX)))
+        };
+        match uniform {
+            Some(unit) if fits(unit) => Table::Narrow {
+                counts: dist
+                    .iter()
+                    .map(|&d| if d == UNREACHABLE { u16::MAX } else { (d / unit) as u16 })
+                    .collect(),
+                unit,
+            },
+            _ => Table::Wide(Arc::from(dist)),
+        }
+    }
+
+    /// The time from node `i` (`UNREACHABLE` if none, or out of range).
+    pub fn get(&self, i: usize) -> u32 {
+        match self {
+            Table::Narrow { counts, unit } => match counts.get(i) {
+                Some(&c) if c != u16::MAX => u32::from(c) * unit,
+                _ => UNREACHABLE,
+            },
+            Table::Wide(d) => d.get(i).copied().unwrap_or(UNREACHABLE),
+        }
+    }
+
+    /// Bytes it holds.
+    fn bytes(&self) -> usize {
+        match self {
+            Table::Narrow { counts, .. } => counts.len() * size_of::<u16>(),
+            Table::Wide(d) => d.len() * size_of::<u32>(),
+        }
+    }
+
+    fn empty() -> Table {
+        Table::Wide(Arc::from(Vec::new()))
+    }
+}
+
 /// Distance tables of one road graph, cached per goal, recomputed when the
 /// set of blocked nodes changes, least recently used evicted first.
 #[derive(Clone, Debug)]
@@ -145,8 +204,9 @@ pub struct DistanceTables {
     roads: RoadGraph,
     blocked: Vec<bool>,
     blocked_edges: Vec<bool>,
-    tables: BTreeMap<NodeIdx, (u64, Arc<[u32]>)>,
-    max_tables: usize,
+    tables: BTreeMap<NodeIdx, (u64, Table)>,
+    max_bytes: usize,
+    bytes: usize,
     clock: u64,
     computed: u64,
 }
@@ -154,14 +214,14 @@ pub struct DistanceTables {
 impl DistanceTables {
     /// Tables over `roads`, keeping at most `max_bytes` of them (at least 16 tables).
     pub fn new(roads: RoadGraph, max_bytes: usize) -> DistanceTables {
-        let per_table = roads.n_nodes().max(1) * size_of::<u32>();
         let n = roads.n_nodes();
         DistanceTables {
             roads,
             blocked: vec![false; n],
             blocked_edges: Vec::new(),
             tables: BTreeMap::new(),
-            max_tables: (max_bytes / per_table).max(16),
+            max_bytes,
+            bytes: 0,
             clock: 0,
             computed: 0,
         }
@@ -189,19 +249,15 @@ impl DistanceTables {
             self.blocked = mask;
             self.blocked_edges = edge_mask;
             self.tables.clear();
+            self.bytes = 0;
         }
     }
 
-    /// The table for `goal`, computing it if needed.
-    pub fn table(&mut self, goal: NodeIdx) -> &[u32] {
+    /// The table for `goal` (a shared handle: it stays valid after
+    /// eviction), computing it if needed.
+    pub fn shared(&mut self, goal: NodeIdx) -> Table {
         self.touch(goal);
-        self.tables.get(&goal).map_or(&[], |(_, dist)| dist)
-    }
-
-    /// The table for `goal` as a shared handle (it stays valid after eviction).
-    pub fn shared(&mut self, goal: NodeIdx) -> Arc<[u32]> {
-        self.touch(goal);
-        self.tables.get(&goal).map_or_else(|| Arc::from(Vec::new()), |(_, dist)| dist.clone())
+        self.tables.get(&goal).map_or_else(Table::empty, |(_, dist)| dist.clone())
     }
 
     fn touch(&mut self, goal: NodeIdx) {
@@ -210,19 +266,25 @@ impl DistanceTables {
         match self.tables.get_mut(&goal) {
             Some((used, _)) => *used = clock,
             None => {
-                if self.tables.len() >= self.max_tables {
+                let dist = Table::new(
+                    self.roads.distances(goal, &self.blocked, &self.blocked_edges),
+                    self.roads.uniform,
+                );
+                // At least 16 tables, whatever the budget.
+                if self.tables.len() >= 16 && self.bytes + dist.bytes() > self.max_bytes {
                     self.evict();
                 }
                 self.computed += 1;
-                let dist = self.roads.distances(goal, &self.blocked, &self.blocked_edges);
-                self.tables.insert(goal, (clock, Arc::from(dist)));
+                self.bytes += dist.bytes();
+                self.tables.insert(goal, (clock, dist));
             }
         }
     }
 
     /// Travel time from `from` to `goal` (`UNREACHABLE` if none).
     pub fn distance(&mut self, from: NodeIdx, goal: NodeIdx) -> u32 {
-        self.table(goal).get(from.index()).copied().unwrap_or(UNREACHABLE)
+        self.touch(goal);
+        self.tables.get(&goal).map_or(UNREACHABLE, |(_, t)| t.get(from.index()))
     }
 
     /// How many tables have been computed so far.
@@ -235,7 +297,9 @@ impl DistanceTables {
         let mut ages: Vec<(u64, NodeIdx)> = self.tables.iter().map(|(g, (used, _))| (*used, *g)).collect();
         ages.sort_unstable();
         for (_, g) in ages.iter().take(ages.len().div_ceil(2)) {
-            self.tables.remove(g);
+            if let Some((_, t)) = self.tables.remove(g) {
+                self.bytes -= t.bytes();
+            }
         }
     }
 
@@ -247,7 +311,7 @@ impl DistanceTables {
         let mut at = from;
         let dist = self.shared(goal);
         while path.len() < max_nodes && at != goal {
-            let here = dist.get(at.index()).copied().unwrap_or(UNREACHABLE);
+            let here = dist.get(at.index());
             if here == UNREACHABLE {
                 break;
             }
@@ -256,7 +320,8 @@ impl DistanceTables {
                 .out(at)
                 .iter()
                 .filter(|(_, to, ms)| {
-                    dist.get(to.index()).is_some_and(|&d| d != UNREACHABLE && d + ms == here)
+                    let d = dist.get(to.index());
+                    d != UNREACHABLE && d + ms == here
                 })
                 .min_by_key(|(e, _, _)| *e);
             match next {
@@ -292,6 +357,24 @@ mod tests {
         tables.set_blocked(&[id("1,0")], &[]);
         assert_eq!(tables.distance(id("0,0"), id("2,0")), 6000);
         assert_eq!(tables.path(id("0,0"), id("2,2"), 10).len(), 4);
+    }
+
+    #[test]
+    fn grid_tables_are_kept_in_16_bits_and_read_the_same() {
+        let dist = vec![0, 1000, 3000, UNREACHABLE];
+        let narrow = Table::new(dist.clone(), Some(1000));
+        assert!(matches!(narrow, Table::Narrow { .. }));
+        assert_eq!(narrow.bytes(), 8);
+        assert_eq!(
+            (0..5).map(|i| narrow.get(i)).collect::<Vec<_>>(),
+            [0, 1000, 3000, UNREACHABLE, UNREACHABLE]
+        );
+        // Times that are not whole edges, too far for 16 bits, or not uniform stay wide.
+        assert!(matches!(Table::new(vec![0, 1500], Some(1000)), Table::Wide(_)));
+        assert!(matches!(Table::new(vec![0, 1000 * 70_000], Some(1000)), Table::Wide(_)));
+        let wide = Table::new(dist, None);
+        assert_eq!(wide.get(2), 3000);
+        assert_eq!(wide.get(3), UNREACHABLE);
     }
 
     #[test]
