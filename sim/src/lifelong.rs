@@ -54,6 +54,12 @@ impl Problem {
         (((self.num_tasks_reveal as f32) * (self.agents.len() as f32)) as usize).max(1)
     }
 
+    /// The location (`row * width + column`) of every layout node, by node index.
+    pub fn node_locations(&self) -> Vec<u32> {
+        let cells = self.map.grid.as_ref().map_or(&[][..], |g| &g.cells[..]);
+        cells.iter().map(|&(x, y)| y * self.width + x).collect()
+    }
+
     /// The layout node of a location.
     pub fn node(&self, location: u32) -> Option<layout::NodeIdx> {
         self.map.node_by_id(&format!("{},{}", location % self.width, location / self.width))

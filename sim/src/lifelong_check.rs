@@ -219,12 +219,12 @@ fn check_delays(output: &Output, letters: &[Vec<u8>], v: &mut Verdict) {
 fn replay(problem: &Problem, letters: &[Vec<u8>], v: &mut Verdict) -> Vec<Vec<u32>> {
     let (rows, cols) = (i64::from(problem.height), i64::from(problem.width));
     let m = problem.agent_counter.max(1);
-    let free = |r: i64, c: i64| {
-        (0..rows).contains(&r)
-            && (0..cols).contains(&c)
-            && problem.map.node_by_id(&format!("{c},{r}")).is_some()
-    };
-    let passable: Vec<bool> = (0..rows * cols).map(|l| free(l / cols, l % cols)).collect();
+    let mut passable = vec![false; (rows * cols) as usize];
+    for l in problem.node_locations() {
+        if let Some(p) = passable.get_mut(l as usize) {
+            *p = true;
+        }
+    }
     let n = letters.len();
     let ticks = letters.first().map_or(0, Vec::len);
     let mut agents: Vec<Agent> = (problem.agents.iter())

@@ -34,7 +34,8 @@ use serde::Serialize;
 use crate::bench_cmd::{file_name, peak_rss_mb};
 use crate::lifelong::Problem;
 use crate::lifelong_delays::Delays;
-use crate::lifelong_output::Record;
+use crate::lifelong_output::{Output, Record};
+use crate::tick_bench::percentile;
 
 /// Core time of one tick, ms.
 pub const TICK_MS: u64 = 1_000;
@@ -189,20 +190,12 @@ impl Tasks {
 
 /// Runs the problem.
 #[expect(clippy::disallowed_methods, reason = "the benchmark measures wall-clock time")]
-pub fn run_lifelong(run: &LifelongRun) -> anyhow::Result<(LifelongResult, Record)> {
+pub fn run_lifelong(run: &LifelongRun) -> anyhow::Result<(LifelongResult, Output)> {
     let started = Instant::now();
     let problem = crate::lifelong::load(&run.problem)?;
     let n = problem.agents.len();
     let (mut core, mut vehicles, by_serial) = fleet_for(&problem)?;
-    let map = problem.map.clone(); // (an Arc)
-    let node_loc: Vec<u32> = map
-        .nodes
-        .iter()
-        .map(|node| {
-            let (x, y) = node.id.split_once(',').unwrap_or(("0", "0"));
-            y.parse::<u32>().unwrap_or(0) * problem.width + x.parse::<u32>().unwrap_or(0)
-        })
-        .collect();
+    let node_loc = problem.node_locations();
     let mut delays = Delays::new(&problem.delays, run.seed, n)?;
     let pool = problem.pool_size();
     let mut tasks = Tasks {
@@ -274,7 +267,8 @@ pub fn run_lifelong(run: &LifelongRun) -> anyhow::Result<(LifelongResult, Record
     }
     bar.finish_and_clear();
     record.finish(&tasks.errands, &tasks.revealed_at, tasks.finished);
-    let verdict = crate::lifelong_check::check(&problem, &record.to_output());
+    let output = record.to_output();
+    let verdict = crate::lifelong_check::check(&problem, &output);
     let mean = times.iter().sum::<f64>() / times.len().max(1) as f64;
     times.sort_by(f64::total_cmp);
     let result = LifelongResult {
@@ -296,7 +290,7 @@ pub fn run_lifelong(run: &LifelongRun) -> anyhow::Result<(LifelongResult, Record
         valid: verdict.valid(),
         errors: verdict.errors.iter().take(10).cloned().collect(),
     };
-    Ok((result, record))
+    Ok((result, output))
 }
 
 /// The core (serve's grid configuration, turns costed) and one MAPF_T
@@ -346,11 +340,4 @@ fn order_of(problem: &Problem, errands: &[u32]) -> anyhow::Result<OrderRequest> 
 pub fn orientation(heading: f64) -> u8 {
     let quarters = (-heading / std::f64::consts::FRAC_PI_2).round() as i64;
     quarters.rem_euclid(4) as u8
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    sorted[(((sorted.len() - 1) as f64) * p).round() as usize]
 }

@@ -303,11 +303,11 @@ fn bench(command: BenchCommand) -> anyhow::Result<ExitCode> {
         }
         BenchCommand::Lifelong { problem, ticks, seed, out } => {
             let run = sim::lifelong_run::LifelongRun { problem, ticks, seed, progress: true };
-            let (result, record) = sim::lifelong_run::run_lifelong(&run)?;
+            let (result, output) = sim::lifelong_run::run_lifelong(&run)?;
             if let Some(out) = out {
                 let file =
                     std::fs::File::create(&out).with_context(|| format!("creating {}", out.display()))?;
-                serde_json::to_writer(std::io::BufWriter::new(file), &record.to_output())
+                serde_json::to_writer(std::io::BufWriter::new(file), &output)
                     .with_context(|| format!("writing {}", out.display()))?;
             }
             sim::say!("{}", serde_json::to_string(&result)?);

@@ -68,7 +68,8 @@ pub struct TickResult {
     pub end_state: std::collections::BTreeMap<String, usize>,
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+/// The `p` quantile of sorted figures (NaN if there are none).
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }

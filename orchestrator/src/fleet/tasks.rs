@@ -1,6 +1,8 @@
 //! Systems 2 and 3: update tasks from what vehicles report, and assign
 //! work (transport orders, charging, parking) to free vehicles.
 
+use std::collections::BTreeMap;
+
 use bevy_ecs::prelude::*;
 use layout::{Layout, NodeIdx, StationIdx, StationKind};
 use protocol::messages::{ActionStatus, action_types};
@@ -37,6 +39,17 @@ pub(super) fn leg_goal(order: &TransportOrder, leg: Leg) -> (NodeIdx, Option<&'s
         Leg::Via(k) => (order.via.get(k as usize).copied().unwrap_or(order.drop), None),
         Leg::Drop => (order.drop, Some(action_types::DROP)),
     }
+}
+
+/// The time of an order's loaded legs (pickup, stops, drop), ms, if every
+/// one can be driven.
+fn loaded_ms(order: &TransportOrder, tables: &mut crate::traffic::routing::DistanceTables) -> Option<u64> {
+    let stops: Vec<NodeIdx> =
+        std::iter::once(order.pickup).chain(order.via.iter().copied()).chain([order.drop]).collect();
+    stops.windows(2).try_fold(0u64, |total, w| {
+        let leg = tables.distance(w[0], w[1]);
+        (leg != UNREACHABLE).then_some(total + u64::from(leg))
+    })
 }
 
 /// The leg after `leg` (the load is on board), with the status it starts.
@@ -303,39 +316,36 @@ pub(super) fn assign(
         // Bound the matrix: a tier larger than the free fleet waits its turn.
         let rows: Vec<&TransportOrder> =
             queued[start..end].iter().copied().take(candidates.len() * 2 + config.0.assign.window).collect();
-        let costs: Vec<Vec<Option<u32>>> = rows
-            .iter()
-            .map(|o| {
-                candidates
-                    .iter()
-                    .map(|&v| {
-                        let (vehicle, ..) = &items[v];
-                        let drive = &items[v].4;
-                        let fits_type =
-                            o.request.vehicle_type.as_ref().is_none_or(|t| *t == vehicle.vehicle_type);
-                        let fits_load =
-                            o.request.load_type.as_ref().is_none_or(|t| {
+        let costs: Vec<Vec<Option<u32>>> =
+            rows.iter()
+                .map(|o| {
+                    // The loaded legs' time depends on the order and the roads only: once per road.
+                    let mut loaded: BTreeMap<usize, Option<u64>> = BTreeMap::new();
+                    candidates
+                        .iter()
+                        .map(|&v| {
+                            let (vehicle, ..) = &items[v];
+                            let drive = &items[v].4;
+                            let fits_type =
+                                o.request.vehicle_type.as_ref().is_none_or(|t| *t == vehicle.vehicle_type);
+                            let fits_load = o.request.load_type.as_ref().is_none_or(|t| {
                                 vehicle.load_types.is_empty() || vehicle.load_types.contains(t)
                             });
-                        let from = drive.end()?;
-                        if !fits_type || !fits_load {
-                            return None;
-                        }
-                        let tables = routes.tables.get_mut(vehicle.road)?;
-                        let to_pick = tables.distance(from, o.pickup);
-                        let stops = std::iter::once(o.pickup).chain(o.via.iter().copied()).chain([o.drop]);
-                        let stops: Vec<NodeIdx> = stops.collect();
-                        let legs: Vec<u32> = stops.windows(2).map(|w| tables.distance(w[0], w[1])).collect();
-                        let reachable = legs.iter().all(|&l| l != UNREACHABLE);
-                        // The whole order's time: the empty drive and the loaded legs (shortest first
-                        // finishes the most orders; overdue ones go first, above).
-                        let whole = legs.iter().fold(u64::from(to_pick), |t, &l| t + u64::from(l));
-                        (to_pick != UNREACHABLE && reachable)
-                            .then_some((whole / 100).min(u64::from(u32::MAX)) as u32)
-                    })
-                    .collect()
-            })
-            .collect();
+                            let from = drive.end()?;
+                            if !fits_type || !fits_load {
+                                return None;
+                            }
+                            let tables = routes.tables.get_mut(vehicle.road)?;
+                            let to_pick = tables.distance(from, o.pickup);
+                            let legs = *loaded.entry(vehicle.road).or_insert_with(|| loaded_ms(o, tables));
+                            // The whole order's time: the empty drive and the loaded legs (shortest first
+                            // finishes the most orders; overdue ones go first, above).
+                            let whole = u64::from(to_pick) + legs?;
+                            (to_pick != UNREACHABLE).then_some((whole / 100).min(u64::from(u32::MAX)) as u32)
+                        })
+                        .collect()
+                })
+                .collect();
         for (o, c) in match_orders(&costs, &config.0.assign) {
             let v = candidates[c];
             taken[v] = true;
