@@ -164,6 +164,11 @@ impl EmulatedVehicle {
         self.battery
     }
 
+    /// Whether it is charging.
+    pub fn charging(&self) -> bool {
+        self.charging
+    }
+
     /// Position, m.
     pub fn position(&self) -> Point2<f64> {
         self.motion.position()

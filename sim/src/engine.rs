@@ -23,6 +23,7 @@ use protocol::messages::{AgvPosition, ConnectionState, Node};
 use protocol::transport::{FromVehicle, OrchestratorEvent, ToVehicle, VehicleId};
 use yardmaster::store::OrderStore;
 
+use crate::ocel::ProcessLog;
 use crate::report::{Frame, Metrics, TraceBox, TracePoint, Travel};
 use crate::scenario::{FaultSpec, Loaded, Scenario, Start, matches};
 
@@ -74,6 +75,8 @@ struct SimVehicle {
     inbox: Vec<ToVehicle>,
     travel: Travel,
     last: (f64, f64),
+    /// Since when it charges, and from what charge (%).
+    charging_since: Option<(Ms, f64)>,
 }
 
 /// Everything a run produced.
@@ -84,6 +87,8 @@ pub struct Outcome {
     pub events: Vec<String>,
     /// Positions at every orchestrator tick.
     pub trace: Vec<Frame>,
+    /// The run as a process log (orders, vehicles, stations, loads), for `--ocel`.
+    pub process: ProcessLog,
 }
 
 /// How to run.
@@ -338,6 +343,7 @@ struct Sim<'s> {
     metrics: Metrics,
     events: Vec<String>,
     trace: Vec<Frame>,
+    process: ProcessLog,
     accepted_at: BTreeMap<u64, Ms>,
     refused: u64,
 }
@@ -388,6 +394,17 @@ impl<'s> Sim<'s> {
                 );
             }
         }
+        let mut core_inbox = Vec::new();
+        for node in &sc.closed_nodes {
+            layout.node_by_id(node).with_context(|| {
+                format!("{}: closed_nodes: no node {node:?} in the layout", loaded.path.display())
+            })?;
+            core_inbox.push(Input::Close {
+                place: PlaceId::Node(node.clone()),
+                reason: "closed in the scenario".into(),
+            });
+        }
+        let process = process_log(&layout, &specs);
         Ok(Sim {
             sc,
             layout,
@@ -400,10 +417,11 @@ impl<'s> Sim<'s> {
             vehicles,
             bus,
             arrivals,
-            core_inbox: Vec::new(),
+            core_inbox,
             metrics,
             events: Vec::new(),
             trace: Vec::new(),
+            process,
             accepted_at: BTreeMap::new(),
             refused: 0,
         })
@@ -414,6 +432,7 @@ impl<'s> Sim<'s> {
         for e in events {
             self.events.push(serde_json::to_string(e)?);
             self.metrics.on_event(e, &self.accepted_at);
+            self.process.on_event(e);
         }
         Ok(())
     }
@@ -512,6 +531,7 @@ impl<'s> Sim<'s> {
             match out.replies.first() {
                 Some(Reply::Submitted { order }) => {
                     self.accepted_at.insert(*order, now);
+                    self.process.accepted(*order, &request);
                     self.metrics.submitted += 1;
                 }
                 Some(Reply::Refused(e)) => {
@@ -573,6 +593,21 @@ impl<'s> Sim<'s> {
             let p = v.driver.position();
             v.travel.add((p.x - v.last.0).hypot(p.y - v.last.1), self.sc.tick_ms);
             v.last = (p.x, p.y);
+            match (v.driver.charging(), v.charging_since) {
+                (true, None) => v.charging_since = Some((now, v.driver.battery())),
+                (false, Some((since, from))) => {
+                    v.charging_since = None;
+                    let node = self.layout.node_by_id(v.agent.last_node_id());
+                    let station = self
+                        .layout
+                        .stations
+                        .iter()
+                        .find(|s| node.is_some_and(|n| s.interaction_nodes.contains(&n)));
+                    let station = station.map(|s| s.id.as_str());
+                    self.process.charged(now, &v.id.serial_number, station, from, v.driver.battery(), since);
+                }
+                _ => {}
+            }
         }
     }
 
@@ -597,8 +632,16 @@ impl<'s> Sim<'s> {
         self.metrics.messages_lost = self.bus.lost;
         self.metrics.evaluate(&self.sc.expect);
         self.metrics.seal(&self.events);
-        Outcome { metrics: self.metrics, events: self.events, trace: self.trace }
+        Outcome { metrics: self.metrics, events: self.events, trace: self.trace, process: self.process }
     }
+}
+
+/// An empty process log that knows the fleet and the stations.
+fn process_log(layout: &Layout, specs: &[VehicleSpec]) -> ProcessLog {
+    let vehicles =
+        specs.iter().map(|s| (s.id.serial_number.clone(), s.id.manufacturer.clone(), s.vehicle_type.clone()));
+    let stations = layout.stations.iter().map(|s| (s.id.clone(), format!("{:?}", s.kind).to_lowercase()));
+    ProcessLog::new(vehicles, stations)
 }
 
 /// A vehicle's trace point: where it is, its body, its trailers.
@@ -659,6 +702,7 @@ fn fleet(
                 inbox: Vec::new(),
                 travel: Travel::default(),
                 last: (p.x, p.y),
+                charging_since: None,
             });
         }
     }

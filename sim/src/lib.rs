@@ -47,6 +47,8 @@ pub fn say_line(args: std::fmt::Arguments<'_>) {
 }
 
 pub mod bench_cmd;
+pub mod ci_report;
+pub mod compare;
 pub mod engine;
 pub mod golden;
 pub mod lifelong;
@@ -57,11 +59,15 @@ pub mod lifelong_run;
 pub mod live;
 pub mod map_cmd;
 pub mod mapgen;
+pub mod ocel;
 pub mod render;
 pub mod replay;
 pub mod report;
 pub mod run_cmd;
 pub mod scenario;
 pub mod soak;
+pub mod sweep;
+pub mod sweep_report;
 pub mod tick_bench;
+pub mod variants;
 pub mod vehicles;

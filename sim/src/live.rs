@@ -270,6 +270,9 @@ fn run_in(path: &Path, options: &LiveOptions, work: &Path) -> anyhow::Result<Run
     for f in &sc.faults {
         metrics.note(0, format!("not injected in a live run: {f:?}"));
     }
+    for node in &sc.closed_nodes {
+        metrics.note(0, format!("not closed in a live run: node {node}"));
+    }
     if sc.network != scenario::Network::default() {
         metrics.note(0, "the simulated network's latency and loss do not apply: the network is real".into());
     }
@@ -490,7 +493,7 @@ fn run_in(path: &Path, options: &LiveOptions, work: &Path) -> anyhow::Result<Run
     metrics.seal(&events);
     let report = serde_json::to_string_pretty(&metrics)?;
     let sha256 = sha256_hex(report.as_bytes());
-    Ok(RunResult { outcome: Outcome { metrics, events, trace }, report, sha256 })
+    Ok(RunResult { outcome: Outcome { metrics, events, trace, process: Default::default() }, report, sha256 })
 }
 
 /// Submits orders through the API, all queries out before the first

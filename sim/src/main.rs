@@ -16,6 +16,11 @@ use sim::map_cmd::{self, CheckOutcome, Generated};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Fleet sizes of a sweep (one argument, a range or a list).
+type FleetSizes = Vec<usize>;
+/// Rate scales of a sweep (one argument, a range or a list).
+type RateScales = Vec<f64>;
+
 #[derive(Parser)]
 #[command(name = "yard-sim", version, about = "Yardmaster simulator and layout tools")]
 struct Cli {
@@ -54,6 +59,69 @@ enum Command {
         /// (`golden.toml` beside it): a deliberate update after an intended change.
         #[arg(long)]
         bless: bool,
+        /// Override a scenario key for this run: `fleet[0].count=12`,
+        /// `flows[1].per_hour=30`, `expect.min_delivered=20` (repeatable).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<sim::variants::Override>,
+        /// Write a JUnit XML report here: one test suite per scenario, one
+        /// test case per expectation.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Append a Markdown summary here (for CI job summaries).
+        #[arg(long, value_name = "FILE")]
+        summary_md: Option<PathBuf>,
+        /// Write the run's events as an OCEL 2.0 event log (JSON) here (one
+        /// file per scenario, suffixed with its name, when several).
+        #[arg(long, value_name = "FILE")]
+        ocel: Option<PathBuf>,
+        /// The wall-clock instant of the simulation's 0 in the OCEL log
+        /// (RFC 3339, e.g. 2026-03-02T06:00:00Z).
+        #[arg(long, default_value = "1970-01-01T00:00:00Z", value_parser = parse_instant)]
+        ocel_start: time::OffsetDateTime,
+    },
+    /// Run a scenario over a grid of fleet sizes and order rates, in
+    /// parallel: a table, plots, and the smallest fleet that meets every
+    /// expectation at each rate. Exit 1 if no fleet size does at some rate.
+    Sweep {
+        /// The scenario file (TOML).
+        file: PathBuf,
+        /// Fleet sizes: `4..20`, `4..20:2` (step) or `4,8,12`; the whole
+        /// fleet in proportion, or one group's with `--group`.
+        #[arg(long, value_parser = sim::sweep::parse_fleet_range)]
+        fleet: FleetSizes,
+        /// Factors on every flow's rate: `0.5..2.0:0.25` or `0.8,1,1.2`.
+        #[arg(long, default_value = "1", value_parser = sim::sweep::parse_rate_range)]
+        rate_scale: RateScales,
+        /// Seeds per grid point (the scenario's seed, then the next ones).
+        #[arg(long, default_value_t = 1)]
+        seeds: u64,
+        /// Vary only this fleet group (0-based index into `[[fleet]]`).
+        #[arg(long)]
+        group: Option<usize>,
+        /// Write sweep.json, sweep.csv, sweep.md and sweep.html here.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Worker threads (default: one per core).
+        #[arg(long, default_value_t = 0)]
+        jobs: usize,
+        /// Sweep the scenario's `[ci]` variant.
+        #[arg(long)]
+        ci: bool,
+        /// Override a scenario key before sweeping (repeatable).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<sim::variants::Override>,
+    },
+    /// Compare two report folders (`run --report`) or sweep folders
+    /// (`sweep --report`): every figure with its ratio, the expectations
+    /// that flipped. Exit 1 on a regression beyond the threshold.
+    Compare {
+        /// The baseline folder (or report.json / sweep.json).
+        base: PathBuf,
+        /// The new folder (or file).
+        new: PathBuf,
+        /// A figure that got worse by more than this share is a regression.
+        #[arg(long, default_value_t = 0.05)]
+        threshold: f64,
     },
     /// Run a scenario on real processes: `yardmaster serve` and `agv-agent`
     /// over Zenoh on loopback, orders fed in real time (sped up). Same
@@ -354,6 +422,27 @@ struct RunFlags {
     duration_scale: f64,
     ci: bool,
     bless: bool,
+    sets: Vec<sim::variants::Override>,
+    junit: Option<PathBuf>,
+    summary_md: Option<PathBuf>,
+    ocel: Option<PathBuf>,
+    ocel_start: time::OffsetDateTime,
+}
+
+fn parse_instant(s: &str) -> Result<time::OffsetDateTime, String> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| format!("found {s:?}: {e}; expected an RFC 3339 instant such as 2026-03-02T06:00:00Z"))
+}
+
+/// Where one scenario's OCEL log goes: the file itself, or with the
+/// scenario's name before the extension when several run.
+fn ocel_path(base: &std::path::Path, file: &std::path::Path, several: bool) -> PathBuf {
+    if !several {
+        return base.to_path_buf();
+    }
+    let stem = base.file_stem().unwrap_or_default().to_string_lossy();
+    let name = file.file_stem().unwrap_or_default().to_string_lossy();
+    base.with_file_name(format!("{stem}.{name}.json"))
 }
 
 fn run_scenarios(
@@ -376,10 +465,17 @@ fn run_scenarios(
     };
     let variant = if flags.ci { Variant::Ci } else { Variant::Full };
     let mut all_pass = true;
+    let mut cases = Vec::new();
     print_header();
     for file in files {
-        let result = sim::run_cmd::run_file(file, &options, true)?;
+        let started = std::time::Instant::now();
+        let result = sim::run_cmd::run_file_with(file, &options, &flags.sets, true)?;
+        let wall_s = started.elapsed().as_secs_f64();
         if flags.bless {
+            anyhow::ensure!(
+                flags.sets.is_empty(),
+                "--bless records the scenario as written; it cannot be combined with --set"
+            );
             let path = Golden::path_for(file);
             let mut golden = Golden::load(&path)?;
             golden.set(file, variant, &result.sha256);
@@ -387,10 +483,14 @@ fn run_scenarios(
             eprintln!("blessed {} in {}", file.display(), path.display());
         }
         let mut verdict = "pass".to_string();
+        let mut determinism = None;
         if flags.check_determinism {
-            let again = sim::run_cmd::run_file(file, &options, false)?;
-            if again.sha256 != result.sha256 {
+            let again = sim::run_cmd::run_file_with(file, &options, &flags.sets, false)?;
+            if again.sha256 == result.sha256 {
+                determinism = Some(None);
+            } else {
                 verdict = format!("NOT DETERMINISTIC ({} vs {})", &result.sha256[..12], &again.sha256[..12]);
+                determinism = Some(Some(verdict.clone()));
                 all_pass = false;
             }
         }
@@ -399,8 +499,58 @@ fn run_scenarios(
             if files.len() > 1 { dir.join(file.file_stem().unwrap_or_default()) } else { dir.to_path_buf() }
         });
         finish_outputs(file, &result, dir.as_deref(), trace)?;
+        if let Some(base) = &flags.ocel {
+            let path = ocel_path(base, file, files.len() > 1);
+            let doc = result.outcome.process.document(flags.ocel_start)?;
+            std::fs::write(&path, serde_json::to_vec(&doc)?)
+                .with_context(|| format!("writing {}", path.display()))?;
+            sim::say!(
+                "  OCEL 2.0 log: {} ({} events, {} objects)",
+                path.display(),
+                doc.events.len(),
+                doc.objects.len()
+            );
+        }
+        cases.push(sim::ci_report::CaseRun {
+            file: file.display().to_string(),
+            metrics: result.outcome.metrics.clone(),
+            sha256: result.sha256.clone(),
+            wall_s,
+            determinism,
+        });
+    }
+    if let Some(path) = &flags.junit {
+        std::fs::write(path, sim::ci_report::junit(&cases)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some(path) = &flags.summary_md {
+        sim::ci_report::append(path, &sim::ci_report::summary_md(&cases))?;
     }
     Ok(if all_pass { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn sweep(
+    file: &std::path::Path,
+    spec: &sim::sweep::SweepSpec,
+    sets: &[sim::variants::Override],
+    report: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    let loaded = sim::scenario::load_with(file, sets)?;
+    let started = std::time::Instant::now();
+    let result = sim::sweep::run_sweep(&loaded, spec)?;
+    let wall = started.elapsed().as_secs_f64();
+    sim::say!("{}", sim::sweep_report::markdown(&result).trim_end());
+    sim::say!("\n{} runs in {wall:.1} s wall clock", result.points.len());
+    if let Some(dir) = report {
+        sim::sweep_report::write(dir, &result)?;
+        sim::say!(
+            "  report: {}  (open {} in a browser)",
+            dir.join("sweep.csv").display(),
+            dir.join("sweep.html").display()
+        );
+    }
+    let every_rate_met = result.recommendations.iter().all(|r| r.smallest_fleet.is_some());
+    Ok(if every_rate_met { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 fn print_header() {
@@ -540,9 +690,46 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             finish_outputs(&file, &result, report.as_deref(), trace.as_deref())?;
             Ok(if pass { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
-        Command::Run { files, report, trace, check_determinism, duration_scale, ci, bless } => {
-            let options = RunFlags { check_determinism, duration_scale, ci, bless };
+        Command::Run {
+            files,
+            report,
+            trace,
+            check_determinism,
+            duration_scale,
+            ci,
+            bless,
+            sets,
+            junit,
+            summary_md,
+            ocel,
+            ocel_start,
+        } => {
+            let options = RunFlags {
+                check_determinism,
+                duration_scale,
+                ci,
+                bless,
+                sets,
+                junit,
+                summary_md,
+                ocel,
+                ocel_start,
+            };
             run_scenarios(&files, report.as_deref(), trace.as_deref(), &options)
+        }
+        Command::Sweep { file, fleet, rate_scale, seeds, group, report, jobs, ci, sets } => {
+            let spec =
+                sim::sweep::SweepSpec { fleet, rates: rate_scale, seeds, group, ci, jobs, progress: true };
+            sweep(&file, &spec, &sets, report.as_deref())
+        }
+        Command::Compare { base, new, threshold } => {
+            anyhow::ensure!(
+                threshold >= 0.0 && threshold.is_finite(),
+                "--threshold {threshold}: expected a share from 0"
+            );
+            let comparison = sim::compare::compare(&base, &new, threshold)?;
+            sim::say!("{}", comparison.markdown(threshold).trim_end());
+            Ok(if comparison.regressed() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
         }
         Command::Map { command } => match command {
             MapCommand::Check { file, strict } => Ok(match map_cmd::check(&file, strict)? {

@@ -10,6 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::engine::{Outcome, RunOptions, run};
 use crate::report::sha256_hex;
 use crate::scenario;
+use crate::variants::Override;
 
 /// One scenario's result.
 pub struct RunResult {
@@ -23,7 +24,17 @@ pub struct RunResult {
 
 /// Runs one scenario file.
 pub fn run_file(path: &Path, options: &RunOptions, progress: bool) -> anyhow::Result<RunResult> {
-    let loaded = scenario::load(path)?;
+    run_file_with(path, options, &[], progress)
+}
+
+/// Runs one scenario file with overrides (`--set`).
+pub fn run_file_with(
+    path: &Path,
+    options: &RunOptions,
+    overrides: &[Override],
+    progress: bool,
+) -> anyhow::Result<RunResult> {
+    let loaded = scenario::load_with(path, overrides)?;
     let duration_s =
         if options.ci { loaded.scenario.ci_variant().duration_s } else { loaded.scenario.duration_s };
     let total = (duration_s * options.duration_scale * 1000.0) as u64;

@@ -35,6 +35,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::variants::{Override, ResolveError};
+
 /// A scenario as written.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -71,6 +73,9 @@ pub struct Scenario {
     /// Faults.
     #[serde(default)]
     pub faults: Vec<FaultSpec>,
+    /// Nodes closed to traffic for the whole run (what closing an aisle costs).
+    #[serde(default)]
+    pub closed_nodes: Vec<String>,
     /// Orchestrator settings.
     #[serde(default)]
     pub orchestrator: OrchestratorSettings,
@@ -444,6 +449,12 @@ pub enum ScenarioError {
     },
 }
 
+impl From<ResolveError> for ScenarioError {
+    fn from(e: ResolveError) -> ScenarioError {
+        ScenarioError::Value { path: e.file.display().to_string(), field: e.field, message: e.message }
+    }
+}
+
 /// A loaded scenario and where it came from.
 #[derive(Clone, Debug)]
 pub struct Loaded {
@@ -602,8 +613,61 @@ fn check(s: &Scenario, name: &str) -> Result<(), ScenarioError> {
     Ok(())
 }
 
-/// Reads a scenario file (at most [`MAX_FILE_BYTES`]).
+/// Reads a scenario file (at most [`MAX_FILE_BYTES`]), with the bases it
+/// `extends` (see [`crate::variants`]).
 pub fn load(path: &Path) -> Result<Loaded, ScenarioError> {
+    load_with(path, &[])
+}
+
+/// Reads a scenario file and its bases, then applies `overrides` in order
+/// (`yard-sim run --set`).
+pub fn load_with(path: &Path, overrides: &[Override]) -> Result<Loaded, ScenarioError> {
+    let shown = path.display().to_string();
+    let text = read_text(path)?;
+    let table = parse_table(&text, &shown)?;
+    if !table.contains_key("extends") && !table.contains_key("set") && overrides.is_empty() {
+        // One plain file: errors keep their line and column.
+        let scenario = parse(&text, &shown)?;
+        let layout_path = path.parent().unwrap_or(Path::new(".")).join(&scenario.layout);
+        return Ok(Loaded { scenario, path: path.to_path_buf(), layout_path });
+    }
+    let mut read = |p: &Path| parse_table(&read_text(p)?, &p.display().to_string());
+    let resolved = crate::variants::resolve::<ScenarioError>(path, table, &mut read)?;
+    let mut merged = resolved.table;
+    for o in overrides {
+        o.apply(&mut merged).map_err(|e| ScenarioError::Value {
+            path: shown.clone(),
+            field: format!("--set {}", e.path),
+            message: e.message,
+        })?;
+    }
+    let label = if resolved.chain.len() > 1 {
+        let bases: Vec<String> = resolved.chain[1..].iter().map(|p| p.display().to_string()).collect();
+        format!("{shown} (extends {})", bases.join(" → "))
+    } else {
+        shown.clone()
+    };
+    let scenario: Scenario =
+        serde_path_to_error::deserialize(toml::Value::Table(merged)).map_err(|e| ScenarioError::Value {
+            path: label.clone(),
+            field: e.path().to_string(),
+            message: e.inner().message().to_string(),
+        })?;
+    check(&scenario, &label)?;
+    let layout_path = resolved.layout_dir.join(&scenario.layout);
+    Ok(Loaded { scenario, path: path.to_path_buf(), layout_path })
+}
+
+/// Parses TOML text into a table; syntax errors name the line and column.
+fn parse_table(text: &str, name: &str) -> Result<toml::Table, ScenarioError> {
+    toml::from_str(text).map_err(|e: toml::de::Error| {
+        let (line, column) = e.span().map_or((1, 1), |span| line_col(text, span.start));
+        ScenarioError::Syntax { path: name.to_string(), line, column, message: e.message().to_string() }
+    })
+}
+
+/// A file's text, at most [`MAX_FILE_BYTES`], UTF-8.
+fn read_text(path: &Path) -> Result<String, ScenarioError> {
     use std::io::Read as _;
     let shown = path.display().to_string();
     let io = |source| ScenarioError::Io { path: shown.clone(), source };
@@ -616,14 +680,11 @@ pub fn load(path: &Path) -> Result<Loaded, ScenarioError> {
             message: format!("larger than {MAX_FILE_BYTES} bytes; expected a scenario file"),
         });
     }
-    let text = String::from_utf8(bytes).map_err(|e| ScenarioError::Value {
+    String::from_utf8(bytes).map_err(|e| ScenarioError::Value {
         path: shown.clone(),
         field: "(file)".into(),
         message: format!("not UTF-8 text (byte {}); expected TOML", e.utf8_error().valid_up_to()),
-    })?;
-    let scenario = parse(&text, &shown)?;
-    let layout_path = path.parent().unwrap_or(Path::new(".")).join(&scenario.layout);
-    Ok(Loaded { scenario, path: path.to_path_buf(), layout_path })
+    })
 }
 
 /// Whether a station id matches a pattern (`*` at the end: prefix).
