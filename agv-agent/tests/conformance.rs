@@ -400,6 +400,37 @@ fn unknown_instant_actions_fail_with_an_error() {
 }
 
 #[test]
+fn charging_as_an_instant_action_goes_to_the_driver() {
+    // The orchestrator ends a charge with an instant stopCharging; before
+    // this was forwarded, vehicles kept charging while they drove away.
+    let mut agent = agent_at("a");
+    let batch = InstantActions {
+        header: header(1),
+        actions: vec![Action {
+            action_type: action_types::STOP_CHARGING.into(),
+            action_id: "stop-1".into(),
+            action_description: None,
+            blocking_type: BlockingType::None,
+            action_parameters: None,
+        }],
+    };
+    let out = agent.step(0, AgentInput::batch(&[ToVehicle::InstantActions(batch)], &[]));
+    check(&out);
+    assert!(
+        out.commands.iter().any(|c| matches!(c, DriverCommand::StartAction(a) if a.action_id == "stop-1")),
+        "{:?}",
+        out.commands
+    );
+    assert!(last_state(&out).errors.is_empty());
+    let done =
+        DriverFeedback::Action { action_id: "stop-1".into(), status: ActionStatus::Finished, result: None };
+    let out = agent.step(100, AgentInput::batch(&[], &[done]));
+    let state = last_state(&out);
+    let status = state.action_states.iter().find(|a| a.action_id == "stop-1").map(|a| a.action_status);
+    assert_eq!(status, Some(ActionStatus::Finished));
+}
+
+#[test]
 fn nodes_not_on_the_vehicles_map_are_no_route_errors() {
     let mut config = AgentConfig::new("acme", "AGV-1", "hall-1");
     config.known_nodes = Some(["a", "b", "c"].iter().map(|s| s.to_string()).collect());

@@ -174,9 +174,12 @@ pub struct Margin {
 pub struct Recommendation {
     /// The rate scale.
     pub rate_scale: f64,
-    /// The smallest fleet from which every swept size meets every
-    /// expectation for every seed; `None` if none does.
+    /// The smallest swept fleet that meets every expectation for every
+    /// seed; `None` if none does.
     pub smallest_fleet: Option<usize>,
+    /// The smallest larger fleet that fails again (too many vehicles for
+    /// the aisles, or a seed's bad luck): the end of the safe range.
+    pub fails_again_at: Option<usize>,
     /// Its tightest expectation.
     pub margin: Option<Margin>,
     /// The smallest fleet whose median throughput is within 5 % of the
@@ -410,7 +413,8 @@ fn recommend(points: &[Point], rate: f64, fleet: &[usize]) -> Recommendation {
     sizes.sort_unstable();
     sizes.dedup();
     let passes = |f: usize| at(points, rate, f).all(|p| p.passed);
-    let smallest_fleet = (0..sizes.len()).find(|&i| sizes[i..].iter().all(|&f| passes(f))).map(|i| sizes[i]);
+    let smallest_fleet = sizes.iter().copied().find(|&f| passes(f));
+    let fails_again_at = smallest_fleet.and_then(|s| sizes.iter().copied().find(|&f| f > s && !passes(f)));
     let margin = smallest_fleet.and_then(|f| tightest(at(points, rate, f)));
     let medians: Vec<(usize, f64)> = sizes
         .iter()
@@ -419,7 +423,7 @@ fn recommend(points: &[Point], rate: f64, fleet: &[usize]) -> Recommendation {
     let best = medians.iter().map(|m| m.1).fold(0.0, f64::max);
     let saturates_at =
         (best > 0.0).then(|| medians.iter().find(|m| m.1 >= 0.95 * best).map(|m| m.0)).flatten();
-    Recommendation { rate_scale: rate, smallest_fleet, margin, saturates_at }
+    Recommendation { rate_scale: rate, smallest_fleet, fails_again_at, margin, saturates_at }
 }
 
 /// The expectation with the least slack over these points (limits of 0
@@ -516,7 +520,7 @@ mod tests {
     }
 
     #[test]
-    fn the_smallest_fleet_is_the_one_from_which_every_larger_passes() {
+    fn the_smallest_passing_fleet_and_where_larger_ones_fail_again() {
         let points = vec![
             point(2, false, 10.0),
             point(4, true, 20.0),
@@ -525,11 +529,11 @@ mod tests {
             point(10, true, 31.5),
         ];
         let r = recommend(&points, 1.0, &[2, 4, 6, 8, 10]);
-        assert_eq!(r.smallest_fleet, Some(8), "4 passed by luck: 6 fails");
+        assert_eq!((r.smallest_fleet, r.fails_again_at), (Some(4), Some(6)));
         let m = r.margin.unwrap();
         assert_eq!((m.expectation.as_str(), m.worst, m.slack_pct), ("max_p95_latency_s", 300.0, 25.0));
         assert_eq!(r.saturates_at, Some(6));
         let none = recommend(&[point(2, false, 1.0)], 1.0, &[2]);
-        assert_eq!((none.smallest_fleet, none.margin), (None, None));
+        assert_eq!((none.smallest_fleet, none.fails_again_at, none.margin), (None, None, None));
     }
 }

@@ -91,10 +91,13 @@ pub fn verdicts(sweep: &Sweep) -> Vec<String> {
                 (Some(f), None) => format!("smallest fleet meeting every expectation: **{f}**"),
                 (None, _) => "no swept fleet size meets every expectation".into(),
             };
+            let again = r.fails_again_at.map_or(String::new(), |f| {
+                format!("; larger fleets fail again from {f} (see the table)")
+            });
             let saturation = r.saturates_at.map_or(String::new(), |s| {
                 format!("; throughput within 5 % of its best from {s} vehicles on")
             });
-            format!("rate ×{}: {fleet}{saturation}", r.rate_scale)
+            format!("rate ×{}: {fleet}{again}{saturation}", r.rate_scale)
         })
         .collect()
 }

@@ -53,3 +53,29 @@ pub fn reference(rel: &str, what: &str) -> Option<PathBuf> {
     }
     None
 }
+
+/// Set (to anything) to make a missing outside tool (a Python package a
+/// test checks our output with) a failure instead of a skip. CI sets it.
+pub const REQUIRE_TOOLS_VAR: &str = "YARDMASTER_REQUIRE_TOOLS";
+
+/// Whether `python3` can import every one of `modules`. If not, says on
+/// stderr that `what` is skipped (`.ci/run` installs them with pip) and
+/// returns false; with `YARDMASTER_REQUIRE_TOOLS` set it panics instead.
+pub fn python_with(modules: &[&str], what: &str) -> bool {
+    let imports = modules.iter().map(|m| format!("import {m}")).collect::<Vec<_>>().join("; ");
+    let ok = std::process::Command::new("python3")
+        .args(["-c", &imports])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if ok {
+        return true;
+    }
+    let why = format!("python3 cannot import {}", modules.join(", "));
+    if std::env::var_os(REQUIRE_TOOLS_VAR).is_some() {
+        panic!("{what}: {why}; {REQUIRE_TOOLS_VAR} is set, so this is a failure, not a skip");
+    }
+    let _ = writeln!(std::io::stderr(), "skipped: {what}: {why} (pip install {})", modules.join(" "));
+    false
+}

@@ -1,5 +1,7 @@
 //! Instant actions: startPause, stopPause, cancelOrder, stateRequest,
-//! factsheetRequest, initPosition; anything else fails with an error.
+//! factsheetRequest, initPosition are the agent's own; startCharging and
+//! stopCharging go to the driver, which reports their progress as it does
+//! for node actions; anything else fails with an error.
 
 use protocol::messages::*;
 use protocol::transport::FromVehicle;
@@ -96,6 +98,10 @@ impl Agent {
                             self.fail(id, "validationError", "initPosition needs x, y, theta and lastNodeId");
                         }
                     }
+                }
+                action_types::START_CHARGING | action_types::STOP_CHARGING => {
+                    out.commands.push(DriverCommand::StartAction(action.clone()));
+                    self.dirty = true;
                 }
                 other => {
                     let message = format!("unknown instant action {other:?}");
