@@ -645,7 +645,7 @@ pub fn load_with(path: &Path, overrides: &[Override]) -> Result<Loaded, Scenario
         let bases: Vec<String> = resolved.chain[1..].iter().map(|p| p.display().to_string()).collect();
         format!("{shown} (extends {})", bases.join(" → "))
     } else {
-        shown.clone()
+        shown
     };
     let scenario: Scenario =
         serde_path_to_error::deserialize(toml::Value::Table(merged)).map_err(|e| ScenarioError::Value {

@@ -72,7 +72,7 @@ fn parse_range(text: &str, num: impl Fn(&str) -> Option<f64>) -> Result<Vec<f64>
     let (to, step) = rest.split_once(':').map_or((rest, None), |(t, s)| (t, Some(s)));
     let (from, to) = (number(from)?, number(to)?);
     let step = step.map_or(Ok(1.0), number)?;
-    if !(step > 0.0) || to < from {
+    if step.is_nan() || step <= 0.0 || to < from {
         return Err(bad("expected FROM..TO[:STEP] with FROM ≤ TO and STEP above 0".into()));
     }
     let n = ((to - from) / step + 1e-9).floor() as usize + 1;

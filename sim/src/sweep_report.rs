@@ -30,6 +30,9 @@ pub fn write(dir: &Path, sweep: &Sweep) -> anyhow::Result<()> {
     put("sweep.csv", csv(sweep)?)?;
     put("sweep.md", markdown(sweep))?;
     put("sweep.html", html(sweep))?;
+    for (name, c) in charts(sweep) {
+        put(&format!("{name}.svg"), chart(sweep, &c).to_string())?;
+    }
     Ok(())
 }
 
@@ -154,12 +157,12 @@ struct Chart<'a> {
     limit: Option<f64>,
 }
 
-/// The HTML page: verdicts, four plots, the table.
-pub fn html(sweep: &Sweep) -> String {
+/// The four plots, by file name.
+fn charts(sweep: &Sweep) -> [(&'static str, Chart<'static>); 4] {
     let limit = |name: &str| {
         sweep.points.iter().flat_map(|p| &p.expectations).find(|e| e.name == name).map(|e| e.limit)
     };
-    let charts = [
+    let [a, b, c, d] = [
         Chart {
             title: "Throughput",
             unit: "deliveries per hour",
@@ -185,7 +188,12 @@ pub fn html(sweep: &Sweep) -> String {
             limit: None,
         },
     ];
-    let plots: String = charts.iter().map(|c| chart(sweep, c).to_string()).collect();
+    [("throughput", a), ("p95-latency", b), ("utilisation", c), ("deadlocks", d)]
+}
+
+/// The HTML page: verdicts, four plots, the table.
+pub fn html(sweep: &Sweep) -> String {
+    let plots: String = charts(sweep).iter().map(|(_, c)| chart(sweep, c).to_string()).collect();
     let legend: String = sweep
         .rates
         .iter()
@@ -243,6 +251,9 @@ fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
+/// Minimum, median and maximum over the seeds.
+type Spread = (f64, f64, f64);
+
 const W: f64 = 520.0;
 const H: f64 = 320.0;
 const LEFT: f64 = 60.0;
@@ -255,7 +266,7 @@ fn chart(sweep: &Sweep, c: &Chart<'_>) -> Document {
     let mut fleet = sweep.fleet.clone();
     fleet.sort_unstable();
     fleet.dedup();
-    let series: Vec<Vec<(f64, (f64, f64, f64))>> = sweep
+    let series: Vec<Vec<(f64, Spread)>> = sweep
         .rates
         .iter()
         .map(|&r| {
@@ -330,6 +341,11 @@ fn chart(sweep: &Sweep, c: &Chart<'_>) -> Document {
             );
         }
     }
+    for (i, rate) in sweep.rates.iter().enumerate() {
+        let y = TOP + 14.0 * (i as f64 + 1.0);
+        let label = text(LEFT + 10.0, y, &format!("rate ×{rate}"), "start", 11);
+        doc = doc.add(label.set("fill", COLOURS[i % COLOURS.len()]).set("font-weight", "bold"));
+    }
     doc
 }
 
@@ -348,7 +364,7 @@ fn text(x: f64, y: f64, s: &str, anchor: &str, size: u32) -> Text {
 
 /// 1, 2 or 5 × a power of ten at or above `v` (at least 1).
 fn nice_ceiling(v: f64) -> f64 {
-    if !(v > 1.0) {
+    if v.is_nan() || v <= 1.0 {
         return 1.0;
     }
     let p = 10f64.powf(v.log10().floor());

@@ -121,7 +121,7 @@ fn a_sweep_is_the_same_whatever_the_workers_and_each_point_is_a_plain_run() {
         progress: false,
     };
     let one = run_sweep(&loaded, &spec).unwrap();
-    let two = run_sweep(&loaded, &SweepSpec { jobs: 2, ..spec.clone() }).unwrap();
+    let two = run_sweep(&loaded, &SweepSpec { jobs: 2, ..spec }).unwrap();
     assert_eq!(one, two);
     assert_eq!(serde_json::to_string(&one).unwrap(), serde_json::to_string(&two).unwrap());
     assert_eq!(one.points.len(), 8);
@@ -336,4 +336,67 @@ fn pm4py_agrees(
     let relations: usize =
         doc["events"].as_array().unwrap().iter().map(|e| e["relationships"].as_array().unwrap().len()).sum();
     assert_eq!(got["relations"].as_u64(), Some(relations as u64), "{name}: {got}");
+}
+
+#[test]
+fn the_command_line_sweeps_and_compares_with_exit_codes_for_ci() {
+    let bin = env!("CARGO_BIN_EXE_yard-sim");
+    let file = scenarios().join("line-side-supply.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = |out: &str, extra: &[&str]| {
+        Command::new(bin)
+            .args(["sweep"])
+            .arg(&file)
+            .args(["--fleet", "2,6", "--rate-scale", "1", "--set", "duration_s=900"])
+            .args(["--set", "expect.min_delivered=2", "--set", "expect.max_p95_latency_s=3000", "--report"])
+            .arg(dir.path().join(out))
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let a = sweep("a", &[]);
+    assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
+    let stdout = String::from_utf8_lossy(&a.stdout);
+    assert!(stdout.contains("smallest fleet meeting every expectation"), "{stdout}");
+    for f in ["sweep.json", "sweep.csv", "sweep.md", "sweep.html", "throughput.svg", "p95-latency.svg"] {
+        assert!(dir.path().join("a").join(f).is_file(), "{f}");
+    }
+    let b = sweep("b", &["--set", "fleet[0].max_speed=0.5"]);
+    assert!(b.status.code().is_some());
+    let compare = |x: &str, y: &str| {
+        Command::new(bin).args(["compare"]).arg(dir.path().join(x)).arg(dir.path().join(y)).output().unwrap()
+    };
+    let same = compare("a", "a");
+    assert_eq!(same.status.code(), Some(0), "{}", String::from_utf8_lossy(&same.stdout));
+    let slower = compare("a", "b");
+    assert_eq!(
+        slower.status.code(),
+        Some(1),
+        "half speed is a regression: {}",
+        String::from_utf8_lossy(&slower.stdout)
+    );
+    assert!(String::from_utf8_lossy(&slower.stdout).contains("REGRESSION"));
+    // A bad range is a usage error that says what was expected.
+    let bad = Command::new(bin).args(["sweep"]).arg(&file).args(["--fleet", "9..3"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("FROM ≤ TO"));
+    // --junit and --ocel from the command line.
+    let run = Command::new(bin)
+        .arg("run")
+        .arg(&file)
+        .args(["--set", "duration_s=600", "--junit"])
+        .arg(dir.path().join("j.xml"))
+        .arg("--ocel")
+        .arg(dir.path().join("log.json"))
+        .args(["--summary-md"])
+        .arg(dir.path().join("s.md"))
+        .output()
+        .unwrap();
+    let xml = std::fs::read_to_string(dir.path().join("j.xml")).unwrap();
+    assert!(xml.contains("<testsuite name=\"Line-side supply\""), "{xml}");
+    assert_eq!(run.status.success(), !xml.contains("<failure"));
+    let log: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("log.json")).unwrap()).unwrap();
+    assert!(ocel_schema().is_valid(&log));
+    assert!(std::fs::read_to_string(dir.path().join("s.md")).unwrap().contains("| Line-side supply |"));
 }
