@@ -468,9 +468,9 @@ fn run_scenarios(
     let mut cases = Vec::new();
     print_header();
     for file in files {
-        let started = std::time::Instant::now();
+        let started = sim::run_cmd::Wall::now();
         let result = sim::run_cmd::run_file_with(file, &options, &flags.sets, true)?;
-        let wall_s = started.elapsed().as_secs_f64();
+        let wall_s = started.seconds();
         if flags.bless {
             anyhow::ensure!(
                 flags.sets.is_empty(),
@@ -536,9 +536,9 @@ fn sweep(
     report: Option<&std::path::Path>,
 ) -> anyhow::Result<ExitCode> {
     let loaded = sim::scenario::load_with(file, sets)?;
-    let started = std::time::Instant::now();
+    let started = sim::run_cmd::Wall::now();
     let result = sim::sweep::run_sweep(&loaded, spec)?;
-    let wall = started.elapsed().as_secs_f64();
+    let wall = started.seconds();
     sim::say!("{}", sim::sweep_report::markdown(&result).trim_end());
     sim::say!("\n{} runs in {wall:.1} s wall clock", result.points.len());
     if let Some(dir) = report {

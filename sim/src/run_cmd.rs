@@ -57,16 +57,19 @@ pub fn run_file_with(
     Ok(RunResult { outcome, report, sha256 })
 }
 
-/// Wall-clock stopwatch for the progress bar's speed figure (never reaches the core).
-struct Wall(std::time::Instant);
+/// Wall-clock stopwatch for what is shown to the user (speed-ups, run
+/// times in JUnit); it never reaches the core.
+pub struct Wall(std::time::Instant);
 
 impl Wall {
-    #[expect(clippy::disallowed_methods, reason = "speed-up shown to the user, not used by the simulation")]
-    fn now() -> Wall {
+    /// Starts it.
+    #[expect(clippy::disallowed_methods, reason = "times shown to the user, not used by the simulation")]
+    pub fn now() -> Wall {
         Wall(std::time::Instant::now())
     }
 
-    fn seconds(&self) -> f64 {
+    /// Seconds since it started.
+    pub fn seconds(&self) -> f64 {
         self.0.elapsed().as_secs_f64()
     }
 }
