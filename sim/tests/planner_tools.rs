@@ -400,3 +400,16 @@ fn the_command_line_sweeps_and_compares_with_exit_codes_for_ci() {
     assert!(ocel_schema().is_valid(&log));
     assert!(std::fs::read_to_string(dir.path().join("s.md")).unwrap().contains("| Line-side supply |"));
 }
+
+proptest::proptest! {
+    /// Whatever is typed after --set, --fleet or --rate-scale: an answer or an error, never a panic.
+    #[test]
+    fn command_line_parsers_never_panic(text in ".{0,40}") {
+        let mut t: toml::Table = toml::from_str("[[fleet]]\ncount = 1\n").unwrap();
+        if let Ok(o) = text.parse::<Override>() {
+            let _ = o.apply(&mut t);
+        }
+        let _ = sim::sweep::parse_fleet_range(&text);
+        let _ = sim::sweep::parse_rate_range(&text);
+    }
+}
