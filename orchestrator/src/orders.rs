@@ -12,6 +12,7 @@ pub use protocol::instant::Millis;
 
 /// Where an order is in its life.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "status", rename_all = "kebab-case")]
 pub enum OrderStatus {
     /// Accepted, waiting for a vehicle.
@@ -75,6 +76,7 @@ impl OrderStatus {
 /// given, makes it a milk run: the vehicle picks at `from`, calls at every
 /// `via` stop in order, and drops at `to`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct OrderRequest {
     /// Pickup station id.

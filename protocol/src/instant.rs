@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 /// A point in time, ms (Unix epoch in live operation).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = u64))]
 #[serde(transparent)]
 pub struct Millis(pub u64);
 

@@ -164,6 +164,7 @@ pub(super) fn emit(
                     node.actions = vec![action.clone()];
                 }
                 drive.has_horizon = nodes.len() > n_released;
+                drive.horizon = nodes[n_released..].to_vec();
                 drive.sent_at = now;
                 out.messages.push((vehicle.id.clone(), ToVehicle::Order(Box::new(order))));
             }

@@ -390,6 +390,7 @@ fn reset_drive(drive: &mut Drive, report: &Report, node: NodeIdx) {
     drive.goal_action = None;
     drive.goal_released = false;
     drive.has_horizon = false;
+    drive.horizon.clear();
     drive.truncate = false;
     drive.start_new = true;
     drive.order_id = (!report.order_id.is_empty()).then(|| report.order_id.clone());
@@ -570,6 +571,26 @@ fn apply_state(
         .iter()
         .find(|e| e.error_level == ErrorLevel::Fatal)
         .map(|e| e.error_description.clone().unwrap_or_else(|| e.error_type.as_str().to_string()));
+    report.errors = state
+        .errors
+        .iter()
+        .map(|e| {
+            let level = if e.error_level == ErrorLevel::Fatal { "FATAL" } else { "WARNING" };
+            match &e.error_description {
+                Some(d) => format!("{level} {}: {d}", e.error_type.as_str()),
+                None => format!("{level} {}", e.error_type.as_str()),
+            }
+        })
+        .collect();
+    report.operating_mode = serde_json::to_value(state.operating_mode)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string));
+    report.loads = state
+        .loads
+        .iter()
+        .flatten()
+        .map(|l| l.load_id.clone().or_else(|| l.load_type.clone()).unwrap_or_else(|| "load".into()))
+        .collect();
     report.position = state.agv_position.as_ref().map(|p| (p.x, p.y, p.theta));
     report.actions = state.action_states.iter().map(|a| (a.action_id.clone(), a.action_status)).collect();
     Ok(())

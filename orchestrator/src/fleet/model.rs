@@ -67,6 +67,12 @@ pub struct Report {
     pub charging: bool,
     /// The first FATAL error, if any.
     pub fatal: Option<String>,
+    /// Every error it reports, in words (`LEVEL type: description`).
+    pub errors: Vec<String>,
+    /// Who controls it (`AUTOMATIC`, `MANUAL`, …), as it says.
+    pub operating_mode: Option<String>,
+    /// The loads it carries (their ids, else their types, else `load`).
+    pub loads: Vec<String>,
     /// Whether it is driving.
     pub driving: bool,
     /// Position, if reported: x, y, θ.
@@ -235,6 +241,8 @@ pub struct Drive {
     pub start_new: bool,
     /// The order in flight carries a horizon that must be withdrawn.
     pub has_horizon: bool,
+    /// The horizon last sent: planned nodes beyond the base (not released).
+    pub horizon: Vec<NodeIdx>,
     /// Send an update without horizon.
     pub truncate: bool,
     /// When the latest order message was sent.

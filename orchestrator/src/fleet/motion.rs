@@ -243,6 +243,7 @@ pub(super) fn reserve_and_release(
             drive.start_new = false;
             drive.fresh = true;
             drive.has_horizon = false;
+            drive.horizon.clear();
         }
         let extend = std::mem::take(&mut drive.extend);
         let mut at_goal = drive.arrive;

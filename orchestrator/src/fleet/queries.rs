@@ -39,6 +39,33 @@ pub struct VehicleStatus {
     /// States dropped as older than the last applied, or duplicates.
     #[serde(default)]
     pub stale_dropped: u64,
+    /// Manufacturer (vehicles are identified by manufacturer and serial).
+    #[serde(default)]
+    pub manufacturer: String,
+    /// The transport order it works on, if any.
+    #[serde(default)]
+    pub order: Option<u64>,
+    /// Whether it is online, fenced or not placed yet: `ok`, `fenced`, `unplaced`.
+    #[serde(default)]
+    pub health: String,
+    /// Who controls it, as it says (`AUTOMATIC`, `MANUAL`, …).
+    #[serde(default)]
+    pub operating_mode: Option<String>,
+    /// The errors it reports, in words.
+    #[serde(default)]
+    pub errors: Vec<String>,
+    /// The loads it carries.
+    #[serde(default)]
+    pub loads: Vec<String>,
+    /// Whether it is driving.
+    #[serde(default)]
+    pub driving: bool,
+    /// Its released base: the last node reached, then the nodes released ahead.
+    #[serde(default)]
+    pub base: Vec<String>,
+    /// Its horizon: planned nodes beyond the base, not released.
+    #[serde(default)]
+    pub horizon: Vec<String>,
 }
 
 impl Orchestrator {
@@ -147,6 +174,23 @@ impl Orchestrator {
                     waiting: waiting.reason.as_ref().map(|r| describe_wait(r, &site.layout, &names)),
                     released_ahead: drive.ahead(),
                     stale_dropped: report.stale_dropped,
+                    manufacturer: v.id.manufacturer.clone(),
+                    order: match job.kind {
+                        JobKind::Transport { order, .. } => Some(order),
+                        _ => None,
+                    },
+                    health: match health {
+                        Health::Ok => "ok",
+                        Health::Fenced { .. } => "fenced",
+                        Health::Unplaced => "unplaced",
+                    }
+                    .into(),
+                    operating_mode: report.operating_mode.clone(),
+                    errors: report.errors.clone(),
+                    loads: report.loads.clone(),
+                    driving: report.driving,
+                    base: drive.base.iter().map(|(n, _)| site.layout.node(*n).id.clone()).collect(),
+                    horizon: drive.horizon.iter().map(|n| site.layout.node(*n).id.clone()).collect(),
                 })
             })
             .collect()

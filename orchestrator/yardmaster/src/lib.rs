@@ -6,6 +6,7 @@
 //! - [`journal`]: the `--journal` recording of every input batch, appended
 //!   across restarts and rotated by size.
 //! - [`api`]: the Zenoh query API's requests parsed into the core's inputs.
+//! - [`http`]: the HTTP API (axum) and the web dashboard.
 //!
 //! The `yardmaster` binary (`src/main.rs`) wires them to Zenoh and the
 //! wall clock.
@@ -21,5 +22,6 @@
 //! ```
 
 pub mod api;
+pub mod http;
 pub mod journal;
 pub mod store;

@@ -39,6 +39,8 @@ use orchestrator::orders::{Millis, OrderRequest};
 use orchestrator::replay::{Header, Step};
 use protocol::transport::zenoh::{ZenohConfig, ZenohOrchestratorLink};
 use protocol::transport::{FromVehicle, OrchestratorEvent, OrchestratorLink as _};
+use orchestrator::fleet::Outbound;
+use yardmaster::http::bridge::{Answers, Batch};
 use yardmaster::journal::Journal;
 use yardmaster::store::OrderStore;
 use zenoh::Wait as _;
@@ -312,6 +314,13 @@ struct ServeArgs {
     /// Origin of the sped-up clock, Unix ms (processes that share it share the clock).
     #[arg(long)]
     time_origin_ms: Option<u64>,
+    /// Serve the HTTP API and the dashboard here, e.g. 127.0.0.1:8080 (needs --tokens).
+    #[arg(long)]
+    http: Option<std::net::SocketAddr>,
+    /// The HTTP API's bearer tokens: a JSON list of
+    /// `{"token": "…", "role": "viewer"|"operator"|"admin"}`.
+    #[arg(long)]
+    tokens: Option<PathBuf>,
     #[command(flatten)]
     net: Net,
 }
@@ -408,7 +417,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let mixed = fleet.iter().any(|e| e.vehicle_type != vehicle_type || !e.load_types.is_empty());
     let specs: Vec<VehicleSpec> = fleet.iter().map(|e| e.spec(&args.manufacturer)).collect();
     let config = orchestrator::replay::config_for(&layout);
-    let store = OrderStore::open(&args.db)?;
+    let store = Arc::new(OrderStore::open(&args.db)?);
     let stored = store.load()?;
     let (n_stored, n_closed) = (stored.orders.len(), stored.closed.len());
     let mut core = Orchestrator::new(layout, specs, config)?;
@@ -429,18 +438,19 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         None => None,
     };
     let clock = WallClock::new(args.time_scale, args.time_origin_ms);
-    let mut step = |core: &mut Orchestrator, now: u64, inputs: Vec<Input>| -> anyhow::Result<_> {
+    // Steps the core and journals the step; the caller commits the
+    // records before anything is answered or sent.
+    let mut run = |core: &mut Orchestrator, now: u64, inputs: Vec<Input>| -> anyhow::Result<_> {
         let recorded = journal.as_ref().map(|_| inputs.clone());
         let now = Millis(now);
         let out = core.step(now, inputs);
         if let (Some(journal), Some(inputs)) = (journal.as_mut(), recorded) {
             journal.record(&Step { now, inputs, out: orchestrator::replay::digest(&out) })?;
         }
-        // Durable before anything is answered or sent.
-        store.apply(&out.records)?;
         Ok(out)
     };
-    step(&mut core, clock.now_ms(), vec![stored.into_input()])?;
+    let restored = run(&mut core, clock.now_ms(), vec![stored.into_input()])?;
+    store.apply(&restored.records)?;
     tracing::info!(orders = n_stored, closed = n_closed, db = %args.db.display(), "order store opened");
 
     let session = args.net.config().open().context("opening the Zenoh session")?;
@@ -457,6 +467,21 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         .wait()
         .map_err(|e| anyhow::anyhow!("declaring the event publisher: {e}"))?;
     tracing::info!(site = %args.net.site, vehicles = serials.len(), vehicle_type = %vehicle_type, "serving");
+    let mut http = match args.http {
+        Some(addr) => {
+            let tokens = args.tokens.as_ref().context("--http needs --tokens FILE (who may use the API)")?;
+            let tokens = yardmaster::http::auth::Tokens::load(tokens)?;
+            Some(yardmaster::http::Server::start(yardmaster::http::Options {
+                addr,
+                tokens,
+                store: store.clone(),
+                layout: Arc::new(core.layout().clone()),
+                tick_ms: args.tick_ms.max(1),
+            })?)
+        }
+        None => None,
+    };
+    let mut board = Board::default();
 
     let stop = live::shutdown_flag().context("installing the signal handler")?;
     let started = Instant::now();
@@ -469,17 +494,39 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let mut pruned_at = clock.now_ms();
     while !stop.load(Ordering::SeqCst) && deadline.is_none_or(|d| Instant::now() < d) {
         let wait = next.saturating_duration_since(Instant::now());
-        let arrived = link.poll_timeout(wait);
+        // With the HTTP API, look at its commands every HTTP_POLL: they are
+        // stepped and committed at once, not at the next tick.
+        let arrived = link.poll_timeout(if http.is_some() { wait.min(HTTP_POLL) } else { wait });
         let at = clock.now_ms() as f64;
         for e in &arrived {
             // State latency: arrival here against the header's timestamp
             // (meaningful with synchronised clocks: same host, or NTP).
             if let OrchestratorEvent::Message { message: FromVehicle::State(state), .. } = e {
-                figures.latency((at - state.header.timestamp.unix_millis() as f64) / clock.scale());
+                let ms = (at - state.header.timestamp.unix_millis() as f64) / clock.scale();
+                figures.latency(ms);
+                if let Some(server) = &http {
+                    server.metrics().latency(ms);
+                }
             }
         }
         inbound.extend(arrived);
+        let mut batch = match &http {
+            Some(server) => Batch::drain(server.inbox(), &store)?,
+            None => Batch::default(),
+        };
         if Instant::now() < next {
+            if !batch.is_empty() {
+                // Commands between ticks: one step of them alone, one commit.
+                let now = clock.now_ms();
+                let inputs = batch.inputs();
+                let out = run(&mut core, now, inputs.clone())?;
+                let answers = batch.answers(&inputs, &out.replies, Millis(now));
+                commit(&store, &out, answers)?;
+                dispatch(&out, &mut link, &events, http.as_ref(), &mut board);
+                if let Some(server) = &http {
+                    server.refresh_closed(core.closed());
+                }
+            }
             continue;
         }
         next += tick;
@@ -503,11 +550,18 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             };
             reply(&query, answer);
         }
+        let offset = inputs.len();
+        inputs.extend(batch.inputs());
+        let from_http: Vec<Input> = inputs[offset..].to_vec();
         inputs.push(Input::Tick);
         let t0 = Instant::now();
         let commands: Vec<Input> = pending.iter().map(|p| inputs[p.at].clone()).collect();
-        let out = step(&mut core, now, inputs)?;
-        if let Some((ticks, latency)) = figures.tick(t0.elapsed().as_secs_f64() * 1000.0) {
+        let out = run(&mut core, now, inputs)?;
+        let tick_ms = t0.elapsed().as_secs_f64() * 1000.0;
+        // Durable before anything is answered or sent.
+        let replies = out.replies.get(offset..offset + from_http.len()).unwrap_or_default();
+        commit(&store, &out, batch.answers(&from_http, replies, Millis(now)))?;
+        if let Some((ticks, latency)) = figures.tick(tick_ms) {
             tracing::info!(
                 ticks = figures.ticks(),
                 tick_p99_ms = format!("{:.2}", ticks.p99),
@@ -524,17 +578,11 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             };
             reply(&p.query, answer);
         }
-        for e in &out.events {
-            let json = serde_json::to_string(e).unwrap_or_default();
-            tracing::info!(target: "yardmaster::events", "{json}");
-            if let Err(err) = events.put(json).wait() {
-                tracing::warn!(error = %err, "could not publish an event");
-            }
-        }
-        for (vehicle, message) in &out.messages {
-            if let Err(e) = link.send(vehicle, message) {
-                tracing::warn!(vehicle = %vehicle, error = %e, "send failed");
-            }
+        dispatch(&out, &mut link, &events, http.as_ref(), &mut board);
+        if let Some(server) = &http {
+            server.metrics().tick(tick_ms);
+            board.tick_ms = tick_ms;
+            board.publish(server, &core, Millis(now));
         }
         if now >= pruned_at + PRUNE_EVERY_MS {
             pruned_at = now;
@@ -546,6 +594,9 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     }
     // Every accepted order is committed (each tick's records were applied
     // before the next); now tell the vehicles that the master control goes.
+    if let Some(server) = http.as_mut() {
+        server.stop();
+    }
     if let Err(e) = link.retire() {
         tracing::warn!(error = %e, "could not withdraw the master control's presence");
     }
@@ -564,6 +615,112 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     );
     std::io::stderr().flush().ok();
     Ok(())
+}
+
+/// How often the loop looks for HTTP commands between ticks.
+const HTTP_POLL: Duration = Duration::from_millis(2);
+
+/// Commits a step's records and the idempotency keys its HTTP commands
+/// used, then answers them (or tells them the commit failed).
+fn commit(store: &OrderStore, out: &Outbound, answers: Answers) -> anyhow::Result<()> {
+    match store.apply_remembering(&out.records, &answers.remember) {
+        Ok(()) => {
+            answers.send();
+            Ok(())
+        }
+        Err(e) => {
+            answers.fail("the order store failed; nothing of this request was kept");
+            Err(e.into())
+        }
+    }
+}
+
+/// Sends a step's messages to the vehicles and its events to Zenoh, the
+/// log and the HTTP event stream.
+fn dispatch(
+    out: &Outbound,
+    link: &mut ZenohOrchestratorLink,
+    events: &zenoh::pubsub::Publisher<'_>,
+    http: Option<&yardmaster::http::Server>,
+    board: &mut Board,
+) {
+    for e in &out.events {
+        let json = serde_json::to_string(e).unwrap_or_default();
+        tracing::info!(target: "yardmaster::events", "{json}");
+        if let Err(err) = events.put(json.clone()).wait() {
+            tracing::warn!(error = %err, "could not publish an event");
+        }
+        if let Some(server) = http {
+            server.event(&json);
+        }
+    }
+    for record in &out.records {
+        if let orchestrator::records::StoreRecord::Status { status, .. } = record
+            && status.is_terminal()
+        {
+            match status {
+                orchestrator::orders::OrderStatus::Delivered => board.delivered += 1,
+                orchestrator::orders::OrderStatus::Failed { .. } => board.failed += 1,
+                _ => {}
+            }
+            if let Some(server) = http {
+                server.metrics().finished(status.name());
+            }
+        }
+    }
+    for (vehicle, message) in &out.messages {
+        if let Err(e) = link.send(vehicle, message) {
+            tracing::warn!(vehicle = %vehicle, error = %e, "send failed");
+        }
+    }
+}
+
+/// What the loop keeps for the HTTP API between ticks: counts since the
+/// start and where vehicles waited.
+#[derive(Default)]
+struct Board {
+    delivered: u64,
+    failed: u64,
+    tick_ms: f64,
+    congestion: std::collections::BTreeMap<String, u64>,
+}
+
+impl Board {
+    /// The tick's picture to the HTTP side.
+    fn publish(&mut self, server: &yardmaster::http::Server, core: &Orchestrator, now: Millis) {
+        let vehicles = core.vehicles();
+        for v in &vehicles {
+            if v.waiting.is_some()
+                && v.job != "idle"
+                && let Some(node) = &v.node
+            {
+                *self.congestion.entry(node.clone()).or_default() += 1;
+            }
+        }
+        let mut by_state = std::collections::BTreeMap::<&'static str, i64>::new();
+        let mut live = 0;
+        for o in core.orders() {
+            if !o.status().is_terminal() {
+                live += 1;
+                *by_state.entry(o.status().name()).or_default() += 1;
+            }
+        }
+        server.metrics().orders(&by_state);
+        let stats = yardmaster::http::Stats {
+            queued: by_state.get("queued").copied().unwrap_or(0) as usize,
+            live,
+            delivered: self.delivered,
+            failed: self.failed,
+            tick_ms: (self.tick_ms * 1000.0).round() / 1000.0,
+        };
+        let snapshot = yardmaster::http::Snapshot {
+            at: now,
+            vehicles,
+            closed: core.closed(),
+            congestion: self.congestion.clone(),
+        };
+        server.publish(snapshot, stats);
+    }
 }
 
 fn reply(query: &zenoh::query::Query, answer: Result<Vec<u8>, Vec<u8>>) {

@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 
 use orchestrator::input::{Closure, Input};
 use orchestrator::orders::Millis;
@@ -19,6 +19,9 @@ const ORDERS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("orders");
 const FINISHED: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("finished");
 /// Closed places, by their JSON key.
 const CLOSED: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("closed");
+/// Idempotency keys of the HTTP API: the request's fingerprint and the
+/// answer it got, committed with the orders it created.
+const IDEMPOTENCY: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("idempotency");
 /// Counters.
 const META: TableDefinition<'_, &str, u64> = TableDefinition::new("meta");
 const NEXT_ORDER: &str = "next_order";
@@ -73,6 +76,49 @@ impl Stored {
     }
 }
 
+/// What a request with an idempotency key was answered, kept so that a
+/// retry gets the same answer instead of creating the orders again.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Remembered {
+    /// A digest of the request (method, path and body): a retry with the
+    /// same key but another request is refused.
+    pub fingerprint: String,
+    /// The HTTP status it got.
+    pub status: u16,
+    /// The body it got.
+    pub body: String,
+    /// When, ms (keys are forgotten with the finished orders, after the retention).
+    pub at: Millis,
+}
+
+/// Which orders [`OrderStore::list`] returns.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OrderFilter {
+    /// Only orders whose latest status has this name (`queued`, `delivered`, …).
+    pub state: Option<String>,
+    /// Only orders this vehicle (serial) was assigned.
+    pub vehicle: Option<String>,
+    /// Only orders accepted at or after this time, ms.
+    pub since: Option<Millis>,
+    /// Only orders accepted before this time, ms.
+    pub until: Option<Millis>,
+}
+
+impl OrderFilter {
+    /// Whether `order` passes.
+    pub fn accepts(&self, order: &StoredOrder) -> bool {
+        let accepted = order.history.first().map_or(Millis(0), |h| h.0);
+        self.state.as_ref().is_none_or(|s| order.history.last().is_some_and(|h| h.1.name() == s))
+            && self.vehicle.as_ref().is_none_or(|v| {
+                order.history.iter().any(|h| {
+                    matches!(&h.1, orchestrator::orders::OrderStatus::Assigned { vehicle } if vehicle == v)
+                })
+            })
+            && self.since.is_none_or(|s| accepted >= s)
+            && self.until.is_none_or(|u| accepted < u)
+    }
+}
+
 /// Orders on disk: the live ones, the finished ones (kept for queries
 /// until [`OrderStore::prune`]), and the closed places.
 pub struct OrderStore {
@@ -98,6 +144,7 @@ impl OrderStore {
         txn.open_table(FINISHED).map_err(|e| store.err(e))?;
         txn.open_table(CLOSED).map_err(|e| store.err(e))?;
         txn.open_table(META).map_err(|e| store.err(e))?;
+        txn.open_table(IDEMPOTENCY).map_err(|e| store.err(e))?;
         txn.commit().map_err(|e| store.err(e))?;
         Ok(store)
     }
@@ -108,10 +155,28 @@ impl OrderStore {
 
     /// Applies `records` in one durable transaction.
     pub fn apply(&self, records: &[StoreRecord]) -> Result<(), StoreError> {
-        if records.is_empty() {
+        self.apply_remembering(records, &[])
+    }
+
+    /// Applies `records` and remembers the answers to idempotency keys, in
+    /// one durable transaction: the orders a keyed request created and the
+    /// key are committed together, or neither.
+    pub fn apply_remembering(
+        &self,
+        records: &[StoreRecord],
+        keys: &[(String, Remembered)],
+    ) -> Result<(), StoreError> {
+        if records.is_empty() && keys.is_empty() {
             return Ok(());
         }
         let txn = self.db.begin_write().map_err(|e| self.err(e))?;
+        {
+            let mut table = txn.open_table(IDEMPOTENCY).map_err(|e| self.err(e))?;
+            for (key, answer) in keys {
+                let bytes = serde_json::to_vec(answer).map_err(|e| self.err(e))?;
+                table.insert(key.as_str(), bytes.as_slice()).map_err(|e| self.err(e))?;
+            }
+        }
         {
             let mut live = txn.open_table(ORDERS).map_err(|e| self.err(e))?;
             let mut finished = txn.open_table(FINISHED).map_err(|e| self.err(e))?;
@@ -203,6 +268,62 @@ impl OrderStore {
         Ok(None)
     }
 
+    /// The remembered answer to an idempotency key, if it was used.
+    pub fn remembered(&self, key: &str) -> Result<Option<Remembered>, StoreError> {
+        let txn = self.db.begin_read().map_err(|e| self.err(e))?;
+        let table = txn.open_table(IDEMPOTENCY).map_err(|e| self.err(e))?;
+        let Some(v) = table.get(key).map_err(|e| self.err(e))? else { return Ok(None) };
+        serde_json::from_slice(v.value()).map(Some).map_err(|e| StoreError::Corrupt {
+            path: self.path.clone(),
+            id: 0,
+            message: format!("idempotency key {key:?} does not decode: {e}"),
+        })
+    }
+
+    /// Orders live or finished that pass `filter`, by id, with ids above
+    /// `after`, at most `limit` (a page; the next starts after the last id).
+    pub fn list(
+        &self,
+        filter: &OrderFilter,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<StoredOrder>, StoreError> {
+        let txn = self.db.begin_read().map_err(|e| self.err(e))?;
+        let from = after.map_or(0, |a| a.saturating_add(1));
+        let live = txn.open_table(ORDERS).map_err(|e| self.err(e))?;
+        let finished = txn.open_table(FINISHED).map_err(|e| self.err(e))?;
+        let mut a = live.range(from..).map_err(|e| self.err(e))?.peekable();
+        let mut b = finished.range(from..).map_err(|e| self.err(e))?.peekable();
+        let mut orders = Vec::new();
+        while orders.len() < limit {
+            // An entry that failed reads as id 0: taken first, its error returned.
+            let ka = a.peek().map(|e| e.as_ref().map_or(0, |(k, _)| k.value()));
+            let kb = b.peek().map(|e| e.as_ref().map_or(0, |(k, _)| k.value()));
+            let take_a = match (ka, kb) {
+                (None, None) => break,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (Some(x), Some(y)) => x <= y,
+            };
+            let entry = if take_a { a.next() } else { b.next() };
+            let Some(entry) = entry else { break };
+            let (k, v) = entry.map_err(|e| self.err(e))?;
+            let order = self.decode(k.value(), v.value())?;
+            if filter.accepts(&order) {
+                orders.push(order);
+            }
+        }
+        Ok(orders)
+    }
+
+    /// How many orders the store holds: (live, finished).
+    pub fn counts(&self) -> Result<(u64, u64), StoreError> {
+        let txn = self.db.begin_read().map_err(|e| self.err(e))?;
+        let live = txn.open_table(ORDERS).map_err(|e| self.err(e))?.len().map_err(|e| self.err(e))?;
+        let finished = txn.open_table(FINISHED).map_err(|e| self.err(e))?.len().map_err(|e| self.err(e))?;
+        Ok((live, finished))
+    }
+
     /// Finished orders with ids in `range`, at most `limit`, by id.
     pub fn finished(
         &self,
@@ -239,6 +360,14 @@ impl OrderStore {
             for id in &gone {
                 table.remove(id).map_err(|e| self.err(e))?;
             }
+        }
+        {
+            let mut table = txn.open_table(IDEMPOTENCY).map_err(|e| self.err(e))?;
+            table
+                .retain(|_, v| {
+                    serde_json::from_slice::<Remembered>(v).map_or(true, |r: Remembered| r.at >= before)
+                })
+                .map_err(|e| self.err(e))?;
         }
         txn.commit().map_err(|e| self.err(e))?;
         Ok(gone.len())
