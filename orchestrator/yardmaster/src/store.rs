@@ -119,6 +119,15 @@ impl OrderFilter {
     }
 }
 
+/// Where a page of [`OrderStore::list`] starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cursor {
+    /// Oldest first, ids above this (from the first if `None`).
+    After(Option<u64>),
+    /// Newest first, ids below this (from the last if `None`).
+    Before(Option<u64>),
+}
+
 /// Orders on disk: the live ones, the finished ones (kept for queries
 /// until [`OrderStore::prune`]), and the closed places.
 pub struct OrderStore {
@@ -280,30 +289,42 @@ impl OrderStore {
         })
     }
 
-    /// Orders live or finished that pass `filter`, by id, with ids above
-    /// `after`, at most `limit` (a page; the next starts after the last id).
-    pub fn list(
-        &self,
-        filter: &OrderFilter,
-        after: Option<u64>,
-        limit: usize,
-    ) -> Result<Vec<StoredOrder>, StoreError> {
+    /// Orders live or finished that pass `filter`, by id, from `cursor`
+    /// on, at most `limit` (a page; the next starts after its last id).
+    pub fn list(&self, filter: &OrderFilter, cursor: Cursor, limit: usize) -> Result<Vec<StoredOrder>, StoreError> {
         let txn = self.db.begin_read().map_err(|e| self.err(e))?;
-        let from = after.map_or(0, |a| a.saturating_add(1));
         let live = txn.open_table(ORDERS).map_err(|e| self.err(e))?;
         let finished = txn.open_table(FINISHED).map_err(|e| self.err(e))?;
-        let mut a = live.range(from..).map_err(|e| self.err(e))?.peekable();
-        let mut b = finished.range(from..).map_err(|e| self.err(e))?.peekable();
+        type Entries<'a> = Box<dyn Iterator<Item = Result<(redb::AccessGuard<'a, u64>, redb::AccessGuard<'a, &'static [u8]>), redb::StorageError>> + 'a>;
+        let (a, b, newest_first): (Entries<'_>, Entries<'_>, bool) = match cursor {
+            Cursor::After(after) => {
+                let from = after.map_or(0, |a| a.saturating_add(1));
+                (
+                    Box::new(live.range(from..).map_err(|e| self.err(e))?),
+                    Box::new(finished.range(from..).map_err(|e| self.err(e))?),
+                    false,
+                )
+            }
+            Cursor::Before(before) => {
+                let to = before.unwrap_or(u64::MAX);
+                (
+                    Box::new(live.range(..to).map_err(|e| self.err(e))?.rev()),
+                    Box::new(finished.range(..to).map_err(|e| self.err(e))?.rev()),
+                    true,
+                )
+            }
+        };
+        let (mut a, mut b) = (a.peekable(), b.peekable());
         let mut orders = Vec::new();
         while orders.len() < limit {
-            // An entry that failed reads as id 0: taken first, its error returned.
+            // An entry that failed reads as id 0: its error is returned when taken.
             let ka = a.peek().map(|e| e.as_ref().map_or(0, |(k, _)| k.value()));
             let kb = b.peek().map(|e| e.as_ref().map_or(0, |(k, _)| k.value()));
             let take_a = match (ka, kb) {
                 (None, None) => break,
                 (Some(_), None) => true,
                 (None, Some(_)) => false,
-                (Some(x), Some(y)) => x <= y,
+                (Some(x), Some(y)) => (x <= y) != newest_first,
             };
             let entry = if take_a { a.next() } else { b.next() };
             let Some(entry) = entry else { break };

@@ -255,6 +255,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics::handler))
         .route("/openapi.json", get(openapi::handler))
+        .route("/api/v1/session", get(session))
         .route("/api/v1/orders", post(orders::submit).get(orders::list))
         .route("/api/v1/orders/{id}", get(orders::get))
         .route("/api/v1/orders/{id}/cancel", post(orders::cancel))
@@ -291,6 +292,23 @@ async fn ready(state: State) -> Result<&'static str, Problem> {
     } else {
         Err(Problem::unavailable("the order store is not restored yet"))
     }
+}
+
+/// Who the caller is.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct Session {
+    /// The token's role: `viewer`, `operator` or `admin`.
+    role: String,
+}
+
+/// The caller's role (the dashboard shows an operator's forms only to operators).
+#[utoipa::path(get, path = "/api/v1/session", tag = "health", responses(
+    (status = 200, description = "The token's role", body = Session),
+    (status = 401, description = "No or unknown token", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn session(state: State, headers: axum::http::HeaderMap) -> Result<axum::response::Response, Problem> {
+    let role = state.tokens.require(&headers, auth::Role::Viewer)?;
+    Ok(json(StatusCode::OK, &Session { role: role.name().into() }))
 }
 
 async fn not_found(uri: axum::http::Uri) -> Problem {

@@ -29,7 +29,7 @@ impl Modify for Bearer {
         super::orders::submit, super::orders::list, super::orders::get, super::orders::cancel,
         super::vehicles::list, super::vehicles::get, super::vehicles::layout, super::vehicles::congestion,
         super::places::close_node, super::places::open_node, super::places::close_edge, super::places::open_edge,
-        super::places::list, super::events::stream, super::metrics::handler, super::health, super::ready,
+        super::places::list, super::events::stream, super::metrics::handler, super::health, super::ready, super::session,
     ),
     modifiers(&Bearer),
     tags(

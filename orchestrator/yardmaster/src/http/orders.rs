@@ -22,7 +22,7 @@ use super::bridge::{Answer, Keyed};
 use super::problem::{self, Problem};
 use super::views::{BatchAnswer, BatchItem, OrderPage, OrderView};
 use super::{Shared, State, call, json, respond};
-use crate::store::OrderFilter;
+use crate::store::{Cursor, OrderFilter};
 
 /// One order request, or a list of them (a batch, each accepted or refused on its own).
 #[derive(ToSchema, Deserialize)]
@@ -175,14 +175,20 @@ pub struct ListQuery {
     since: Option<u64>,
     /// Only orders accepted before this time, ms since the Unix epoch.
     until: Option<u64>,
-    /// Only orders with a larger id (the previous page's `next`).
+    /// `asc` (oldest first, the default) or `desc` (newest first).
+    #[param(value_type = Option<String>, example = "desc")]
+    order: Option<String>,
+    /// Oldest first: only orders with a larger id (the previous page's `next`).
     after: Option<u64>,
+    /// Newest first: only orders with a smaller id (the previous page's `next`).
+    before: Option<u64>,
     /// At most this many (1 to 1,000; default 100).
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
 }
 
-/// List orders, live and finished (until the store's retention), by id.
+/// List orders, live and finished (until the store's retention), by id
+/// (`order=desc`: newest first).
 #[utoipa::path(get, path = "/api/v1/orders", tag = "orders", params(ListQuery),
     responses(
         (status = 200, description = "A page of orders", body = OrderPage),
@@ -212,9 +218,24 @@ pub async fn list(
             .value(limit.to_string())
             .expected(format!("1 to {MAX_PAGE}")));
     }
+    let cursor = match q.order.as_deref() {
+        None | Some("asc") => Cursor::After(q.after),
+        Some("desc") => Cursor::Before(q.before),
+        Some(other) => {
+            return Err(Problem::bad_request("invalid-parameter", format!("order={other} is not a sort order"))
+                .field("order")
+                .value(other)
+                .expected("asc or desc"));
+        }
+    };
+    if matches!(cursor, Cursor::After(_)) && q.before.is_some() || matches!(cursor, Cursor::Before(_)) && q.after.is_some() {
+        return Err(Problem::bad_request("invalid-parameter", "after goes with order=asc, before with order=desc")
+            .field(if q.before.is_some() { "before" } else { "after" })
+            .expected("after with order=asc (the default), before with order=desc"));
+    }
     let filter = OrderFilter { state: q.state, vehicle: q.vehicle, since: q.since.map(Millis), until: q.until.map(Millis) };
     let shared: Arc<Shared> = state.0.clone();
-    let orders = tokio::task::spawn_blocking(move || shared.store.list(&filter, q.after, limit + 1))
+    let orders = tokio::task::spawn_blocking(move || shared.store.list(&filter, cursor, limit + 1))
         .await
         .map_err(|e| Problem::unavailable(format!("listing failed: {e}")))?
         .map_err(|e| Problem::unavailable(e.to_string()))?;
