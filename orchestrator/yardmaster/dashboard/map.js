@@ -137,15 +137,22 @@ export class MapView {
     }
     g.font = `${11 * this.dpr}px system-ui, sans-serif`;
     g.textBaseline = 'middle';
+    // Labels are placed greedily: one that would overlap a placed one is left out (zoom in to see it).
+    const placed = [];
+    const free = (x, y, w, h) => !placed.some((b) => x < b[0] + b[2] && b[0] < x + w && y < b[1] + b[3] && b[1] < y + h);
     for (const s of stations) {
       const n = nodes[s.nodes[0]];
       if (!n || n.level !== this.level) continue;
       const x = this.sx(n.x), y = this.sy(n.y), r = Math.max(3, Math.min(7, this.scale * 0.6)) * this.dpr;
       g.fillStyle = KINDS[s.kind] || KINDS.other;
       g.fillRect(x - r, y - r, 2 * r, 2 * r);
-      if (this.showLabels && (stations.length < 150 || this.scale > 8)) {
-        g.fillStyle = '#aab4c3';
-        g.fillText(s.name || s.id, x + r + 3, y);
+      if (this.showLabels) {
+        const text = s.name || s.id, w = g.measureText(text).width, h = 12 * this.dpr;
+        if (free(x + r + 3, y - h / 2, w, h)) {
+          placed.push([x + r + 3, y - h / 2, w, h]);
+          g.fillStyle = '#aab4c3';
+          g.fillText(text, x + r + 3, y);
+        }
       }
     }
     this.dirty = false;
