@@ -120,8 +120,15 @@ pub fn json_body<T: serde::de::DeserializeOwned>(body: &[u8], expected: &str) ->
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        let field = if path == "." || path.is_empty() { "$".to_string() } else { format!("$.{path}") };
-        let kind = if inner.is_syntax() || inner.is_eof() { "invalid-json" } else { "invalid-body" };
+        let syntax = inner.is_syntax() || inner.is_eof();
+        // Not JSON: the whole body is at fault (the detail gives line and column).
+        let field = match path.as_str() {
+            _ if syntax => "$".to_string(),
+            "." | "" => "$".to_string(),
+            p if p.starts_with('[') => format!("${p}"),
+            p => format!("$.{p}"),
+        };
+        let kind = if syntax { "invalid-json" } else { "invalid-body" };
         Problem::bad_request(kind, format!("{field}: {inner}")).field(field).expected(expected)
     })?;
     de.end().map_err(|e| {
