@@ -582,9 +582,8 @@ fn apply_state(
             }
         })
         .collect();
-    report.operating_mode = serde_json::to_value(state.operating_mode)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string));
+    report.operating_mode =
+        serde_json::to_value(state.operating_mode).ok().and_then(|v| v.as_str().map(str::to_string));
     report.loads = state
         .loads
         .iter()

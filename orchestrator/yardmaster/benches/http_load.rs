@@ -12,7 +12,11 @@
 //! Latency is measured from when each request was due (not when it was
 //! sent), so a stalled server cannot hide its stall. It prints one JSON line.
 
-#![expect(clippy::print_stdout, clippy::disallowed_methods, reason = "a benchmark prints its figures and reads the clock")]
+#![expect(
+    clippy::print_stdout,
+    clippy::disallowed_methods,
+    reason = "a benchmark prints its figures and reads the clock"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -90,7 +94,11 @@ fn agent() -> ureq::Agent {
 }
 
 fn get(base: &str, path: &str) -> Option<Value> {
-    let mut r = agent().get(format!("{base}{path}")).header("Authorization", format!("Bearer {TOKEN}")).call().ok()?;
+    let mut r = agent()
+        .get(format!("{base}{path}"))
+        .header("Authorization", format!("Bearer {TOKEN}"))
+        .call()
+        .ok()?;
     if r.status() != 200 {
         return None;
     }
@@ -194,7 +202,8 @@ fn main() {
             None => break,
         }
     }
-    let mut answered: Vec<u64> = sent.iter().filter_map(|s| if s.status == 201 { s.id } else { None }).collect();
+    let mut answered: Vec<u64> =
+        sent.iter().filter_map(|s| if s.status == 201 { s.id } else { None }).collect();
     answered.sort_unstable();
     let missing = answered.iter().filter(|id| stored.binary_search(id).is_err()).count();
     let mut unique = stored.clone();

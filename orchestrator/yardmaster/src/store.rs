@@ -119,13 +119,15 @@ impl OrderFilter {
     }
 }
 
-/// Where a page of [`OrderStore::list`] starts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Cursor {
-    /// Oldest first, ids above this (from the first if `None`).
-    After(Option<u64>),
-    /// Newest first, ids below this (from the last if `None`).
-    Before(Option<u64>),
+/// Which ids a page of [`OrderStore::list`] covers, and in which order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Cursor {
+    /// Only ids above this.
+    pub after: Option<u64>,
+    /// Only ids below this.
+    pub before: Option<u64>,
+    /// Newest (largest id) first.
+    pub newest_first: bool,
 }
 
 /// Orders on disk: the live ones, the finished ones (kept for queries
@@ -291,28 +293,39 @@ impl OrderStore {
 
     /// Orders live or finished that pass `filter`, by id, from `cursor`
     /// on, at most `limit` (a page; the next starts after its last id).
-    pub fn list(&self, filter: &OrderFilter, cursor: Cursor, limit: usize) -> Result<Vec<StoredOrder>, StoreError> {
+    pub fn list(
+        &self,
+        filter: &OrderFilter,
+        cursor: Cursor,
+        limit: usize,
+    ) -> Result<Vec<StoredOrder>, StoreError> {
         let txn = self.db.begin_read().map_err(|e| self.err(e))?;
         let live = txn.open_table(ORDERS).map_err(|e| self.err(e))?;
         let finished = txn.open_table(FINISHED).map_err(|e| self.err(e))?;
-        type Entries<'a> = Box<dyn Iterator<Item = Result<(redb::AccessGuard<'a, u64>, redb::AccessGuard<'a, &'static [u8]>), redb::StorageError>> + 'a>;
-        let (a, b, newest_first): (Entries<'_>, Entries<'_>, bool) = match cursor {
-            Cursor::After(after) => {
-                let from = after.map_or(0, |a| a.saturating_add(1));
-                (
-                    Box::new(live.range(from..).map_err(|e| self.err(e))?),
-                    Box::new(finished.range(from..).map_err(|e| self.err(e))?),
-                    false,
-                )
-            }
-            Cursor::Before(before) => {
-                let to = before.unwrap_or(u64::MAX);
-                (
-                    Box::new(live.range(..to).map_err(|e| self.err(e))?.rev()),
-                    Box::new(finished.range(..to).map_err(|e| self.err(e))?.rev()),
-                    true,
-                )
-            }
+        type Entries<'a> = Box<
+            dyn Iterator<
+                    Item = Result<
+                        (redb::AccessGuard<'a, u64>, redb::AccessGuard<'a, &'static [u8]>),
+                        redb::StorageError,
+                    >,
+                > + 'a,
+        >;
+        let from = cursor.after.map_or(0, |a| a.saturating_add(1));
+        let to = cursor.before.unwrap_or(u64::MAX);
+        let newest_first = cursor.newest_first;
+        if from >= to {
+            return Ok(Vec::new());
+        }
+        let (a, b): (Entries<'_>, Entries<'_>) = if newest_first {
+            (
+                Box::new(live.range(from..to).map_err(|e| self.err(e))?.rev()),
+                Box::new(finished.range(from..to).map_err(|e| self.err(e))?.rev()),
+            )
+        } else {
+            (
+                Box::new(live.range(from..to).map_err(|e| self.err(e))?),
+                Box::new(finished.range(from..to).map_err(|e| self.err(e))?),
+            )
         };
         let (mut a, mut b) = (a.peekable(), b.peekable());
         let mut orders = Vec::new();

@@ -118,7 +118,8 @@ impl Tokens {
     /// The caller's role if it is at least `needed`; else 401 (no or
     /// unknown token) or 403 (a token whose role is not enough).
     pub fn require(&self, headers: &HeaderMap, needed: Role) -> Result<Role, Problem> {
-        let unauthorized = |detail: &str| Problem::new(StatusCode::UNAUTHORIZED, "", detail).field("Authorization");
+        let unauthorized =
+            |detail: &str| Problem::new(StatusCode::UNAUTHORIZED, "", detail).field("Authorization");
         let Some(value) = headers.get(header::AUTHORIZATION) else {
             return Err(unauthorized("this request needs a token: send `Authorization: Bearer TOKEN`")
                 .expected("Bearer TOKEN"));
@@ -127,8 +128,9 @@ impl Tokens {
         let token = match value.get(..7) {
             Some(scheme) if scheme.eq_ignore_ascii_case(b"bearer ") => value[7..].trim_ascii(),
             _ => {
-                return Err(unauthorized("the Authorization header is not a bearer token")
-                    .expected("Bearer TOKEN"));
+                return Err(
+                    unauthorized("the Authorization header is not a bearer token").expected("Bearer TOKEN")
+                );
             }
         };
         let Some(role) = self.role_of(token) else {

@@ -21,10 +21,7 @@ const FILES: &[(&str, &str, &str)] = &[
 pub async fn index() -> Response {
     (
         StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")],
         include_str!("../../dashboard/index.html"),
     )
         .into_response()
@@ -38,8 +35,11 @@ pub async fn asset(file: Result<Path<String>, axum::extract::rejection::PathReje
     };
     match FILES.iter().find(|(n, _, _)| *n == name) {
         Some((_, kind, body)) => {
-            (StatusCode::OK, [(header::CONTENT_TYPE, *kind), (header::CACHE_CONTROL, "no-cache")], *body).into_response()
+            (StatusCode::OK, [(header::CONTENT_TYPE, *kind), (header::CACHE_CONTROL, "no-cache")], *body)
+                .into_response()
         }
-        None => Problem::not_found(format!("no dashboard file {name}")).field("file").value(name).into_response(),
+        None => {
+            Problem::not_found(format!("no dashboard file {name}")).field("file").value(name).into_response()
+        }
     }
 }

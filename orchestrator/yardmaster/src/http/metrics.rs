@@ -65,7 +65,11 @@ impl Metrics {
         registry.register("tick_seconds", "Time the core took per tick", tick.clone());
         registry.register("state_latency_seconds", "Vehicle state age on arrival", latency.clone());
         registry.register("orders", "Live orders by state", orders.clone());
-        registry.register("vehicles", "Vehicles by health (ok, fenced, unplaced) and waiting", vehicles.clone());
+        registry.register(
+            "vehicles",
+            "Vehicles by health (ok, fenced, unplaced) and waiting",
+            vehicles.clone(),
+        );
         registry.register("orders_finished", "Orders finished since start, by outcome", finished.clone());
         registry.register("orders_submitted", "Orders accepted through the HTTP API", submitted.clone());
         registry.register("http_answers", "HTTP answers by status class", answers.clone());
@@ -109,11 +113,7 @@ impl Metrics {
         if answer.replayed {
             return;
         }
-        let n = if answer.status == 201 {
-            1
-        } else {
-            answer.body.matches("\"status\":201").count() as u64
-        };
+        let n = if answer.status == 201 { 1 } else { answer.body.matches("\"status\":201").count() as u64 };
         self.submitted.inc_by(n);
     }
 

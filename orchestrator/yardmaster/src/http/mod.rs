@@ -336,12 +336,16 @@ async fn call(
         std::sync::mpsc::TrySendError::Full(_) => {
             Problem::unavailable("too many requests wait for the orchestrator; retry shortly")
         }
-        std::sync::mpsc::TrySendError::Disconnected(_) => Problem::unavailable("the orchestrator is stopping"),
+        std::sync::mpsc::TrySendError::Disconnected(_) => {
+            Problem::unavailable("the orchestrator is stopping")
+        }
     })?;
     match tokio::time::timeout(CALL_TIMEOUT, answered).await {
         Ok(Ok(answer)) => Ok(answer),
         Ok(Err(_)) => Err(Problem::unavailable("the orchestrator stopped before it answered")),
-        Err(_) => Err(Problem::unavailable("the orchestrator did not answer in time; the request may still be applied (retry with the same Idempotency-Key)")),
+        Err(_) => Err(Problem::unavailable(
+            "the orchestrator did not answer in time; the request may still be applied (retry with the same Idempotency-Key)",
+        )),
     }
 }
 
@@ -363,7 +367,11 @@ fn respond(answer: bridge::Answer) -> axum::response::Response {
 /// A JSON response.
 fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> axum::response::Response {
     use axum::response::IntoResponse as _;
-    (status, [(axum::http::header::CONTENT_TYPE, "application/json")], serde_json::to_string(value).unwrap_or_default())
+    (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        serde_json::to_string(value).unwrap_or_default(),
+    )
         .into_response()
 }
 

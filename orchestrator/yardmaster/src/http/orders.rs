@@ -129,7 +129,11 @@ fn body_of(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Problem> {
         (status = 422, description = "Refused: the layout cannot serve it, or the key was used for another request", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The orchestrator cannot answer now", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn submit(state: State, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
+pub async fn submit(
+    state: State,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
     state.tokens.require(&headers, Role::Operator)?;
     let body = body_of(body)?;
     let keyed = keyed(&headers, "/api/v1/orders", &body)?;
@@ -137,9 +141,12 @@ pub async fn submit(state: State, headers: HeaderMap, body: Result<Bytes, BytesR
     let answer = if batch {
         let requests: Vec<OrderRequest> = problem::json_body(&body, "a list of order requests")?;
         if requests.is_empty() || requests.len() > MAX_BATCH {
-            return Err(Problem::bad_request("invalid-body", format!("a batch of {} orders", requests.len()))
-                .field("$")
-                .expected(format!("1 to {MAX_BATCH} order requests")));
+            return Err(Problem::bad_request(
+                "invalid-body",
+                format!("a batch of {} orders", requests.len()),
+            )
+            .field("$")
+            .expected(format!("1 to {MAX_BATCH} order requests")));
         }
         let inputs = requests.into_iter().map(|request| Input::Submit { request }).collect();
         call(&state, inputs, keyed, answer_batch).await?
@@ -155,8 +162,18 @@ pub async fn submit(state: State, headers: HeaderMap, body: Result<Bytes, BytesR
 }
 
 /// The order states, for `state=`.
-pub(super) const STATES: [&str; 10] =
-    ["queued", "assigned", "to-pickup", "loading", "to-stop", "to-drop", "unloading", "delivered", "failed", "cancelled"];
+pub(super) const STATES: [&str; 10] = [
+    "queued",
+    "assigned",
+    "to-pickup",
+    "loading",
+    "to-stop",
+    "to-drop",
+    "unloading",
+    "delivered",
+    "failed",
+    "cancelled",
+];
 
 /// The most orders one page holds.
 pub const MAX_PAGE: usize = 1000;
@@ -178,9 +195,9 @@ pub struct ListQuery {
     /// `asc` (oldest first, the default) or `desc` (newest first).
     #[param(value_type = Option<String>, example = "desc")]
     order: Option<String>,
-    /// Oldest first: only orders with a larger id (the previous page's `next`).
+    /// Only orders with a larger id (oldest first: pass the previous page's `next`).
     after: Option<u64>,
-    /// Newest first: only orders with a smaller id (the previous page's `next`).
+    /// Only orders with a smaller id (newest first: pass the previous page's `next`).
     before: Option<u64>,
     /// At most this many (1 to 1,000; default 100).
     #[param(minimum = 1, maximum = 1000)]
@@ -211,6 +228,17 @@ pub async fn list(
             .value(s.clone())
             .expected(STATES.join(", ")));
     }
+    // Ids and times are int64 in the document (what JSON clients can hold).
+    for (name, value) in [("since", q.since), ("until", q.until), ("after", q.after), ("before", q.before)] {
+        if let Some(v) = value
+            && v > i64::MAX as u64
+        {
+            return Err(Problem::bad_request("invalid-parameter", format!("{name}={v} is out of range"))
+                .field(name)
+                .value(v.to_string())
+                .expected(format!("0 to {}", i64::MAX)));
+        }
+    }
     let limit = q.limit.unwrap_or(100);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(Problem::bad_request("invalid-parameter", format!("limit={limit} is out of range"))
@@ -218,22 +246,26 @@ pub async fn list(
             .value(limit.to_string())
             .expected(format!("1 to {MAX_PAGE}")));
     }
-    let cursor = match q.order.as_deref() {
-        None | Some("asc") => Cursor::After(q.after),
-        Some("desc") => Cursor::Before(q.before),
+    let newest_first = match q.order.as_deref() {
+        None | Some("asc") => false,
+        Some("desc") => true,
         Some(other) => {
-            return Err(Problem::bad_request("invalid-parameter", format!("order={other} is not a sort order"))
-                .field("order")
-                .value(other)
-                .expected("asc or desc"));
+            return Err(Problem::bad_request(
+                "invalid-parameter",
+                format!("order={other} is not a sort order"),
+            )
+            .field("order")
+            .value(other)
+            .expected("asc or desc"));
         }
     };
-    if matches!(cursor, Cursor::After(_)) && q.before.is_some() || matches!(cursor, Cursor::Before(_)) && q.after.is_some() {
-        return Err(Problem::bad_request("invalid-parameter", "after goes with order=asc, before with order=desc")
-            .field(if q.before.is_some() { "before" } else { "after" })
-            .expected("after with order=asc (the default), before with order=desc"));
-    }
-    let filter = OrderFilter { state: q.state, vehicle: q.vehicle, since: q.since.map(Millis), until: q.until.map(Millis) };
+    let cursor = Cursor { after: q.after, before: q.before, newest_first };
+    let filter = OrderFilter {
+        state: q.state,
+        vehicle: q.vehicle,
+        since: q.since.map(Millis),
+        until: q.until.map(Millis),
+    };
     let shared: Arc<Shared> = state.0.clone();
     let orders = tokio::task::spawn_blocking(move || shared.store.list(&filter, cursor, limit + 1))
         .await
@@ -264,7 +296,11 @@ fn id_of(id: &str) -> Result<u64, Problem> {
         (status = 404, description = "No such order (or pruned after the retention)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The store failed", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn get(state: State, headers: HeaderMap, id: Result<Path<String>, PathRejection>) -> Result<Response, Problem> {
+pub async fn get(
+    state: State,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Response, Problem> {
     state.tokens.require(&headers, Role::Viewer)?;
     let id = id_of(&super::path(id)?)?;
     match state.store.order(id).map_err(|e| Problem::unavailable(e.to_string()))? {
@@ -289,7 +325,11 @@ fn answer_cancel(inputs: &[Input], replies: &[Reply], _: Millis) -> Answer {
         (status = 409, description = "Too late: loaded, or finished", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The orchestrator cannot answer now", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn cancel(state: State, headers: HeaderMap, id: Result<Path<String>, PathRejection>) -> Result<Response, Problem> {
+pub async fn cancel(
+    state: State,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Response, Problem> {
     state.tokens.require(&headers, Role::Operator)?;
     let order = id_of(&super::path(id)?)?;
     Ok(respond(call(&state, vec![Input::Cancel { order }], None, answer_cancel).await?))

@@ -64,10 +64,21 @@ async fn close(
     state.tokens.require(&headers, Role::Operator)?;
     let id = super::path(id)?;
     let body = body.map_err(|e| problem::rejection(e, "body"))?;
-    let request: CloseRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        CloseRequest::default()
-    } else {
-        problem::json_body(&body, "{\"reason\": \"…\"} or no body")?
+    let expected = "{\"reason\": \"…\"}, null or no body";
+    let request: CloseRequest = match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => CloseRequest::default(),
+        Some(b'{') => problem::json_body(&body, expected)?,
+        Some(_) => match problem::json_body::<serde_json::Value>(&body, expected)? {
+            serde_json::Value::Null => CloseRequest::default(),
+            other => {
+                return Err(Problem::bad_request(
+                    "invalid-body",
+                    format!("$: the body is {other}; expected an object"),
+                )
+                .field("$")
+                .expected(expected));
+            }
+        },
     };
     let input = Input::Close { place: place(id), reason: request.reason };
     Ok(respond(call(&state, vec![input], None, answer).await?))
@@ -140,7 +151,11 @@ pub async fn close_edge(
         (status = 409, description = "It is not closed", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The orchestrator cannot answer now", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn open_node(state: State, headers: HeaderMap, id: Result<Path<String>, PathRejection>) -> Result<Response, Problem> {
+pub async fn open_node(
+    state: State,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Response, Problem> {
     open(state, headers, id, PlaceId::Node).await
 }
 
@@ -155,7 +170,11 @@ pub async fn open_node(state: State, headers: HeaderMap, id: Result<Path<String>
         (status = 409, description = "It is not closed", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The orchestrator cannot answer now", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn open_edge(state: State, headers: HeaderMap, id: Result<Path<String>, PathRejection>) -> Result<Response, Problem> {
+pub async fn open_edge(
+    state: State,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Response, Problem> {
     open(state, headers, id, PlaceId::Edge).await
 }
 

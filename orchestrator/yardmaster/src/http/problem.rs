@@ -131,9 +131,8 @@ pub fn json_body<T: serde::de::DeserializeOwned>(body: &[u8], expected: &str) ->
         let kind = if syntax { "invalid-json" } else { "invalid-body" };
         Problem::bad_request(kind, format!("{field}: {inner}")).field(field).expected(expected)
     })?;
-    de.end().map_err(|e| {
-        Problem::bad_request("invalid-json", format!("$: {e}")).field("$").expected(expected)
-    })?;
+    de.end()
+        .map_err(|e| Problem::bad_request("invalid-json", format!("$: {e}")).field("$").expected(expected))?;
     Ok(value)
 }
 

@@ -67,9 +67,13 @@ pub async fn get(
             .field("serial")
             .value(serial)
             .expected("the serial number of a vehicle of the fleet")),
-        _ => Err(Problem::new(StatusCode::CONFLICT, "ambiguous", format!("several manufacturers have a vehicle {serial}"))
-            .field("manufacturer")
-            .expected("manufacturer=NAME")),
+        _ => Err(Problem::new(
+            StatusCode::CONFLICT,
+            "ambiguous",
+            format!("several manufacturers have a vehicle {serial}"),
+        )
+        .field("manufacturer")
+        .expected("manufacturer=NAME")),
     }
 }
 
@@ -93,8 +97,11 @@ pub async fn layout(state: State, headers: HeaderMap) -> Result<Response, Proble
 pub async fn congestion(state: State, headers: HeaderMap) -> Result<Response, Problem> {
     state.tokens.require(&headers, Role::Viewer)?;
     let snapshot = state.snapshot();
-    let mut nodes: Vec<NodeWaits> =
-        snapshot.congestion.iter().map(|(node, waits)| NodeWaits { node: node.clone(), waits: *waits }).collect();
+    let mut nodes: Vec<NodeWaits> = snapshot
+        .congestion
+        .iter()
+        .map(|(node, waits)| NodeWaits { node: node.clone(), waits: *waits })
+        .collect();
     nodes.sort_by(|a, b| b.waits.cmp(&a.waits).then_with(|| a.node.cmp(&b.node)));
     Ok(json(StatusCode::OK, &CongestionView { tick_ms: state.tick_ms, nodes }))
 }

@@ -59,7 +59,11 @@ impl From<&StoredOrder> for OrderView {
             accepted_at: o.history.first().map_or(0, |h| h.0.0),
             updated_at: last.map_or(0, |h| h.0.0),
             request: o.request.clone(),
-            history: o.history.iter().map(|(at, status)| HistoryEntry { at: at.0, status: status.clone() }).collect(),
+            history: o
+                .history
+                .iter()
+                .map(|(at, status)| HistoryEntry { at: at.0, status: status.clone() })
+                .collect(),
         }
     }
 }
@@ -296,11 +300,20 @@ impl LayoutView {
     /// The view of `layout`.
     pub fn of(layout: &layout::Layout) -> LayoutView {
         LayoutView {
-            levels: layout.levels.iter().map(|l| LevelView { id: l.id.clone(), name: l.name.clone() }).collect(),
+            levels: layout
+                .levels
+                .iter()
+                .map(|l| LevelView { id: l.id.clone(), name: l.name.clone() })
+                .collect(),
             nodes: layout
                 .nodes
                 .iter()
-                .map(|n| NodeView { id: n.id.clone(), x: n.position.x, y: n.position.y, level: n.level.index() })
+                .map(|n| NodeView {
+                    id: n.id.clone(),
+                    x: n.position.x,
+                    y: n.position.y,
+                    level: n.level.index(),
+                })
                 .collect(),
             edges: layout
                 .edges
