@@ -93,7 +93,7 @@ impl Net {
 #[derive(Subcommand)]
 enum Command {
     /// Run the orchestrator.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Transport orders.
     Order {
         #[command(subcommand)]

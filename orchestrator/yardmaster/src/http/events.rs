@@ -45,12 +45,15 @@ fn code(v: &orchestrator::fleet::VehicleStatus) -> u8 {
     }
 }
 
+/// One vehicle in `positions`: serial, x, y, theta, state, loaded.
+type Row<'a> = (&'a str, Option<f64>, Option<f64>, Option<f64>, u8, bool);
+
 #[derive(Serialize)]
 struct Positions<'a> {
     at: u64,
     stats: &'a Stats,
     /// `[serial, x, y, theta, state, loaded]` per vehicle (x, y, theta null before its first pose).
-    vehicles: Vec<(&'a str, Option<f64>, Option<f64>, Option<f64>, u8, bool)>,
+    vehicles: Vec<Row<'a>>,
 }
 
 /// The `positions` event of a tick.
