@@ -195,4 +195,21 @@ mod tests {
             assert!(err.contains(expected), "{text}: {err}");
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_tokens_file_and_any_authorization_header_gets_an_answer_not_a_panic(
+            text in ".{0,200}",
+            header in proptest::collection::vec(proptest::num::u8::ANY, 0..80),
+        ) {
+            let _ = Tokens::parse(&text);
+            let tokens = Tokens::parse(r#"[{"token":"operator-token-0123","role":"operator"}]"#).unwrap();
+            if let Ok(value) = HeaderValue::from_bytes(&header) {
+                let mut h = HeaderMap::new();
+                h.insert(header::AUTHORIZATION, value);
+                let answer = tokens.require(&h, Role::Viewer);
+                proptest::prop_assert!(answer.is_ok() || answer.is_err_and(|p| p.status == 401));
+            }
+        }
+    }
 }

@@ -208,4 +208,14 @@ mod tests {
         assert_eq!(r.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
         assert!(r.headers()[header::WWW_AUTHENTICATE].to_str().unwrap().starts_with("Bearer"));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_body_is_an_order_request_or_a_400_naming_a_json_path(body in proptest::collection::vec(proptest::num::u8::ANY, 0..120)) {
+            if let Err(p) = json_body::<Vec<orchestrator::orders::OrderRequest>>(&body, "a list") {
+                proptest::prop_assert_eq!(p.status, 400);
+                proptest::prop_assert!(p.field.as_deref().is_some_and(|f| f.starts_with('$')), "{:?}", p);
+            }
+        }
+    }
 }
