@@ -286,9 +286,13 @@ fn every_endpoint_answers_and_every_refusal_is_problem_json_naming_the_field() {
     assert_eq!(status, 200);
     assert_eq!(layout["nodes"].as_array().unwrap().len(), 30);
     assert_eq!(s.call("GET", "/api/v1/congestion", viewer, None).0, 200);
-    let (status, metrics) = s.call("GET", "/metrics", viewer, None);
-    assert_eq!(status, 200);
-    let metrics = metrics.as_str().unwrap().to_string();
+    // The gauges follow the ticks (200 ms): wait for the one after the commands.
+    let metrics = wait_for("the gauges after the commands", || {
+        let (status, metrics) = s.call("GET", "/metrics", viewer, None);
+        assert_eq!(status, 200);
+        let metrics = metrics.as_str().unwrap().to_string();
+        metrics.contains("yardmaster_orders{state=\"queued\"} 2").then_some(metrics)
+    });
     for name in [
         "yardmaster_tick_seconds_count",
         "yardmaster_orders{state=\"queued\"} 2",
@@ -302,6 +306,18 @@ fn every_endpoint_answers_and_every_refusal_is_problem_json_naming_the_field() {
     // Nothing else.
     assert_eq!(s.call("GET", "/api/v2/orders", viewer, None).0, 404);
     assert_eq!(s.call("DELETE", "/api/v1/orders", op, None).0, 405);
+}
+
+#[expect(clippy::disallowed_methods, reason = "a test of a live process bounds its own wall-clock time")]
+fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+    let started = Instant::now();
+    loop {
+        if let Some(v) = probe() {
+            return v;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// Reads the event stream until a `positions` event arrived.
