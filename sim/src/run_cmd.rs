@@ -80,7 +80,8 @@ pub fn write_report(dir: &Path, result: &RunResult, layout_path: &Path) -> anyho
     std::fs::write(dir.join("report.json"), &result.report)?;
     std::fs::write(dir.join("events.jsonl"), result.outcome.events.join("\n") + "\n")?;
     let layout = layout::load(layout_path, layout::LoadOptions::default())?.value;
-    let page = crate::replay::html(&layout, &result.outcome.trace, &result.outcome.metrics);
+    let page =
+        crate::replay::html(&layout, &result.outcome.trace, &result.outcome.metrics, &result.outcome.events);
     std::fs::write(dir.join("replay.html"), page)?;
     Ok(())
 }

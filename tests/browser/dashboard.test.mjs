@@ -4,7 +4,11 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { TOKENS, launchBrowser, openPage, startFleet } from './fleet.mjs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { TOKENS, bin, launchBrowser, openPage, repo, startFleet } from './fleet.mjs';
 
 let fleet;
 let browser;
@@ -85,5 +89,34 @@ test('a wrong token is asked again, not let in', { timeout: 30000 }, async () =>
   await page.fill('#login-token', TOKENS.viewer);
   await page.click('#login-form button');
   await page.waitForSelector('#app:not([hidden])');
+  await page.close();
+});
+
+test('the simulator\'s replay.html is the dashboard playing the run, offline', { timeout: 120000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'yardmaster-replay-'));
+  execFileSync(bin('yard-sim'), ['run', path.join(repo, 'scenarios/milk-run.toml'), '--ci', '--report', dir], { stdio: 'ignore' });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const errors = [];
+  const requests = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('request', (r) => { if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) requests.push(r.url()); });
+  await page.goto(`file://${path.join(dir, 'replay.html')}#t=600`);
+  await page.waitForFunction(() => window.__dashboard.replay && window.__dashboard.map.vehicles.size > 0, null, { timeout: 20000 });
+  assert.equal(await page.textContent('#role'), 'replay');
+  assert.equal(await page.locator('#order-form').isVisible(), false, 'nothing to submit in a recording');
+  assert.ok(+(await page.textContent('#clock')).split(' ')[0] >= 600, 'the #t= link seeks');
+  const rows = await page.locator('#orders-body tr').count();
+  assert.ok(rows > 0, 'the orders of the run so far are listed');
+  const poses = () => page.evaluate(() => [...window.__dashboard.map.vehicles.values()].map((v) => [v.x, v.y, v.theta].join()));
+  const before = await poses();
+  await page.click('#play');
+  await page.waitForFunction((b) => [...window.__dashboard.map.vehicles.values()].some((v, k) => [v.x, v.y, v.theta].join() !== b[k]), before, { timeout: 20000 });
+  await page.click('#play');
+  await page.click('#orders-body tr:first-child');
+  await page.waitForFunction(() => /^Order \d+$/.test(document.querySelector('#details-body h3')?.textContent || ''));
+  assert.match(await page.textContent('#details-body'), /queued/);
+  assert.deepEqual(errors, [], 'no console error');
+  assert.deepEqual(requests, [], 'no network');
   await page.close();
 });

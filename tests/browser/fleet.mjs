@@ -14,7 +14,7 @@ import { chromium } from 'playwright-core';
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repo = path.resolve(here, '..', '..');
 const targetDir = process.env.CARGO_TARGET_DIR || path.join(repo, 'target');
-const bin = (name) => path.join(process.env.YARDMASTER_BIN_DIR || path.join(targetDir, 'debug'), name);
+export const bin = (name) => path.join(process.env.YARDMASTER_BIN_DIR || path.join(targetDir, 'debug'), name);
 
 export const TOKENS = {
   operator: 'operator-token-browser-test-0001',

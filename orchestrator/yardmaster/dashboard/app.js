@@ -1,9 +1,12 @@
 // The dashboard: sign-in, the live map, details of a vehicle or order,
-// the orders table, the flow plots, and the operator's forms.
+// the orders table, the flow plots, and the operator's forms. The same
+// page plays a recorded run (the simulator's replay.html): the data is
+// in the page, a timeline replaces the live stream, and nothing is sent.
 
-import { api, ApiError, clearToken, setToken, stream, token } from './api.js';
-import { MapView } from './map.js';
-import { Plot, Rate } from './plots.js';
+import { api, ApiError, clearToken, setToken, stream, token } from 'yardmaster/api.js';
+import { MapView } from 'yardmaster/map.js';
+import { Plot, Rate } from 'yardmaster/plots.js';
+import { Recording } from 'yardmaster/replay.js';
 
 const $ = (id) => document.getElementById(id);
 const state = { map: null, role: null, selected: null, order: null, stats: null, positions: 0, frames: 0, fps: 0 };
@@ -17,7 +20,11 @@ function el(tag, props = {}, ...children) {
   return e;
 }
 
-function when(ms) { return ms ? new Date(ms).toLocaleTimeString() : ''; }
+// Live times are Unix ms; a simulated run's start at 0 (shown as seconds into the run).
+function when(ms) {
+  if (ms == null) return '';
+  return ms < 1e11 ? `${(ms / 1000).toFixed(0)} s` : new Date(ms).toLocaleTimeString();
+}
 
 function key() {
   if (crypto.randomUUID) return crypto.randomUUID();
@@ -54,8 +61,8 @@ $('login-form').addEventListener('submit', (e) => {
 });
 $('logout').addEventListener('click', () => { clearToken(); location.reload(); });
 
-async function start() {
-  const layout = await api('/api/v1/layout');
+/** The map, its controls, the station lists and the plots, for either mode. */
+function setup(layout, onPick) {
   const map = new MapView($('map'), layout);
   state.map = map;
   window.addEventListener('resize', () => { map.resize(); map.fit(); });
@@ -74,33 +81,13 @@ async function start() {
   if (places.length > 1) $('order-to').selectedIndex = 1;
   $('map').addEventListener('click', (e) => {
     const serial = map.pick(e.clientX, e.clientY);
-    if (serial) selectVehicle(serial);
+    if (serial) onPick(serial);
   });
   const plots = {
     throughput: new Plot($('plot-throughput')),
     queue: new Plot($('plot-queue')),
     tick: new Plot($('plot-tick'), { unit: ' ms' }),
   };
-  const rate = new Rate();
-  stream((name, data) => {
-    if (name === 'positions') {
-      const p = JSON.parse(data);
-      state.positions += 1;
-      state.stats = p.stats;
-      map.positions(p.vehicles, performance.now());
-      plots.throughput.push(rate.push(p.at, p.stats.delivered));
-      plots.queue.push(p.stats.queued);
-      plots.tick.push(p.stats.tickMs);
-      $('summary').textContent = `${p.vehicles.length} vehicles · ${p.stats.live} live orders · ${p.stats.queued} queued · ${p.stats.delivered} delivered`;
-    } else if (name === 'event') {
-      const ev = JSON.parse(data);
-      if (String(ev.event || '').startsWith('order')) scheduleOrders();
-    }
-  }, (live, err) => {
-    $('conn').textContent = live ? 'live' : 'reconnecting';
-    $('conn').className = `badge ${live ? 'live' : 'down'}`;
-    if (err) showLogin('The token is no longer accepted.');
-  });
   let last = performance.now(), frames = 0;
   const frame = (now) => {
     map.draw(now);
@@ -114,6 +101,41 @@ async function start() {
     requestAnimationFrame(frame);
   };
   requestAnimationFrame(frame);
+  return { map, plots };
+}
+
+/** One `positions` update: the map, the figures, the summary line. */
+function positions(view, rate, p) {
+  state.positions += 1;
+  state.stats = p.stats;
+  view.map.positions(p.vehicles, performance.now());
+  view.plots.throughput.push(rate.push(p.at, p.stats.delivered));
+  view.plots.queue.push(p.stats.queued);
+  view.plots.tick.push(p.stats.tickMs || 0);
+  summarise(p);
+}
+
+function summarise(p) {
+  $('summary').textContent = `${p.vehicles.length} vehicles · ${p.stats.live} live orders · ${p.stats.queued} queued · ${p.stats.delivered} delivered`;
+}
+
+async function start() {
+  const layout = await api('/api/v1/layout');
+  const view = setup(layout, selectVehicle);
+  const map = view.map;
+  const rate = new Rate();
+  stream((name, data) => {
+    if (name === 'positions') {
+      positions(view, rate, JSON.parse(data));
+    } else if (name === 'event') {
+      const ev = JSON.parse(data);
+      if (String(ev.event || '').startsWith('order')) scheduleOrders();
+    }
+  }, (live, err) => {
+    $('conn').textContent = live ? 'live' : 'reconnecting';
+    $('conn').className = `badge ${live ? 'live' : 'down'}`;
+    if (err) showLogin('The token is no longer accepted.');
+  });
   setInterval(() => { refreshOrders(); refreshPlaces(); refreshHeat(); refreshDetails(); }, 2000);
   refreshOrders();
   refreshPlaces();
@@ -127,10 +149,15 @@ function scheduleOrders() {
 async function refreshOrders() {
   let page;
   try { page = await api('/api/v1/orders?order=desc&limit=100'); } catch { return; }
+  renderOrders(page.orders, selectOrder);
+}
+
+/** The orders table (newest first); a click on a row calls `onPick(id)`. */
+function renderOrders(orders, onPick) {
   const body = $('orders-body');
-  body.replaceChildren(...page.orders.map((o) => {
+  body.replaceChildren(...orders.map((o) => {
     const cancel = el('td');
-    if (!o.finished && state.role !== 'viewer') {
+    if (!o.finished && state.role === 'operator') {
       const b = el('button', { type: 'button', textContent: 'cancel' });
       b.addEventListener('click', async (e) => {
         e.stopPropagation();
@@ -145,10 +172,10 @@ async function refreshOrders() {
       el('td', { textContent: o.vehicle || '' }), el('td', { textContent: when(o.acceptedAt) }), cancel);
     row.dataset.order = o.id;
     row.dataset.state = o.state;
-    row.addEventListener('click', () => selectOrder(o.id));
+    row.addEventListener('click', () => onPick(o.id));
     return row;
   }));
-  $('orders-count').textContent = `(newest ${page.orders.length})`;
+  $('orders-count').textContent = `(newest ${orders.length})`;
 }
 
 async function refreshPlaces() {
@@ -197,26 +224,34 @@ async function selectOrder(id) {
 async function refreshDetails() {
   try {
     if (state.selected) {
-      const v = await api(`/api/v1/vehicles/${encodeURIComponent(state.selected)}`);
-      state.map.route = { base: v.base, horizon: v.horizon };
-      details(`Vehicle ${v.serial}`, [
-        ['type', v.vehicleType], ['manufacturer', v.manufacturer], ['health', v.fenced ? `fenced: ${v.fenced}` : v.health],
-        ['job', v.job], ['why it waits', v.waiting], ['order', v.order], ['battery', `${v.battery.toFixed(0)} %`],
-        ['loads', v.loads.join(', ')], ['mode', v.operatingMode], ['errors', v.errors.join('; ')],
-        ['node', v.node], ['pose', v.pose ? `${v.pose.x.toFixed(1)}, ${v.pose.y.toFixed(1)}, ${(v.pose.theta * 180 / Math.PI).toFixed(0)}°` : null],
-        ['base', v.base.join(' → ')], ['horizon', v.horizon.join(' → ')],
-      ]);
+      showVehicle(await api(`/api/v1/vehicles/${encodeURIComponent(state.selected)}`));
     } else if (state.order != null) {
-      const o = await api(`/api/v1/orders/${state.order}`);
-      details(`Order ${o.id}`, [
-        ['state', o.state], ['from', o.request.from], ['via', (o.request.via || []).join(', ')], ['to', o.request.to],
-        ['vehicle', o.vehicle], ['priority', o.request.priority],
-        ...o.history.map((h) => [when(h.at), h.status + (h.vehicle ? ` ${h.vehicle}` : '') + (h.reason ? `: ${h.reason}` : '')]),
-      ]);
+      showOrder(await api(`/api/v1/orders/${state.order}`));
     }
   } catch (e) {
     $('details-body').replaceChildren(el('p', { className: 'error', textContent: e.message }));
   }
+}
+
+/** A vehicle's details, and its base and horizon on the map. */
+function showVehicle(v) {
+  state.map.route = { base: v.base, horizon: v.horizon };
+  details(`Vehicle ${v.serial}`, [
+        ['type', v.vehicleType], ['manufacturer', v.manufacturer], ['health', v.fenced ? `fenced: ${v.fenced}` : v.health],
+        ['job', v.job], ['why it waits', v.waiting], ['order', v.order], ['battery', v.battery == null ? null : `${v.battery.toFixed(0)} %`],
+        ['loads', v.loads.join(', ')], ['mode', v.operatingMode], ['errors', v.errors.join('; ')],
+        ['node', v.node], ['pose', v.pose ? `${v.pose.x.toFixed(1)}, ${v.pose.y.toFixed(1)}, ${(v.pose.theta * 180 / Math.PI).toFixed(0)}°` : null],
+    ['base', v.base.join(' → ')], ['horizon', v.horizon.join(' → ')],
+  ]);
+}
+
+/** An order's details and history. */
+function showOrder(o) {
+  details(`Order ${o.id}`, [
+    ['state', o.state], ['from', o.request.from], ['via', (o.request.via || []).join(', ')], ['to', o.request.to],
+    ['vehicle', o.vehicle], ['priority', o.request.priority],
+    ...o.history.map((h) => [when(h.at), h.status + (h.vehicle ? ` ${h.vehicle}` : '') + (h.reason ? `: ${h.reason}` : '')]),
+  ]);
 }
 
 $('order-form').addEventListener('submit', async (e) => {
@@ -249,4 +284,71 @@ $('place-form').addEventListener('submit', async (e) => {
   }
 });
 
-signIn();
+/** Plays a recorded run: a timeline instead of the live stream. */
+function startReplay(data) {
+  const rec = new Recording(data);
+  state.role = 'viewer';
+  state.replay = rec;
+  document.body.classList.add('viewer', 'replay');
+  $('login').hidden = true;
+  $('app').hidden = false;
+  $('logout').hidden = true;
+  $('timeline').hidden = false;
+  $('role').textContent = 'replay';
+  $('conn').textContent = data.title;
+  document.title = `Yardmaster replay — ${data.title}`;
+  const view = setup(data.layout, (serial) => { state.selected = serial; state.order = null; view.map.selected = serial; show(); });
+  view.map.tickMs = rec.step;
+  const slider = $('slider');
+  slider.max = Math.max(0, data.frames.length - 1);
+  let shownOrders = -1;
+  const show = () => {
+    const i = +slider.value, t = rec.at(i);
+    // The plots show the run up to the frame, at most their 600 last samples.
+    const rate = new Rate();
+    Object.values(view.plots).forEach((p) => { p.values = []; });
+    for (let k = Math.max(0, i - 599); k <= i; k++) {
+      const f = data.frames[k];
+      view.plots.throughput.push(rate.push(f.at, f.stats.delivered));
+      view.plots.queue.push(f.stats.queued);
+      view.plots.tick.push(0);
+    }
+    const p = rec.frame(i);
+    state.positions += 1;
+    state.stats = p.stats;
+    view.map.positions(p.vehicles, performance.now());
+    summarise(p);
+    $('clock').textContent = `${((t - rec.start) / 1000).toFixed(0)} s`;
+    const orders = rec.orders(t);
+    if (orders.length !== shownOrders || state.order != null) {
+      renderOrders(orders.slice(0, 100), (id) => { state.order = id; state.selected = null; view.map.selected = null; view.map.route = null; show(); });
+      shownOrders = orders.length;
+    }
+    if (state.selected) showVehicle(rec.vehicle(state.selected, i));
+    else if (state.order != null) { const o = orders.find((x) => x.id === state.order); if (o) showOrder(o); }
+    Object.values(view.plots).forEach((p) => p.draw());
+  };
+  slider.addEventListener('input', show);
+  let timer = null;
+  const stop = () => { clearInterval(timer); timer = null; $('play').textContent = '▶'; };
+  $('play').addEventListener('click', () => {
+    if (timer) { stop(); return; }
+    $('play').textContent = '❚❚';
+    const speed = +$('speed').value;
+    view.map.tickMs = rec.step / speed;
+    timer = setInterval(() => {
+      const i = +slider.value + 1;
+      if (i >= data.frames.length) { stop(); return; }
+      slider.value = i;
+      show();
+    }, rec.step / speed);
+  });
+  $('speed').addEventListener('change', () => { if (timer) { stop(); $('play').click(); } });
+  const m = /t=(\d+)/.exec(location.hash);
+  slider.value = m ? rec.index(rec.start + +m[1] * 1000) : 0;
+  show();
+}
+
+const recorded = document.getElementById('replay-data');
+if (recorded) startReplay(JSON.parse(recorded.textContent));
+else signIn();

@@ -24,7 +24,7 @@
 
 pub mod auth;
 pub mod bridge;
-mod dashboard;
+pub mod dashboard;
 mod events;
 pub mod metrics;
 pub mod openapi;
