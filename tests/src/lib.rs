@@ -79,3 +79,24 @@ pub fn python_with(modules: &[&str], what: &str) -> bool {
     let _ = writeln!(std::io::stderr(), "skipped: {what}: {why} (pip install {})", modules.join(" "));
     false
 }
+
+/// The path of `program` (on `PATH`, or in `/usr/sbin` where Debian puts
+/// daemons such as `mosquitto`). If it is missing, says on stderr that
+/// `what` is skipped (`.ci/run` installs it with `apt-get install
+/// {package}`) and returns `None`; with `YARDMASTER_REQUIRE_TOOLS` set it
+/// panics instead.
+pub fn program(program: &str, package: &str, what: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let found = std::env::split_paths(&path)
+        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/local/sbin")])
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file());
+    if found.is_none() {
+        let why = format!("{program} is not installed");
+        if std::env::var_os(REQUIRE_TOOLS_VAR).is_some() {
+            panic!("{what}: {why}; {REQUIRE_TOOLS_VAR} is set, so this is a failure, not a skip");
+        }
+        let _ = writeln!(std::io::stderr(), "skipped: {what}: {why} (apt-get install {package})");
+    }
+    found
+}

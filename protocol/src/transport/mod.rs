@@ -11,9 +11,12 @@
 //! counted in [`LinkStats`]; they never reach the cores as messages.
 //!
 //! Implementations: [`memory`] (in-process, deterministic, for tests and
-//! examples) and `zenoh` (the real network, behind the `zenoh` feature).
+//! examples), `zenoh` (the real network, behind the `zenoh` feature) and
+//! `mqtt` (VDA 5050 over any MQTT broker, behind the `mqtt` feature).
 
 pub mod memory;
+#[cfg(feature = "mqtt")]
+pub mod mqtt;
 #[cfg(feature = "zenoh")]
 pub mod zenoh;
 
@@ -210,6 +213,9 @@ pub enum TransportError {
     /// The network layer failed.
     #[error("zenoh: {0}")]
     Zenoh(String),
+    /// The MQTT client failed, or its address is wrong.
+    #[error("mqtt: {0}")]
+    Mqtt(String),
     /// The link is closed.
     #[error("the link is closed")]
     Closed,
