@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -15,19 +14,7 @@ use protocol::transport::mqtt::{MqttAgentLink, MqttConfig, MqttOrchestratorLink}
 use protocol::transport::*;
 use rumqttc::{Client, Event, MqttOptions, Packet, QoS};
 
-/// A Mosquitto on loopback; killed when dropped.
-struct Broker {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use tests::Broker;
 
 #[expect(clippy::disallowed_methods, reason = "a network test bounds its own waiting with the wall clock")]
 fn now() -> Instant {
@@ -35,29 +22,11 @@ fn now() -> Instant {
 }
 
 fn broker(what: &str) -> Option<Broker> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    broker_on(what, port)
+    Broker::start(what)
 }
 
-/// A broker on `port` (to restart one where its clients expect it).
 fn broker_on(what: &str, port: u16) -> Option<Broker> {
-    let mosquitto = tests::program("mosquitto", "mosquitto", what)?;
-    let dir = tempfile::tempdir().unwrap();
-    let conf = dir.path().join("mosquitto.conf");
-    std::fs::write(&conf, format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"))
-        .unwrap();
-    let child = Command::new(mosquitto)
-        .args(["-c", &conf.display().to_string()])
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(dir.path().join("mosquitto.log")).unwrap())
-        .spawn()
-        .unwrap();
-    let started = now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(10), "mosquitto did not listen on {port}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Some(Broker { child, port, _dir: dir })
+    Broker::start_on(what, port)
 }
 
 fn config(broker: &Broker, client: &str) -> MqttConfig {

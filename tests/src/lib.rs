@@ -100,3 +100,64 @@ pub fn program(program: &str, package: &str, what: &str) -> Option<PathBuf> {
     }
     found
 }
+
+/// A Mosquitto broker on a free loopback port, with no persistence and
+/// anonymous clients; killed (and its folder removed) when dropped.
+pub struct Broker {
+    child: std::process::Child,
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+    dir: PathBuf,
+}
+
+impl Broker {
+    /// Starts one, or `None` (with a skip line) if `mosquitto` is not
+    /// installed; see [`program`].
+    pub fn start(what: &str) -> Option<Broker> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+        Broker::start_on(what, port)
+    }
+
+    /// Starts one on `port` (to restart a broker where its clients expect it).
+    #[expect(clippy::disallowed_methods, reason = "a test helper bounds its waiting with the wall clock")]
+    pub fn start_on(what: &str, port: u16) -> Option<Broker> {
+        let mosquitto = program("mosquitto", "mosquitto", what)?;
+        let dir = std::env::temp_dir().join(format!("yardmaster-mosquitto-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).ok()?;
+        let conf = dir.join("mosquitto.conf");
+        std::fs::write(
+            &conf,
+            format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"),
+        )
+        .ok()?;
+        let child = std::process::Command::new(mosquitto)
+            .args(["-c", &conf.display().to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(dir.join("mosquitto.log")).ok()?)
+            .spawn()
+            .ok()?;
+        let broker = Broker { child, port, dir };
+        let started = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(10),
+                "mosquitto did not listen on {port}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Some(broker)
+    }
+
+    /// Its address for `--mqtt`.
+    pub fn url(&self) -> String {
+        format!("mqtt://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

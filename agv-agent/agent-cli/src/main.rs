@@ -21,11 +21,12 @@ use clap::Parser;
 use layout::StationKind;
 use live::clock::WallClock;
 use protocol::messages::{AgvPosition, Node};
+use protocol::transport::mqtt::{DEFAULT_INTERFACE, MqttAgentLink, MqttConfig};
 use protocol::transport::zenoh::{ZenohAgentLink, ZenohConfig};
-use protocol::transport::{AgentLink as _, VehicleId};
+use protocol::transport::{AgentLink, VehicleId};
 
 #[derive(Parser)]
-#[command(name = "agv-agent", version, about = "Emulated VDA 5050 vehicles over Zenoh")]
+#[command(name = "agv-agent", version, about = "Emulated VDA 5050 vehicles over Zenoh or MQTT")]
 struct Cli {
     /// The layout the vehicles drive on (LIF JSON or MovingAI .map).
     #[arg(long)]
@@ -89,14 +90,43 @@ struct Cli {
     /// Origin of the sped-up clock, Unix ms (processes that share it share the clock).
     #[arg(long)]
     time_origin_ms: Option<u64>,
+    /// Speak VDA 5050 over this MQTT broker (mqtt://HOST:PORT) instead of Zenoh.
+    #[arg(long)]
+    mqtt: Option<String>,
+    /// The MQTT topics' interfaceName.
+    #[arg(long, default_value = DEFAULT_INTERFACE)]
+    mqtt_interface: String,
 }
 
 struct Vehicle {
     serial: String,
     agent: Agent,
     driver: EmulatedVehicle,
-    link: ZenohAgentLink,
+    link: Link,
     last_node: String,
+}
+
+/// A vehicle's link: Zenoh, or a VDA 5050 MQTT broker.
+enum Link {
+    Zenoh(ZenohAgentLink),
+    Mqtt(MqttAgentLink),
+}
+
+impl Link {
+    fn as_dyn(&mut self) -> &mut dyn AgentLink {
+        match self {
+            Link::Zenoh(l) => l,
+            Link::Mqtt(l) => l,
+        }
+    }
+
+    /// After the goodbye: withdraw the Zenoh token, or disconnect from the broker cleanly.
+    fn finish(self) -> Result<(), protocol::transport::TransportError> {
+        match self {
+            Link::Zenoh(l) => l.withdraw(),
+            Link::Mqtt(l) => l.disconnect(),
+        }
+    }
 }
 
 #[expect(clippy::disallowed_methods, reason = "the binary is the clock adapter")]
@@ -138,7 +168,10 @@ fn main() -> anyhow::Result<()> {
         mode: cli.mode,
         ..ZenohConfig::default()
     };
-    let session = zenoh.open().context("opening the Zenoh session")?;
+    let session = match &cli.mqtt {
+        Some(_) => None,
+        None => Some(zenoh.open().context("opening the Zenoh session")?),
+    };
     let map_id = site.levels.first().map_or_else(|| "map".to_string(), |l| l.id.clone());
     let known: std::collections::BTreeSet<String> = site.nodes.iter().map(|n| n.id.clone()).collect();
     let mut emulated_config = EmulatedConfig::factory_agv(map_id.clone());
@@ -178,10 +211,23 @@ fn main() -> anyhow::Result<()> {
         };
         let mut driver = EmulatedVehicle::new(emulated_config.clone(), here.position, 0.0);
         driver.set_battery(cli.battery);
-        let mut link =
-            ZenohAgentLink::with_session(session.clone(), VehicleId::new(&cli.manufacturer, &serial))
-                .with_context(|| format!("declaring {serial}"))?;
-        runner::start(now(), &mut agent, &mut link, [place])?;
+        let id = VehicleId::new(&cli.manufacturer, &serial);
+        let mut link = match (&session, &cli.mqtt) {
+            (Some(session), _) => Link::Zenoh(
+                ZenohAgentLink::with_session(session.clone(), id)
+                    .with_context(|| format!("declaring {serial}"))?,
+            ),
+            (None, Some(url)) => {
+                let client_id = format!("{}-{serial}", cli.manufacturer);
+                let config = MqttConfig::from_url(url, &cli.mqtt_interface, &client_id).context("--mqtt")?;
+                let will = MqttAgentLink::will(&id, clock.now_ms());
+                Link::Mqtt(
+                    MqttAgentLink::open(config, id, &will).with_context(|| format!("connecting {serial}"))?,
+                )
+            }
+            (None, None) => anyhow::bail!("no transport"),
+        };
+        runner::start(now(), &mut agent, link.as_dyn(), [place])?;
         tracing::info!(vehicle = %serial, node = %here.id, "online");
         fleet.push(Vehicle { serial, agent, driver, link, last_node: here.id.clone() });
     }
@@ -191,7 +237,7 @@ fn main() -> anyhow::Result<()> {
     while !stop.load(Ordering::SeqCst) && deadline.is_none_or(|d| Instant::now() < d) {
         let t = now();
         for v in &mut fleet {
-            let report = runner::step(t, &mut v.agent, &mut v.driver, &mut v.link)?;
+            let report = runner::step(t, &mut v.agent, &mut v.driver, v.link.as_dyn())?;
             match report.master_control {
                 Some(true) => tracing::info!(vehicle = %v.serial, "master control present"),
                 Some(false) => {
@@ -220,7 +266,7 @@ fn main() -> anyhow::Result<()> {
     let t = now();
     for v in &mut fleet {
         for message in runner::goodbye(t, &mut v.agent) {
-            if let Err(e) = v.link.send(&message) {
+            if let Err(e) = v.link.as_dyn().send(&message) {
                 tracing::warn!(vehicle = %v.serial, error = %e, "could not say OFFLINE");
             }
         }
@@ -228,7 +274,7 @@ fn main() -> anyhow::Result<()> {
     std::thread::sleep(protocol::transport::zenoh::GOODBYE_GRACE);
     for v in fleet {
         let serial = v.serial.clone();
-        match v.link.withdraw() {
+        match v.link.finish() {
             Ok(()) => tracing::info!(vehicle = %serial, "offline"),
             Err(e) => tracing::warn!(vehicle = %serial, error = %e, "clean shutdown failed"),
         }

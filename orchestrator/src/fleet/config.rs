@@ -210,6 +210,28 @@ pub struct FleetEntry {
     /// Trailers of a tugger train.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub trailers: Vec<Trailer>,
+    /// How the live orchestrator reaches it (the core does not look).
+    #[serde(default, skip_serializing_if = "Transport::is_zenoh")]
+    pub transport: Transport,
+}
+
+/// How a vehicle is reached: Zenoh (our agent), or a VDA 5050 MQTT broker.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// Zenoh (the default).
+    #[default]
+    Zenoh,
+    /// MQTT, through the broker `yardmaster serve --mqtt` names.
+    Mqtt,
+}
+
+impl Transport {
+    fn is_zenoh(&self) -> bool {
+        *self == Transport::Zenoh
+    }
 }
 
 impl FleetEntry {
@@ -223,6 +245,7 @@ impl FleetEntry {
             length: None,
             width: None,
             trailers: Vec::new(),
+            transport: Transport::Zenoh,
         }
     }
 

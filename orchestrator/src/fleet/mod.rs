@@ -67,7 +67,7 @@ mod queries;
 mod tasks;
 
 pub use commands::CancelError;
-pub use config::{Body, FleetConfig, FleetEntry, HITCH_M, SetupError, Trailer, VehicleSpec};
+pub use config::{Body, FleetConfig, FleetEntry, HITCH_M, SetupError, Trailer, Transport, VehicleSpec};
 pub use events::{Event, EventKind};
 pub use queries::{VehicleStatus, describe_wait};
 

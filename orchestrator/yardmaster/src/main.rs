@@ -38,8 +38,9 @@ use orchestrator::fleet::{FleetEntry, Orchestrator, VehicleSpec};
 use orchestrator::input::Input;
 use orchestrator::orders::{Millis, OrderRequest};
 use orchestrator::replay::{Header, Step};
+use protocol::transport::mqtt::{MqttConfig, MqttOrchestratorLink};
 use protocol::transport::zenoh::{ZenohConfig, ZenohOrchestratorLink};
-use protocol::transport::{FromVehicle, OrchestratorEvent, OrchestratorLink as _};
+use protocol::transport::{FromVehicle, OrchestratorEvent, OrchestratorLink as _, ToVehicle, VehicleId};
 use yardmaster::http::bridge::{Answers, Batch};
 use yardmaster::journal::Journal;
 use yardmaster::store::OrderStore;
@@ -314,6 +315,13 @@ struct ServeArgs {
     /// Origin of the sped-up clock, Unix ms (processes that share it share the clock).
     #[arg(long)]
     time_origin_ms: Option<u64>,
+    /// Drive the fleet file's `"transport": "mqtt"` vehicles through this
+    /// VDA 5050 broker, e.g. mqtt://127.0.0.1:1883 (the others stay on Zenoh).
+    #[arg(long)]
+    mqtt: Option<String>,
+    /// The MQTT topics' interfaceName.
+    #[arg(long, default_value = protocol::transport::mqtt::DEFAULT_INTERFACE)]
+    mqtt_interface: String,
     /// Serve the HTTP API and the dashboard here, e.g. 127.0.0.1:8080 (needs --tokens).
     #[arg(long)]
     http: Option<std::net::SocketAddr>,
@@ -416,6 +424,11 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let vehicle_type = fleet.first().map(|e| e.vehicle_type.clone()).unwrap_or_default();
     let mixed = fleet.iter().any(|e| e.vehicle_type != vehicle_type || !e.load_types.is_empty());
     let specs: Vec<VehicleSpec> = fleet.iter().map(|e| e.spec(&args.manufacturer)).collect();
+    let on_mqtt: std::collections::BTreeSet<VehicleId> = fleet
+        .iter()
+        .filter(|e| e.transport == orchestrator::fleet::Transport::Mqtt)
+        .map(|e| VehicleId::new(e.manufacturer.as_deref().unwrap_or(&args.manufacturer), &e.serial))
+        .collect();
     let config = orchestrator::replay::config_for(&layout);
     let store = Arc::new(OrderStore::open(&args.db)?);
     let stored = store.load()?;
@@ -454,10 +467,23 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     tracing::info!(orders = n_stored, closed = n_closed, db = %args.db.display(), "order store opened");
 
     let session = args.net.config().open().context("opening the Zenoh session")?;
-    let mut link = ZenohOrchestratorLink::with_session(session.clone())?;
+    let zenoh = ZenohOrchestratorLink::with_session(session.clone())?;
+    let mqtt = match &args.mqtt {
+        Some(url) => {
+            let client_id = format!("yardmaster-{}", args.net.site);
+            let config = MqttConfig::from_url(url, &args.mqtt_interface, &client_id).context("--mqtt")?;
+            tracing::info!(broker = %url, vehicles = on_mqtt.len(), "VDA 5050 over MQTT");
+            Some(MqttOrchestratorLink::open(config)?)
+        }
+        None if !on_mqtt.is_empty() => {
+            bail!("the fleet puts {} vehicles on MQTT: give --mqtt mqtt://HOST:PORT", on_mqtt.len())
+        }
+        None => None,
+    };
+    let mut link = Links { zenoh, mqtt, on_mqtt };
     // Vehicles watch this token: they learn that a master control is up,
     // and that it went (clean shutdown below, or the process died).
-    link.announce(&args.net.site)?;
+    link.zenoh.announce(&args.net.site)?;
     let api = session
         .declare_queryable(protocol::topic::api_keys(&args.net.site))
         .wait()
@@ -597,7 +623,10 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     if let Some(server) = http.as_mut() {
         server.stop();
     }
-    if let Err(e) = link.retire() {
+    if let Some(mqtt) = link.mqtt.take() {
+        mqtt.close();
+    }
+    if let Err(e) = link.zenoh.retire() {
         tracing::warn!(error = %e, "could not withdraw the master control's presence");
     }
     std::thread::sleep(protocol::transport::zenoh::GOODBYE_GRACE);
@@ -639,7 +668,7 @@ fn commit(store: &OrderStore, out: &Outbound, answers: Answers) -> anyhow::Resul
 /// log and the HTTP event stream.
 fn dispatch(
     out: &Outbound,
-    link: &mut ZenohOrchestratorLink,
+    link: &mut Links,
     events: &zenoh::pubsub::Publisher<'_>,
     http: Option<&yardmaster::http::Server>,
     board: &mut Board,
@@ -720,6 +749,50 @@ impl Board {
             congestion: self.congestion.clone(),
         };
         server.publish(snapshot, stats);
+    }
+}
+
+/// The links to the vehicles: Zenoh, and MQTT for the fleet file's
+/// `"transport": "mqtt"` vehicles. Each vehicle is heard only on its own
+/// transport: a message in its name on the other one is dropped.
+struct Links {
+    zenoh: ZenohOrchestratorLink,
+    mqtt: Option<MqttOrchestratorLink>,
+    on_mqtt: std::collections::BTreeSet<VehicleId>,
+}
+
+impl Links {
+    fn poll_timeout(&mut self, wait: Duration) -> Vec<OrchestratorEvent> {
+        let on_mqtt = &self.on_mqtt;
+        let vehicle_of = |e: &OrchestratorEvent| match e {
+            OrchestratorEvent::Message { vehicle, .. } | OrchestratorEvent::Presence { vehicle, .. } => {
+                Some(vehicle.clone())
+            }
+            OrchestratorEvent::Rejected(_) => None,
+        };
+        let mut arrived: Vec<OrchestratorEvent> = self
+            .zenoh
+            .poll_timeout(wait)
+            .into_iter()
+            .filter(|e| vehicle_of(e).is_none_or(|v| !on_mqtt.contains(&v)))
+            .collect();
+        if let Some(mqtt) = &mut self.mqtt {
+            arrived.extend(
+                mqtt.poll().into_iter().filter(|e| vehicle_of(e).is_none_or(|v| on_mqtt.contains(&v))),
+            );
+        }
+        arrived
+    }
+
+    fn send(
+        &mut self,
+        vehicle: &VehicleId,
+        message: &ToVehicle,
+    ) -> Result<(), protocol::transport::TransportError> {
+        match &mut self.mqtt {
+            Some(mqtt) if self.on_mqtt.contains(vehicle) => mqtt.send(vehicle, message),
+            _ => self.zenoh.send(vehicle, message),
+        }
     }
 }
 

@@ -6,31 +6,16 @@
 
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{Proc, map, wait_for};
 use serde_json::{Value, json};
+
+mod common;
 
 const OPERATOR: &str = "operator-token-api-test-000001";
 const VIEWER: &str = "viewer-token-api-test-0000001";
-
-/// Kills its process when dropped.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A 10 × 3 open grid: nodes are named `x,y`.
-fn map(dir: &Path) -> PathBuf {
-    let path = dir.join("yard.map");
-    std::fs::write(&path, "type octile\nheight 3\nwidth 10\nmap\n..........\n..........\n..........\n")
-        .unwrap();
-    path
-}
 
 /// A served orchestrator with two vehicles that never connect (orders stay queued).
 struct Server {
@@ -60,15 +45,7 @@ fn start(dir: &Path) -> Server {
         .unwrap();
     let proc = Proc(child);
     let started = Instant::now();
-    let base = loop {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        if let Some(at) = text.find("addr=127.0.0.1:") {
-            let port: String = text[at + 15..].chars().take_while(char::is_ascii_digit).collect();
-            break format!("http://127.0.0.1:{port}");
-        }
-        assert!(started.elapsed() < Duration::from_secs(30), "the server did not start:\n{text}");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let base = common::http_base(&log);
     let server = Server { proc: Some(proc), base, log };
     while server.call("GET", "/readyz", None, None).0 != 200 {
         assert!(started.elapsed() < Duration::from_secs(30), "never ready");
@@ -287,7 +264,7 @@ fn every_endpoint_answers_and_every_refusal_is_problem_json_naming_the_field() {
     assert_eq!(layout["nodes"].as_array().unwrap().len(), 30);
     assert_eq!(s.call("GET", "/api/v1/congestion", viewer, None).0, 200);
     // The gauges follow the ticks (200 ms): wait for the one after the commands.
-    let metrics = wait_for("the gauges after the commands", || {
+    let metrics = wait_for("the gauges after the commands", Duration::from_secs(10), || {
         let (status, metrics) = s.call("GET", "/metrics", viewer, None);
         assert_eq!(status, 200);
         let metrics = metrics.as_str().unwrap().to_string();
@@ -306,18 +283,6 @@ fn every_endpoint_answers_and_every_refusal_is_problem_json_naming_the_field() {
     // Nothing else.
     assert_eq!(s.call("GET", "/api/v2/orders", viewer, None).0, 404);
     assert_eq!(s.call("DELETE", "/api/v1/orders", op, None).0, 405);
-}
-
-#[expect(clippy::disallowed_methods, reason = "a test of a live process bounds its own wall-clock time")]
-fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
-    let started = Instant::now();
-    loop {
-        if let Some(v) = probe() {
-            return v;
-        }
-        assert!(started.elapsed() < Duration::from_secs(10), "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// Reads the event stream until a `positions` event arrived.

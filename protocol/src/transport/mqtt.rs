@@ -481,11 +481,31 @@ impl MqttAgentLink {
     /// then a clean disconnect (the broker does not send the last will).
     pub fn close(mut self, offline: &ConnectionMessage) -> Result<(), TransportError> {
         self.send(&FromVehicle::Connection(offline.clone()))?;
+        self.disconnect()
+    }
+
+    /// Disconnects cleanly once what is queued is sent (the goodbye was
+    /// sent already: the broker does not send the last will).
+    pub fn disconnect(mut self) -> Result<(), TransportError> {
         self.client.disconnect().map_err(send_err)?;
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
         Ok(())
+    }
+
+    /// The last will for `vehicle`: a `CONNECTIONBROKEN` connection message stamped `now_ms`.
+    pub fn will(vehicle: &VehicleId, now_ms: u64) -> ConnectionMessage {
+        ConnectionMessage {
+            header: crate::messages::Header {
+                header_id: 0,
+                timestamp: crate::messages::Timestamp::from_unix_millis(now_ms),
+                version: crate::messages::PROTOCOL_VERSION.into(),
+                manufacturer: vehicle.manufacturer.clone(),
+                serial_number: vehicle.serial_number.clone(),
+            },
+            connection_state: crate::messages::ConnectionState::ConnectionBroken,
+        }
     }
 }
 
