@@ -305,7 +305,7 @@ struct ServeArgs {
     #[arg(long)]
     die_with_parent: bool,
     /// The fleet as a JSON file, vehicle by vehicle, for mixed fleets:
-    /// `[{"serial": "agv-01", "vehicleType": "…", "loadTypes": ["…"]}, …]`
+    /// `[{"serial": "agv-01", "vehicleType": "…", "loadTypes": ["…"], "transport": "mqtt"}, …]`
     /// (instead of --vehicles, --vehicle and --vehicle-type).
     #[arg(long)]
     fleet: Option<PathBuf>,
@@ -339,7 +339,7 @@ fn fleet_of(args: &ServeArgs, layout: &layout::Layout) -> anyhow::Result<Vec<Fle
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let fleet: Vec<FleetEntry> = serde_json::from_str(&text).with_context(|| {
             format!(
-                "{}: expected a JSON list of {{\"serial\", \"vehicleType\", \"loadTypes\"}}",
+                "{}: expected a JSON list of {{\"serial\", \"vehicleType\", \"manufacturer\"?, \"loadTypes\"?, \"transport\"?: \"zenoh\"|\"mqtt\"}}",
                 path.display()
             )
         })?;
