@@ -211,3 +211,41 @@ fn agents_see_the_master_control_come_and_go() {
     drop(master);
     assert!(watch(&mut agent, false), "the agent did not see the dropped master control go");
 }
+
+#[test]
+fn a_master_control_that_starts_late_gets_every_retained_connection_and_factsheet_at_once() {
+    let endpoint = free_endpoint();
+    // The vehicles are up first, on a session that listens.
+    let session = ZenohConfig::listening(&endpoint).open().unwrap();
+    let mut agents = Vec::new();
+    for i in 0..3 {
+        let v = vehicle(i);
+        let mut agent = ZenohAgentLink::with_session(session.clone(), v.clone()).unwrap();
+        let mut online = rich_connections().remove(0);
+        online.header.manufacturer = v.manufacturer.clone();
+        online.header.serial_number = v.serial_number.clone();
+        agent.send(&FromVehicle::Connection(online)).unwrap();
+        let mut factsheet = rich_factsheets().remove(0);
+        factsheet.manufacturer = v.manufacturer.clone();
+        factsheet.serial_number = v.serial_number.clone();
+        agent.send(&FromVehicle::Factsheet(Box::new(factsheet))).unwrap();
+        agents.push(agent);
+    }
+    // Nothing is sent after this: what arrives is what the agents retained.
+    let started = now();
+    let mut master = ZenohOrchestratorLink::open(&ZenohConfig::connecting(&endpoint)).unwrap();
+    let count = |e: &[OrchestratorEvent], factsheets: bool| {
+        e.iter()
+            .filter(|e| match e {
+                OrchestratorEvent::Message { message: FromVehicle::Factsheet(_), .. } => factsheets,
+                OrchestratorEvent::Message { message: FromVehicle::Connection(c), .. } => {
+                    !factsheets && c.connection_state == ConnectionState::Online
+                }
+                _ => false,
+            })
+            .count()
+    };
+    let seen = collect(&mut master, Duration::from_secs(10), |e| count(e, false) == 3 && count(e, true) == 3);
+    assert_eq!((count(&seen, false), count(&seen, true)), (3, 3), "{seen:?}");
+    assert!(started.elapsed() < Duration::from_secs(5), "at once: {:?}", started.elapsed());
+}

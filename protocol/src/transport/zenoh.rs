@@ -11,6 +11,12 @@
 //! watch `yardmaster/*/alive` and get [`AgentEvent::MasterControl`] when a
 //! master control comes or goes.
 //!
+//! Retained, as MQTT's brokers keep them: each agent answers queries on
+//! its `connection` and `factsheet` keys with the last one it sent, and an
+//! orchestrator that opens asks for every vehicle's, so that one starting
+//! after the vehicles (or restarting) gets every vehicle's last connection
+//! and factsheet at once instead of waiting for the next state.
+//!
 //! Subscriber callbacks run on Zenoh's threads: they decode and queue the
 //! result; [`OrchestratorLink::poll`] and [`AgentLink::poll`] take the queue.
 
@@ -26,6 +32,7 @@ use ::zenoh::key_expr::KeyExpr;
 use ::zenoh::liveliness::LivelinessToken;
 use ::zenoh::pubsub::{Publisher, Subscriber};
 use ::zenoh::qos::{CongestionControl, Priority};
+use ::zenoh::query::Queryable;
 use ::zenoh::sample::SampleKind;
 
 use super::*;
@@ -148,6 +155,26 @@ fn drain<T>(events: &Receiver<T>, first_within: Option<Duration>) -> Vec<T> {
     out
 }
 
+/// Decodes a vehicle's message (published, or a retained one answered to
+/// a query) and queues it.
+fn deliver(shared: &Shared, tx: &Sender<OrchestratorEvent>, key: &str, bytes: &[u8]) {
+    let Ok(key) = TopicKey::parse(key) else { return };
+    let event = match FromVehicle::decode(&key, bytes, &shared.limits) {
+        Ok(message) => {
+            shared.count(|s| s.received += 1);
+            let vehicle = VehicleId::new(key.manufacturer, key.serial_number);
+            shared.presence.lock().unwrap_or_else(|e| e.into_inner()).observe(&vehicle, &message);
+            OrchestratorEvent::Message { vehicle, message }
+        }
+        Err(e) => {
+            shared.count(|s| s.rejected += 1);
+            tracing::warn!(error = %e, "rejected a message");
+            OrchestratorEvent::Rejected(e)
+        }
+    };
+    let _ = tx.send(event);
+}
+
 /// The orchestrator's end over Zenoh.
 pub struct ZenohOrchestratorLink {
     session: ::zenoh::Session,
@@ -176,31 +203,13 @@ impl ZenohOrchestratorLink {
             limits: DecodeLimits::default(),
         });
         let mut subscribers = Vec::new();
+        let tx_retained = tx.clone();
         for topic in [Topic::State, Topic::Connection, Topic::Factsheet, Topic::Visualization] {
             let (tx, shared) = (tx.clone(), shared.clone());
             let sub = session
                 .declare_subscriber(TopicKey::all_vehicles(topic))
                 .callback(move |sample| {
-                    let Ok(key) = TopicKey::parse(sample.key_expr().as_str()) else { return };
-                    let bytes = sample.payload().to_bytes();
-                    let event = match FromVehicle::decode(&key, &bytes, &shared.limits) {
-                        Ok(message) => {
-                            shared.count(|s| s.received += 1);
-                            let vehicle = VehicleId::new(key.manufacturer, key.serial_number);
-                            shared
-                                .presence
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .observe(&vehicle, &message);
-                            OrchestratorEvent::Message { vehicle, message }
-                        }
-                        Err(e) => {
-                            shared.count(|s| s.rejected += 1);
-                            tracing::warn!(error = %e, "rejected a message");
-                            OrchestratorEvent::Rejected(e)
-                        }
-                    };
-                    let _ = tx.send(event);
+                    deliver(&shared, &tx, sample.key_expr().as_str(), &sample.payload().to_bytes());
                 })
                 .wait()
                 .map_err(zerr)?;
@@ -223,6 +232,19 @@ impl ZenohOrchestratorLink {
             .wait()
             .map_err(zerr)?;
         subscribers.push(liveliness);
+        // What the vehicles retain: their last connection and factsheet.
+        for topic in [Topic::Connection, Topic::Factsheet] {
+            let (tx, shared) = (tx_retained.clone(), shared.clone());
+            session
+                .get(TopicKey::all_vehicles(topic))
+                .callback(move |reply| {
+                    if let Ok(sample) = reply.result() {
+                        deliver(&shared, &tx, sample.key_expr().as_str(), &sample.payload().to_bytes());
+                    }
+                })
+                .wait()
+                .map_err(zerr)?;
+        }
         Ok(ZenohOrchestratorLink {
             session,
             presence: None,
@@ -349,6 +371,9 @@ pub struct ZenohAgentLink {
     events: Receiver<AgentEvent>,
     publishers: BTreeMap<Topic, Publisher<'static>>,
     shared: Arc<Shared>,
+    /// The last connection and factsheet sent, answered to queries.
+    retained: Arc<Mutex<BTreeMap<Topic, Vec<u8>>>>,
+    _queryables: Vec<Queryable<()>>,
 }
 
 impl ZenohAgentLink {
@@ -419,6 +444,25 @@ impl ZenohAgentLink {
             .wait()
             .map_err(zerr)?;
         subscribers.push(masters);
+        let retained: Arc<Mutex<BTreeMap<Topic, Vec<u8>>>> = Arc::default();
+        let mut queryables = Vec::new();
+        for topic in [Topic::Connection, Topic::Factsheet] {
+            let (retained, key) = (retained.clone(), vehicle.key(topic)?.to_string());
+            let queryable = session
+                .declare_queryable(key.clone())
+                .callback(move |query| {
+                    let last = retained.lock().unwrap_or_else(|e| e.into_inner()).get(&topic).cloned();
+                    if let Some(bytes) = last
+                        && let Err(e) =
+                            query.reply(key.clone(), bytes).encoding(Encoding::APPLICATION_JSON).wait()
+                    {
+                        tracing::warn!(error = %e, "could not answer for the retained {topic}");
+                    }
+                })
+                .wait()
+                .map_err(zerr)?;
+            queryables.push(queryable);
+        }
         let token = session.liveliness().declare_token(vehicle.liveliness_key()).wait().map_err(zerr)?;
         Ok(ZenohAgentLink {
             vehicle,
@@ -428,6 +472,8 @@ impl ZenohAgentLink {
             events,
             publishers,
             shared,
+            retained,
+            _queryables: queryables,
         })
     }
 
@@ -466,6 +512,9 @@ impl AgentLink for ZenohAgentLink {
 
     fn send(&mut self, message: &FromVehicle) -> Result<(), TransportError> {
         let bytes = message.encode()?;
+        if matches!(message.topic(), Topic::Connection | Topic::Factsheet) {
+            self.retained.lock().unwrap_or_else(|e| e.into_inner()).insert(message.topic(), bytes.clone());
+        }
         let publisher = self.publishers.get(&message.topic()).ok_or(TransportError::Closed)?;
         publisher.put(bytes).wait().map_err(zerr)?;
         self.shared.count(|s| s.sent += 1);
