@@ -32,7 +32,9 @@ use crate::Ms;
 use protocol::codec::DecodeLimits;
 use protocol::messages::State;
 use protocol::topic::{Topic, TopicKey};
+use protocol::transport::mqtt::{DEFAULT_INTERFACE, MqttConfig, MqttOrchestratorLink};
 use protocol::transport::zenoh::{Mode, ZenohConfig};
+use protocol::transport::{FromVehicle, OrchestratorEvent, OrchestratorLink as _};
 use zenoh::Wait as _;
 
 use crate::engine::{MANUFACTURER, Outcome, arrivals, starts};
@@ -230,6 +232,35 @@ pub fn run_live(path: &Path, options: &LiveOptions) -> anyhow::Result<RunResult>
     }
 }
 
+/// Starts a Mosquitto (Debian's `mosquitto`, on `PATH` or in `/usr/sbin`)
+/// on a free loopback port for the run's MQTT fleet groups; its address.
+fn start_broker(children: &mut Children, work: &Path, logs: &Path) -> anyhow::Result<String> {
+    use std::os::unix::process::CommandExt as _;
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mosquitto = std::env::split_paths(&path)
+        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/local/sbin")])
+        .map(|d| d.join("mosquitto"))
+        .find(|p| p.is_file())
+        .context("a fleet group has transport = \"mqtt\": install the broker (apt-get install mosquitto)")?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let conf = work.join("mosquitto.conf");
+    std::fs::write(&conf, format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"))?;
+    let log = logs.join("mosquitto.log");
+    let file = std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
+    let child = Command::new(mosquitto)
+        .args(["-c", &conf.display().to_string()])
+        .process_group(0)
+        .stdout(Stdio::null())
+        .stderr(file)
+        .spawn()
+        .context("starting mosquitto")?;
+    children.0.push(("mosquitto".into(), log, child));
+    children.wait_until(logs, 10, "mosquitto to listen", || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    })?;
+    Ok(format!("mqtt://127.0.0.1:{port}"))
+}
+
 fn run_in(path: &Path, options: &LiveOptions, work: &Path) -> anyhow::Result<RunResult> {
     let loaded = scenario::load(path)?;
     let sc = &loaded.scenario;
@@ -256,6 +287,7 @@ fn run_in(path: &Path, options: &LiveOptions, work: &Path) -> anyhow::Result<Run
                 length: Some(body.length),
                 width: Some(body.width),
                 trailers: body.trailers.clone(),
+                transport: g.transport,
                 ..FleetEntry::new(format!("{}-{j:02}", g.prefix), g.vehicle_type.clone())
             })
         })
@@ -296,11 +328,15 @@ fn run_in(path: &Path, options: &LiveOptions, work: &Path) -> anyhow::Result<Run
     let event_feed = Feed::new(&router, &protocol::topic::events_key(SITE))?;
     let traffic = Feed::new(&router, &protocol::topic::all_vehicle_keys())?;
 
+    // Fleet groups on MQTT: a broker of the run's own, on loopback.
+    let on_mqtt = |g: &scenario::FleetGroup| g.transport == orchestrator::fleet::Transport::Mqtt;
+    let mut children = Children(Vec::new(), live::shutdown_flag().context("installing the signal handler")?);
+    let broker =
+        if sc.fleet.iter().any(on_mqtt) { Some(start_broker(&mut children, work, &logs)?) } else { None };
     let clock = WallClock::new(options.speed, None);
     let origin = clock.origin_ms().to_string();
     let speed = options.speed.to_string();
     let layout_arg = loaded.layout_path.display().to_string();
-    let mut children = Children(Vec::new(), live::shutdown_flag().context("installing the signal handler")?);
     let mut serve = Command::new(binary(&options.bin_dir, "yardmaster")?);
     serve
         .args(["serve", "--layout", &layout_arg, "--fleet", &fleet_file.display().to_string()])
@@ -315,6 +351,9 @@ fn run_in(path: &Path, options: &LiveOptions, work: &Path) -> anyhow::Result<Run
             &origin,
         ])
         .args(["--journal", &logs.join("yardmaster.journal").display().to_string()]);
+    if let Some(url) = &broker {
+        serve.args(["--mqtt", url]);
+    }
     children.spawn("yardmaster", serve, logs.join("yardmaster.log"))?;
     // The orchestrator's API answers before the vehicles come.
     children.wait_until(&logs, 15, "yardmaster to answer", || ask(&router, "status", Vec::new()).is_ok())?;
@@ -322,8 +361,11 @@ fn run_in(path: &Path, options: &LiveOptions, work: &Path) -> anyhow::Result<Run
     for g in &sc.fleet {
         let mut cmd = Command::new(binary(&options.bin_dir, "agv-agent")?);
         cmd.args(["--layout", &layout_arg, "--count", &g.count.to_string(), "--serial-prefix", &g.prefix])
-            .args(["--manufacturer", &g.manufacturer, "--connect", &inner, "--mode", "peer"])
-            .args(["--battery", &g.battery.to_string()]);
+            .args(["--manufacturer", &g.manufacturer, "--battery", &g.battery.to_string()]);
+        match &broker {
+            Some(url) if on_mqtt(g) => cmd.args(["--mqtt", url]),
+            _ => cmd.args(["--connect", &inner, "--mode", "peer"]),
+        };
         let model = crate::vehicles::model(g, layout.grid.is_some());
         let profile = model.kinematics.profile;
         cmd.args(["--max-speed", &profile.max_speed().to_string()])
@@ -358,6 +400,15 @@ fn run_in(path: &Path, options: &LiveOptions, work: &Path) -> anyhow::Result<Run
 
     let limits = DecodeLimits::default();
     let mut poses = vec![Pose::default(); names.len()];
+    // The MQTT vehicles' states, seen on the broker as the orchestrator sees them.
+    let mut mqtt_feed = match &broker {
+        Some(url) => Some(MqttOrchestratorLink::open(MqttConfig::from_url(
+            url,
+            DEFAULT_INTERFACE,
+            "yard-sim-observer",
+        )?)?),
+        None => None,
+    };
     let mut events: Vec<String> = Vec::new();
     let mut trace = Vec::new();
     let mut accepted_at: BTreeMap<u64, Ms> = BTreeMap::new();
@@ -391,31 +442,34 @@ fn run_in(path: &Path, options: &LiveOptions, work: &Path) -> anyhow::Result<Run
             }
         }
         // Every VDA 5050 message; the vehicles' states give their positions.
+        let mut states: Vec<State> = Vec::new();
         for (key, payload) in traffic.drain() {
             observed += 1;
             let Ok(key) = TopicKey::parse(&key) else { continue };
             if key.topic != Topic::State {
                 continue;
             }
-            let Some(&i) = index.get(&key.serial_number) else { continue };
             match protocol::codec::decode::<State>(&key, &payload, &limits) {
-                Ok(state) => {
-                    if let Some(p) = state.agv_position {
-                        let pose = &mut poses[i];
-                        if pose.known {
-                            pose.travel.add((p.x - pose.x).hypot(p.y - pose.y), now.saturating_sub(pose.at));
-                        }
-                        *pose = Pose {
-                            x: p.x,
-                            y: p.y,
-                            theta: p.theta,
-                            at: now,
-                            known: true,
-                            travel: pose.travel,
-                        };
-                    }
-                }
+                Ok(state) => states.push(state),
                 Err(_) => undecodable += 1,
+            }
+        }
+        for event in mqtt_feed.as_mut().map(|f| f.poll()).unwrap_or_default() {
+            observed += 1;
+            match event {
+                OrchestratorEvent::Message { message: FromVehicle::State(state), .. } => states.push(*state),
+                OrchestratorEvent::Rejected(_) => undecodable += 1,
+                _ => {}
+            }
+        }
+        for state in states {
+            let Some(&i) = index.get(&state.header.serial_number) else { continue };
+            if let Some(p) = state.agv_position {
+                let pose = &mut poses[i];
+                if pose.known {
+                    pose.travel.add((p.x - pose.x).hypot(p.y - pose.y), now.saturating_sub(pose.at));
+                }
+                *pose = Pose { x: p.x, y: p.y, theta: p.theta, at: now, known: true, travel: pose.travel };
             }
         }
         // What the orchestrator said.

@@ -180,6 +180,10 @@ pub struct FleetGroup {
     /// Load types they carry (empty: any).
     #[serde(default)]
     pub load_types: Vec<String>,
+    /// How `yard-sim live` connects them: `zenoh` (the default) or `mqtt`
+    /// (through a Mosquitto it starts on loopback). `yard-sim run` ignores it.
+    #[serde(default)]
+    pub transport: orchestrator::fleet::Transport,
 }
 
 /// A trailer of a tugger train in a scenario.

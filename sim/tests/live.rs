@@ -244,3 +244,73 @@ fn a_launcher_stopped_with_sigterm_stops_its_children() {
 fn a_launcher_killed_with_sigkill_leaves_no_orphan() {
     launcher_leaves_no_child("-KILL");
 }
+
+#[test]
+fn a_live_fleet_on_both_transports_delivers_through_a_broker_of_its_own() {
+    if tests::program("mosquitto", "mosquitto", "yard-sim live with an MQTT fleet group").is_none() {
+        return;
+    }
+    let yard_sim = PathBuf::from(env!("CARGO_BIN_EXE_yard-sim"));
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("both.toml");
+    let plant = repo().join("maps/car-plant.lif.json");
+    std::fs::write(
+        &scenario,
+        format!(
+            r#"
+name = "Live on Zenoh and MQTT"
+layout = {plant:?}
+seed = 5
+duration_s = 240
+
+[[fleet]]
+count = 1
+vehicle_type = "yard.compact-agv"
+start = "parking"
+
+[[fleet]]
+count = 1
+vehicle_type = "yard.compact-agv"
+prefix = "mq"
+manufacturer = "brokerco"
+start = "parking"
+transport = "mqtt"
+
+[[orders]]
+from = "SM-L03"
+to = "SM-L05"
+
+[[orders]]
+at_s = 2
+from = "REWORK-1"
+to = "REWORK-3"
+
+[expect]
+min_delivered = 2
+max_collisions = 0
+max_lost_orders = 0
+"#
+        ),
+    )
+    .unwrap();
+    let report = dir.path().join("out");
+    let status = Command::new(&yard_sim)
+        .args(["live", &scenario.display().to_string(), "--speed", "10"])
+        .args(["--report", &report.display().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "yard-sim live failed: {status}; logs in {}", report.display());
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(report.join("report.json")).unwrap()).unwrap();
+    assert_eq!(r["delivered"], 2, "{}", r["notes"]);
+    assert_eq!(r["collisions"], 0);
+    let serials: Vec<&str> =
+        r["final_status"].as_array().unwrap().iter().filter_map(|v| v["serial"].as_str()).collect();
+    assert_eq!(serials, ["agv-01", "mq-01"]);
+    assert!(
+        r["final_status"].as_array().unwrap().iter().all(|v| v["node"].is_string() && v["fenced"].is_null()),
+        "both placed and never fenced: {}",
+        r["final_status"]
+    );
+    assert!(report.join("mosquitto.log").exists(), "the run started its own broker");
+}
