@@ -587,4 +587,15 @@ mod tests {
             assert!(err.contains(expected) && err.contains("expected mqtt://"), "{url}: {err}");
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_address_and_any_topic_gets_an_answer_not_a_panic(url in ".{0,40}", topic in "[a-z0-9/+#-]{0,40}") {
+            let _ = MqttConfig::from_url(&url, "uagv", "ym");
+            let c = MqttConfig::from_url("mqtt://h", "uagv", "ym").unwrap();
+            if let Some(key) = c.parse(&topic) {
+                proptest::prop_assert_eq!(c.topic(&VehicleId::new(&key.manufacturer, &key.serial_number), key.topic), topic);
+            }
+        }
+    }
 }
