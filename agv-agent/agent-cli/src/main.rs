@@ -21,7 +21,7 @@ use clap::Parser;
 use layout::StationKind;
 use live::clock::WallClock;
 use protocol::messages::{AgvPosition, Node};
-use protocol::transport::mqtt::{DEFAULT_INTERFACE, MqttAgentLink, MqttConfig};
+use protocol::transport::mqtt::MqttAgentLink;
 use protocol::transport::zenoh::{ZenohAgentLink, ZenohConfig};
 use protocol::transport::{AgentLink, VehicleId};
 
@@ -40,6 +40,11 @@ struct Cli {
     /// Serial numbers are PREFIX-01, PREFIX-02, ...
     #[arg(long, default_value = "AGV")]
     serial_prefix: String,
+    /// The vehicles' serial numbers, one by one (instead of --count and
+    /// --serial-prefix; on a secured network each vehicle runs its own
+    /// agent with its own certificate).
+    #[arg(long = "serial")]
+    serials: Vec<String>,
     /// A Zenoh JSON5 configuration file.
     #[arg(long)]
     zenoh_config: Option<PathBuf>,
@@ -90,12 +95,9 @@ struct Cli {
     /// Origin of the sped-up clock, Unix ms (processes that share it share the clock).
     #[arg(long)]
     time_origin_ms: Option<u64>,
-    /// Speak VDA 5050 over this MQTT broker (mqtt://HOST:PORT) instead of Zenoh.
-    #[arg(long)]
-    mqtt: Option<String>,
-    /// The MQTT topics' interfaceName.
-    #[arg(long, default_value = DEFAULT_INTERFACE)]
-    mqtt_interface: String,
+    /// Speak VDA 5050 over an MQTT broker instead of Zenoh.
+    #[command(flatten)]
+    mqtt: live::mqtt::MqttArgs,
 }
 
 struct Vehicle {
@@ -153,12 +155,17 @@ fn main() -> anyhow::Result<()> {
     spots.dedup();
     let mut seen = std::collections::BTreeSet::new();
     spots.retain(|n| seen.insert(*n));
+    let serials: Vec<String> = if cli.serials.is_empty() {
+        (1..=cli.count).map(|i| format!("{}-{i:02}", cli.serial_prefix)).collect()
+    } else {
+        cli.serials.clone()
+    };
     anyhow::ensure!(
-        spots.len() >= cli.count,
+        spots.len() >= serials.len(),
         "{} has {} nodes for {} vehicles",
         cli.layout.display(),
         spots.len(),
-        cli.count
+        serials.len()
     );
 
     let zenoh = ZenohConfig {
@@ -168,7 +175,7 @@ fn main() -> anyhow::Result<()> {
         mode: cli.mode,
         ..ZenohConfig::default()
     };
-    let session = match &cli.mqtt {
+    let session = match &cli.mqtt.mqtt {
         Some(_) => None,
         None => Some(zenoh.open().context("opening the Zenoh session")?),
     };
@@ -190,8 +197,7 @@ fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     let now = || Millis(clock.now_ms());
     let mut fleet = Vec::new();
-    for (i, spot) in spots.iter().take(cli.count).enumerate() {
-        let serial = format!("{}-{:02}", cli.serial_prefix, i + 1);
+    for (serial, spot) in serials.into_iter().zip(spots.iter()) {
         let here = site.node(*spot);
         let mut config = AgentConfig::new(&cli.manufacturer, &serial, &map_id);
         config.known_nodes = Some(known.clone());
@@ -212,14 +218,13 @@ fn main() -> anyhow::Result<()> {
         let mut driver = EmulatedVehicle::new(emulated_config.clone(), here.position, 0.0);
         driver.set_battery(cli.battery);
         let id = VehicleId::new(&cli.manufacturer, &serial);
-        let mut link = match (&session, &cli.mqtt) {
+        let client_id = format!("{}-{serial}", cli.manufacturer);
+        let mut link = match (&session, cli.mqtt.config(&client_id).context("--mqtt")?) {
             (Some(session), _) => Link::Zenoh(
                 ZenohAgentLink::with_session(session.clone(), id)
                     .with_context(|| format!("declaring {serial}"))?,
             ),
-            (None, Some(url)) => {
-                let client_id = format!("{}-{serial}", cli.manufacturer);
-                let config = MqttConfig::from_url(url, &cli.mqtt_interface, &client_id).context("--mqtt")?;
+            (None, Some(config)) => {
                 let will = MqttAgentLink::will(&id, clock.now_ms());
                 Link::Mqtt(
                     MqttAgentLink::open(config, id, &will).with_context(|| format!("connecting {serial}"))?,

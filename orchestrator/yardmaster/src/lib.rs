@@ -7,6 +7,8 @@
 //!   across restarts and rotated by size.
 //! - [`api`]: the Zenoh query API's requests parsed into the core's inputs.
 //! - [`http`]: the HTTP API (axum) and the web dashboard.
+//! - [`secure`]: the secured site network generated from the fleet list
+//!   (certificates, the Zenoh router's access control, the broker's ACL).
 //!
 //! The `yardmaster` binary (`src/main.rs`) wires them to Zenoh and the
 //! wall clock.
@@ -24,4 +26,5 @@
 pub mod api;
 pub mod http;
 pub mod journal;
+pub mod secure;
 pub mod store;

@@ -38,7 +38,7 @@ use orchestrator::fleet::{FleetEntry, Orchestrator, VehicleSpec};
 use orchestrator::input::Input;
 use orchestrator::orders::{Millis, OrderRequest};
 use orchestrator::replay::{Header, Step};
-use protocol::transport::mqtt::{MqttConfig, MqttOrchestratorLink};
+use protocol::transport::mqtt::MqttOrchestratorLink;
 use protocol::transport::zenoh::{ZenohConfig, ZenohOrchestratorLink};
 use protocol::transport::{FromVehicle, OrchestratorEvent, OrchestratorLink as _, ToVehicle, VehicleId};
 use yardmaster::http::bridge::{Answers, Batch};
@@ -47,6 +47,7 @@ use yardmaster::store::OrderStore;
 use zenoh::Wait as _;
 
 mod figures;
+mod network;
 
 #[derive(Parser)]
 #[command(name = "yardmaster", version, about = "Yardmaster fleet orchestrator")]
@@ -115,6 +116,13 @@ enum Command {
         #[command(subcommand)]
         command: PlaceCommand,
     },
+    /// Write a secured site network from the fleet file: a CA for trials and
+    /// a certificate per identity, the Zenoh router's configuration (TLS,
+    /// mutual authentication, access control) and every client's, and the
+    /// Mosquitto broker's configuration and ACL.
+    Secure(network::SecureArgs),
+    /// Run a Zenoh router (the one `secure` configures).
+    Router(network::RouterArgs),
 }
 
 #[derive(Subcommand)]
@@ -199,7 +207,10 @@ enum OrderCommand {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     // The server logs what it does; the client commands only what goes wrong.
-    live::init_logging(if matches!(cli.command, Command::Serve(_)) { "info" } else { "warn" });
+    live::init_logging(match cli.command {
+        Command::Serve(_) | Command::Router(_) | Command::Secure(_) => "info",
+        _ => "warn",
+    });
     let result = match cli.command {
         Command::Serve(args) => serve(&args),
         Command::Order { command } => match command {
@@ -218,6 +229,8 @@ fn main() -> std::process::ExitCode {
         Command::Status { net } => ask(&net, "status", Vec::new()),
         Command::Node { command } => command.ask("node"),
         Command::Edge { command } => command.ask("edge"),
+        Command::Secure(args) => network::secure(&args),
+        Command::Router(args) => network::router(&args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -315,13 +328,10 @@ struct ServeArgs {
     /// Origin of the sped-up clock, Unix ms (processes that share it share the clock).
     #[arg(long)]
     time_origin_ms: Option<u64>,
-    /// Drive the fleet file's `"transport": "mqtt"` vehicles through this
-    /// VDA 5050 broker, e.g. mqtt://127.0.0.1:1883 (the others stay on Zenoh).
-    #[arg(long)]
-    mqtt: Option<String>,
-    /// The MQTT topics' interfaceName.
-    #[arg(long, default_value = protocol::transport::mqtt::DEFAULT_INTERFACE)]
-    mqtt_interface: String,
+    /// Drive the fleet file's `"transport": "mqtt"` vehicles through a
+    /// VDA 5050 broker (the others stay on Zenoh).
+    #[command(flatten)]
+    mqtt: live::mqtt::MqttArgs,
     /// Serve the HTTP API and the dashboard here, e.g. 127.0.0.1:8080 (needs --tokens).
     #[arg(long)]
     http: Option<std::net::SocketAddr>,
@@ -468,11 +478,11 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
 
     let session = args.net.config().open().context("opening the Zenoh session")?;
     let zenoh = ZenohOrchestratorLink::with_session(session.clone())?;
-    let mqtt = match &args.mqtt {
-        Some(url) => {
-            let client_id = format!("yardmaster-{}", args.net.site);
-            let config = MqttConfig::from_url(url, &args.mqtt_interface, &client_id).context("--mqtt")?;
-            tracing::info!(broker = %url, vehicles = on_mqtt.len(), "VDA 5050 over MQTT");
+    let client_id = format!("yardmaster-{}", args.net.site);
+    let mqtt = match args.mqtt.config(&client_id).context("--mqtt")? {
+        Some(config) => {
+            let tls = config.tls.is_some();
+            tracing::info!(broker = %format!("{}:{}", config.host, config.port), tls, vehicles = on_mqtt.len(), "VDA 5050 over MQTT");
             Some(MqttOrchestratorLink::open(config)?)
         }
         None if !on_mqtt.is_empty() => {

@@ -11,6 +11,7 @@
 //! ```
 
 pub mod clock;
+pub mod mqtt;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;

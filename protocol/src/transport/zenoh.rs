@@ -69,7 +69,8 @@ impl std::str::FromStr for Mode {
 pub struct ZenohConfig {
     /// A Zenoh JSON5 configuration file to start from.
     pub config_file: Option<PathBuf>,
-    /// Peer or client.
+    /// Peer, client or router. With a configuration file, the file's mode
+    /// stands unless this is not the default ([`Mode::Peer`]).
     pub mode: Mode,
     /// Endpoints to listen on, e.g. `tcp/127.0.0.1:7447`.
     pub listen: Vec<String>,
@@ -112,7 +113,9 @@ impl ZenohConfig {
             Mode::Client => "\"client\"",
             Mode::Router => "\"router\"",
         };
-        config.insert_json5("mode", mode).map_err(zerr)?;
+        if self.config_file.is_none() || self.mode != Mode::Peer {
+            config.insert_json5("mode", mode).map_err(zerr)?;
+        }
         config
             .insert_json5("scouting/multicast/enabled", &self.multicast_scouting.to_string())
             .map_err(zerr)?;

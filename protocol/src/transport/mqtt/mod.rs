@@ -17,13 +17,22 @@
 //! Messages sent while disconnected wait in a bounded queue
 //! ([`MqttConfig::queue`]); what does not fit is dropped and counted
 //! ([`MqttCounters`]).
+//!
+//! `mqtts://` connects with TLS ([`MqttTls`]: the broker's CA, and the
+//! client's own certificate for brokers that identify clients by it);
+//! `mqtt://user:password@host` sends credentials.
 
+mod tls;
+
+pub use tls::MqttTls;
+
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rumqttc::{Client, Connection, Event, LastWill, MqttOptions, Packet, QoS};
+use rumqttc::{Client, Connection, Event, LastWill, MqttOptions, Packet, QoS, TlsConfiguration, Transport};
 
 use super::{
     AgentEvent, AgentLink, FromVehicle, LinkStats, OrchestratorEvent, OrchestratorLink, ToVehicle,
@@ -54,31 +63,68 @@ pub struct MqttConfig {
     pub queue: usize,
     /// Keep-alive, s: the broker sends the last will this long (×1.5) after a vehicle went silent.
     pub keep_alive_s: u64,
+    /// TLS (`mqtts://`): the broker's CA, and this client's certificate if the broker asks for one.
+    pub tls: Option<MqttTls>,
+    /// User name and password (`mqtt://user:password@host`).
+    pub credentials: Option<(String, String)>,
 }
 
 impl MqttConfig {
-    /// A configuration from `mqtt://host:port` (port 1883 if absent).
+    /// A configuration from `mqtt://[user:password@]host[:port]` (port
+    /// 1883 if absent) or `mqtts://…` (TLS, port 8883 if absent; give the
+    /// broker's CA with [`MqttConfig::with_tls`] before opening).
     pub fn from_url(url: &str, interface: &str, client_id: &str) -> Result<MqttConfig, TransportError> {
-        let bad = |why: &str| TransportError::Mqtt(format!("{url:?}: {why}; expected mqtt://HOST[:PORT]"));
-        let rest = url.strip_prefix("mqtt://").ok_or_else(|| bad("not an mqtt:// address"))?;
+        let bad = |why: &str| {
+            TransportError::Mqtt(format!("{url:?}: {why}; expected mqtt://[USER:PASSWORD@]HOST[:PORT] or mqtts://…"))
+        };
+        let (rest, secure) = match (url.strip_prefix("mqtt://"), url.strip_prefix("mqtts://")) {
+            (Some(rest), _) => (rest, false),
+            (_, Some(rest)) => (rest, true),
+            _ => return Err(bad("not an mqtt:// or mqtts:// address")),
+        };
         let rest = rest.trim_end_matches('/');
-        let (host, port) = match rest.rsplit_once(':') {
-            Some((h, p)) => {
-                (h, p.parse::<u16>().map_err(|_| bad("the port is not a number from 1 to 65535"))?)
+        let (credentials, rest) = match rest.rsplit_once('@') {
+            Some((user, rest)) => {
+                let (name, password) = user.split_once(':').unwrap_or((user, ""));
+                if name.is_empty() {
+                    return Err(bad("an empty user name"));
+                }
+                (Some((name.to_string(), password.to_string())), rest)
             }
-            None => (rest, 1883),
+            None => (None, rest),
+        };
+        let default_port = if secure { 8883 } else { 1883 };
+        // `[v6::address]:port`, `host:port` or `host`.
+        let (host, port) = match rest.strip_prefix('[').and_then(|r| r.split_once(']')) {
+            Some((h, tail)) => (h, (!tail.is_empty()).then(|| tail.strip_prefix(':').unwrap_or(tail))),
+            None => match rest.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (rest, None),
+            },
+        };
+        let port = match port {
+            Some(p) => p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| bad("the port is not a number from 1 to 65535"))?,
+            None => default_port,
         };
         if host.is_empty() || host.contains('/') {
             return Err(bad("no host"));
         }
         Ok(MqttConfig {
-            host: host.trim_start_matches('[').trim_end_matches(']').to_string(),
+            host: host.to_string(),
             port,
             interface: interface.to_string(),
             client_id: client_id.to_string(),
             queue: 1024,
             keep_alive_s: 5,
+            tls: secure.then(|| MqttTls { ca: PathBuf::new(), identity: None }),
+            credentials,
         })
+    }
+
+    /// Connects with TLS using these files (whatever the address's scheme).
+    pub fn with_tls(mut self, tls: MqttTls) -> MqttConfig {
+        self.tls = Some(tls);
+        self
     }
 
     /// The MQTT topic of one vehicle's VDA topic.
@@ -102,12 +148,25 @@ impl MqttConfig {
         TopicKey::new(manufacturer, serial, topic.parse().ok()?).ok()
     }
 
-    fn options(&self) -> MqttOptions {
+    fn options(&self) -> Result<MqttOptions, TransportError> {
         let mut o = MqttOptions::new(&self.client_id, &self.host, self.port);
         o.set_keep_alive(Duration::from_secs(self.keep_alive_s.max(1)));
         o.set_clean_session(true);
         o.set_max_packet_size(1 << 20, 1 << 20);
-        o
+        if let Some(tls) = &self.tls {
+            if tls.ca.as_os_str().is_empty() {
+                return Err(TransportError::Mqtt(format!(
+                    "{}:{}: TLS needs the broker's CA certificate (--mqtt-ca)",
+                    self.host, self.port
+                )));
+            }
+            let config = tls.client_config()?;
+            o.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(Arc::new(config))));
+        }
+        if let Some((name, password)) = &self.credentials {
+            o.set_credentials(name, password);
+        }
+        Ok(o)
     }
 }
 
@@ -265,7 +324,7 @@ pub struct MqttOrchestratorLink {
 impl MqttOrchestratorLink {
     /// Connects (in the background: the link reconnects until the broker answers).
     pub fn open(config: MqttConfig) -> Result<MqttOrchestratorLink, TransportError> {
-        let (client, connection) = Client::new(config.options(), config.queue.max(1));
+        let (client, connection) = Client::new(config.options()?, config.queue.max(1));
         let (tx, events) = channel();
         let received = Arc::new(AtomicU64::new(0));
         let counters = Arc::new(MqttCounters::default());
@@ -419,7 +478,7 @@ impl MqttAgentLink {
         will: &ConnectionMessage,
     ) -> Result<MqttAgentLink, TransportError> {
         vehicle.key(Topic::Connection)?;
-        let mut options = config.options();
+        let mut options = config.options()?;
         let payload = FromVehicle::Connection(will.clone()).encode()?;
         options.set_last_will(LastWill::new(
             config.topic(&vehicle, Topic::Connection),
@@ -585,6 +644,23 @@ mod tests {
         {
             let err = MqttConfig::from_url(url, "uagv", "ym").unwrap_err().to_string();
             assert!(err.contains(expected) && err.contains("expected mqtt://"), "{url}: {err}");
+        }
+    }
+
+    #[test]
+    fn mqtts_and_credentials_and_v6_addresses() {
+        let c = MqttConfig::from_url("mqtts://agv:s3cret@broker.site", "uagv", "ym").unwrap();
+        assert_eq!((c.host.as_str(), c.port), ("broker.site", 8883));
+        assert_eq!(c.credentials, Some(("agv".into(), "s3cret".into())));
+        assert!(c.tls.is_some());
+        let e = c.options().err().expect("TLS without a CA is refused").to_string();
+        assert!(e.contains("--mqtt-ca"), "{e}");
+        let v6 = MqttConfig::from_url("mqtt://[::1]:1884", "uagv", "ym").unwrap();
+        assert_eq!((v6.host.as_str(), v6.port, v6.tls.is_some()), ("::1", 1884, false));
+        assert_eq!(MqttConfig::from_url("mqtt://[::1]", "uagv", "ym").unwrap().port, 1883);
+        for (url, expected) in [("mqtt://@h", "empty user"), ("mqtts://h:0", "port"), ("mqtt://[::1]x", "port")] {
+            let err = MqttConfig::from_url(url, "uagv", "ym").unwrap_err().to_string();
+            assert!(err.contains(expected), "{url}: {err}");
         }
     }
 
