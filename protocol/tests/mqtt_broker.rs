@@ -2,7 +2,9 @@
 //! free loopback port and stopped at the end): orders and states on the
 //! standard's topics, every message valid against the official schemas,
 //! the broker's last will reporting a vehicle that vanished, and retained
-//! connection and factsheet for a master control that starts late.
+//! connection and factsheet for a master control that starts late — over
+//! MQTT 3.1.1 and MQTT 5 alike (the observer speaks 3.1.1: the broker
+//! carries messages between the versions).
 
 mod common;
 
@@ -10,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use protocol::messages::*;
-use protocol::transport::mqtt::{MqttAgentLink, MqttConfig, MqttOrchestratorLink};
+use protocol::transport::mqtt::{MqttAgentLink, MqttConfig, MqttOrchestratorLink, Version};
 use protocol::transport::*;
 use rumqttc::{Client, Event, MqttOptions, Packet, QoS};
 
@@ -30,8 +32,13 @@ fn broker_on(what: &str, port: u16) -> Option<Broker> {
 }
 
 fn config(broker: &Broker, client: &str) -> MqttConfig {
+    config_v(broker, client, Version::V311)
+}
+
+fn config_v(broker: &Broker, client: &str, version: Version) -> MqttConfig {
     let mut c = MqttConfig::from_url(&format!("mqtt://127.0.0.1:{}", broker.port), "uagv", client).unwrap();
     c.keep_alive_s = 1;
+    c.version = version;
     c
 }
 
@@ -94,14 +101,13 @@ fn connections(events: &[OrchestratorEvent]) -> Vec<ConnectionState> {
         .collect()
 }
 
-#[test]
-fn orders_and_states_cross_a_real_broker_on_the_standards_topics_and_validate() {
-    let Some(broker) = broker("protocol: the MQTT transport through a real broker") else { return };
+fn orders_and_states_cross_a_real_broker_on_the_standards_topics_and_validate(version: Version) {
+    let Some(broker) = broker(&format!("protocol ({version:?}): the MQTT transport through a real broker")) else { return };
     let seen = observe(&broker);
     std::thread::sleep(Duration::from_millis(300));
-    let mut master = MqttOrchestratorLink::open(config(&broker, "master")).unwrap();
+    let mut master = MqttOrchestratorLink::open(config_v(&broker, "master", version)).unwrap();
     let mut agent = MqttAgentLink::open(
-        config(&broker, "agent"),
+        config_v(&broker, "agent", version),
         vehicle(),
         &connection(ConnectionState::ConnectionBroken, 0),
     )
@@ -169,12 +175,11 @@ fn orders_and_states_cross_a_real_broker_on_the_standards_topics_and_validate() 
     master.close();
 }
 
-#[test]
-fn a_vehicle_that_vanishes_is_reported_connectionbroken_by_the_broker() {
-    let Some(broker) = broker("protocol: the broker's last will for a vanished vehicle") else { return };
-    let mut master = MqttOrchestratorLink::open(config(&broker, "master")).unwrap();
+fn a_vehicle_that_vanishes_is_reported_connectionbroken_by_the_broker(version: Version) {
+    let Some(broker) = broker(&format!("protocol ({version:?}): the broker's last will for a vanished vehicle")) else { return };
+    let mut master = MqttOrchestratorLink::open(config_v(&broker, "master", version)).unwrap();
     let mut agent = MqttAgentLink::open(
-        config(&broker, "agent"),
+        config_v(&broker, "agent", version),
         vehicle(),
         &connection(ConnectionState::ConnectionBroken, 0),
     )
@@ -197,9 +202,8 @@ fn a_vehicle_that_vanishes_is_reported_connectionbroken_by_the_broker() {
     master.close();
 }
 
-#[test]
-fn a_master_control_that_starts_late_gets_every_retained_connection_and_factsheet_at_once() {
-    let Some(broker) = broker("protocol: retained connection and factsheet over MQTT") else { return };
+fn a_master_control_that_starts_late_gets_every_retained_connection_and_factsheet_at_once(version: Version) {
+    let Some(broker) = broker(&format!("protocol ({version:?}): retained connection and factsheet over MQTT")) else { return };
     let mut agents = Vec::new();
     for i in 0..3 {
         let v = VehicleId::new("acme", format!("AGV-{i}"));
@@ -208,7 +212,7 @@ fn a_master_control_that_starts_late_gets_every_retained_connection_and_factshee
         let mut will = connection(ConnectionState::ConnectionBroken, 0);
         will.header.serial_number = v.serial_number.clone();
         let mut agent =
-            MqttAgentLink::open(config(&broker, &format!("agent-{i}")), v.clone(), &will).unwrap();
+            MqttAgentLink::open(config_v(&broker, &format!("agent-{i}"), version), v.clone(), &will).unwrap();
         agent.send(&FromVehicle::Connection(c)).unwrap();
         let mut f = rich_factsheets().remove(0);
         f.serial_number = v.serial_number.clone();
@@ -217,7 +221,7 @@ fn a_master_control_that_starts_late_gets_every_retained_connection_and_factshee
     }
     std::thread::sleep(Duration::from_millis(800));
     let started = now();
-    let mut master = MqttOrchestratorLink::open(config(&broker, "late-master")).unwrap();
+    let mut master = MqttOrchestratorLink::open(config_v(&broker, "late-master", version)).unwrap();
     let count = |e: &[OrchestratorEvent], factsheets: bool| {
         e.iter()
             .filter(|e| match e {
@@ -237,6 +241,37 @@ fn a_master_control_that_starts_late_gets_every_retained_connection_and_factshee
         started.elapsed()
     );
     master.close();
+}
+
+
+#[test]
+fn orders_and_states_cross_a_real_broker_and_validate_mqtt_3_1_1() {
+    orders_and_states_cross_a_real_broker_on_the_standards_topics_and_validate(Version::V311);
+}
+
+#[test]
+fn orders_and_states_cross_a_real_broker_and_validate_mqtt_5() {
+    orders_and_states_cross_a_real_broker_on_the_standards_topics_and_validate(Version::V5);
+}
+
+#[test]
+fn a_vehicle_that_vanishes_is_reported_connectionbroken_by_the_broker_mqtt_3_1_1() {
+    a_vehicle_that_vanishes_is_reported_connectionbroken_by_the_broker(Version::V311);
+}
+
+#[test]
+fn a_vehicle_that_vanishes_is_reported_connectionbroken_by_the_broker_mqtt_5() {
+    a_vehicle_that_vanishes_is_reported_connectionbroken_by_the_broker(Version::V5);
+}
+
+#[test]
+fn a_late_master_gets_every_retained_connection_and_factsheet_mqtt_3_1_1() {
+    a_master_control_that_starts_late_gets_every_retained_connection_and_factsheet_at_once(Version::V311);
+}
+
+#[test]
+fn a_late_master_gets_every_retained_connection_and_factsheet_mqtt_5() {
+    a_master_control_that_starts_late_gets_every_retained_connection_and_factsheet_at_once(Version::V5);
 }
 
 #[test]

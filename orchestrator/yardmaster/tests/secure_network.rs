@@ -2,7 +2,7 @@
 //! generates from the fleet list — a Zenoh router with TLS, mutual
 //! authentication and access control (`yardmaster router`), and a
 //! Mosquitto broker with TLS, client certificates and an ACL — all real
-//! processes on loopback. Clients without a certificate cannot connect; a
+//! processes on loopback (one vehicle on MQTT 5). Clients without a certificate cannot connect; a
 //! vehicle's certificate publishing an order to another vehicle, a state
 //! under another vehicle's serial, or an order request to the API is
 //! refused and never reaches its target (spies holding the target's own
@@ -176,6 +176,10 @@ fn start_site(mosquitto: &Path) -> Site {
             let me = format!("vehicles/yardmaster/{serial}");
             agent.args(["--mqtt", &mqtt_url, "--mqtt-ca", &pki("ca.pem")]);
             agent.args(["--mqtt-cert", &pki(&format!("{me}.pem")), "--mqtt-key", &pki(&format!("{me}-key.pem"))]);
+            if serial == "M-02" {
+                // One vehicle speaks MQTT 5, the rest of the site 3.1.1.
+                agent.args(["--mqtt-version", "5"]);
+            }
         }
         procs.push(Proc(agent.stdout(Stdio::null()).stderr(log(&format!("{serial}.log"))).spawn().unwrap()));
     }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use protocol::transport::TransportError;
-use protocol::transport::mqtt::{DEFAULT_INTERFACE, MqttConfig, MqttTls};
+use protocol::transport::mqtt::{DEFAULT_INTERFACE, MqttConfig, MqttTls, Version};
 
 /// `--mqtt URL` and what goes with it.
 #[derive(clap::Args, Clone, Debug)]
@@ -16,6 +16,9 @@ pub struct MqttArgs {
     /// The MQTT topics' interfaceName.
     #[arg(long, default_value = DEFAULT_INTERFACE)]
     pub mqtt_interface: String,
+    /// The MQTT protocol version: 3.1.1 or 5.
+    #[arg(long, default_value = "3.1.1")]
+    pub mqtt_version: Version,
     /// The CA certificate (PEM) that signed the broker's: connects with TLS.
     #[arg(long)]
     pub mqtt_ca: Option<PathBuf>,
@@ -31,7 +34,8 @@ impl MqttArgs {
     /// The connection's configuration for this client id, if `--mqtt` was given.
     pub fn config(&self, client_id: &str) -> Result<Option<MqttConfig>, TransportError> {
         let Some(url) = &self.mqtt else { return Ok(None) };
-        let config = MqttConfig::from_url(url, &self.mqtt_interface, client_id)?;
+        let mut config = MqttConfig::from_url(url, &self.mqtt_interface, client_id)?;
+        config.version = self.mqtt_version;
         Ok(Some(match &self.mqtt_ca {
             Some(ca) => config.with_tls(MqttTls {
                 ca: ca.clone(),

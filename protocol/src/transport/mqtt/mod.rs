@@ -1,4 +1,4 @@
-//! The VDA 5050 MQTT transport (MQTT 3.1.1, `rumqttc`), for both ends:
+//! The VDA 5050 MQTT transport (MQTT 3.1.1 or 5, `rumqttc`), for both ends:
 //! [`MqttOrchestratorLink`] drives vehicles through a broker, and
 //! [`MqttAgentLink`] lets an agent work with any VDA 5050 master control.
 //!
@@ -22,9 +22,13 @@
 //! client's own certificate for brokers that identify clients by it);
 //! `mqtt://user:password@host` sends credentials.
 
+mod client;
 mod tls;
 
+pub use client::Version;
 pub use tls::MqttTls;
+
+use client::{AnyClient, AnyConnection, Happening, SendFailure};
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -32,7 +36,7 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rumqttc::{Client, Connection, Event, LastWill, MqttOptions, Packet, QoS, TlsConfiguration, Transport};
+use rumqttc::{QoS, TlsConfiguration, Transport};
 
 use super::{
     AgentEvent, AgentLink, FromVehicle, LinkStats, OrchestratorEvent, OrchestratorLink, ToVehicle,
@@ -61,12 +65,15 @@ pub struct MqttConfig {
     pub client_id: String,
     /// Messages that may wait to be sent (while disconnected, say); more are dropped and counted.
     pub queue: usize,
-    /// Keep-alive, s: the broker sends the last will this long (×1.5) after a vehicle went silent.
+    /// Keep-alive, s: the broker sends the last will this long (×1.5) after a vehicle went silent
+    /// (at least 5 s on MQTT 5).
     pub keep_alive_s: u64,
     /// TLS (`mqtts://`): the broker's CA, and this client's certificate if the broker asks for one.
     pub tls: Option<MqttTls>,
     /// User name and password (`mqtt://user:password@host`).
     pub credentials: Option<(String, String)>,
+    /// MQTT 3.1.1 or 5.
+    pub version: Version,
 }
 
 impl MqttConfig {
@@ -118,6 +125,7 @@ impl MqttConfig {
             keep_alive_s: 5,
             tls: secure.then(|| MqttTls { ca: PathBuf::new(), identity: None }),
             credentials,
+            version: Version::V311,
         })
     }
 
@@ -148,25 +156,17 @@ impl MqttConfig {
         TopicKey::new(manufacturer, serial, topic.parse().ok()?).ok()
     }
 
-    fn options(&self) -> Result<MqttOptions, TransportError> {
-        let mut o = MqttOptions::new(&self.client_id, &self.host, self.port);
-        o.set_keep_alive(Duration::from_secs(self.keep_alive_s.max(1)));
-        o.set_clean_session(true);
-        o.set_max_packet_size(1 << 20, 1 << 20);
-        if let Some(tls) = &self.tls {
-            if tls.ca.as_os_str().is_empty() {
-                return Err(TransportError::Mqtt(format!(
-                    "{}:{}: TLS needs the broker's CA certificate (--mqtt-ca)",
-                    self.host, self.port
-                )));
-            }
-            let config = tls.client_config()?;
-            o.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(Arc::new(config))));
+    /// The connection's transport: TCP, or TLS with the configured files.
+    fn transport(&self) -> Result<Transport, TransportError> {
+        let Some(tls) = &self.tls else { return Ok(Transport::tcp()) };
+        if tls.ca.as_os_str().is_empty() {
+            return Err(TransportError::Mqtt(format!(
+                "{}:{}: TLS needs the broker's CA certificate (--mqtt-ca)",
+                self.host, self.port
+            )));
         }
-        if let Some((name, password)) = &self.credentials {
-            o.set_credentials(name, password);
-        }
-        Ok(o)
+        let config = tls.client_config()?;
+        Ok(Transport::tls_with_config(TlsConfiguration::Rustls(Arc::new(config))))
     }
 }
 
@@ -183,7 +183,7 @@ pub struct MqttCounters {
 
 /// What the event-loop thread does with a connection and a publish.
 trait Handler: Send + 'static {
-    fn connected(&mut self, client: &Client);
+    fn connected(&mut self, client: &AnyClient);
     fn publish(&mut self, topic: &str, payload: &[u8]);
 }
 
@@ -191,35 +191,34 @@ trait Handler: Send + 'static {
 /// (the link was dropped without saying goodbye: the connection is cut as a
 /// crash would cut it, and the broker sends the last will).
 fn run(
-    mut connection: Connection,
-    client: Client,
+    connection: AnyConnection,
+    client: AnyClient,
     mut handler: impl Handler,
     counters: Arc<MqttCounters>,
     abort: Arc<AtomicBool>,
 ) {
     let mut backoff = Duration::from_millis(100);
-    for event in connection.iter() {
+    connection.each(|happening| {
         if abort.load(Ordering::Relaxed) {
-            break;
+            return false;
         }
-        match event {
-            Ok(Event::Incoming(Packet::ConnAck(_))) => {
+        match happening {
+            Happening::Connected => {
                 counters.connects.fetch_add(1, Ordering::Relaxed);
                 backoff = Duration::from_millis(100);
                 handler.connected(&client);
             }
-            Ok(Event::Incoming(Packet::Publish(p))) => handler.publish(&p.topic, &p.payload),
-            Ok(Event::Outgoing(rumqttc::Outgoing::Disconnect)) => break,
-            Ok(_) => {}
-            Err(rumqttc::ConnectionError::RequestsDone) => break,
-            Err(e) => {
+            Happening::Message { topic, payload } => handler.publish(&topic, &payload),
+            Happening::Lost(e) => {
                 counters.errors.fetch_add(1, Ordering::Relaxed);
                 tracing::debug!(error = %e, "mqtt: connection lost; reconnecting in {backoff:?}");
                 std::thread::sleep(backoff);
                 backoff = (backoff * 2).min(Duration::from_secs(5));
             }
+            Happening::Done | Happening::Other => {}
         }
-    }
+        true
+    });
 }
 
 fn send_err(e: impl std::fmt::Display) -> TransportError {
@@ -228,7 +227,7 @@ fn send_err(e: impl std::fmt::Display) -> TransportError {
 
 /// Publishes, counting a full queue as a drop (not an error: the link goes on).
 fn publish(
-    client: &Client,
+    client: &AnyClient,
     counters: &MqttCounters,
     topic: String,
     qos: QoS,
@@ -237,11 +236,11 @@ fn publish(
 ) -> Result<(), TransportError> {
     match client.try_publish(topic, qos, retain, payload) {
         Ok(()) => Ok(()),
-        Err(rumqttc::ClientError::TryRequest(_)) => {
+        Err(SendFailure::Full) => {
             counters.dropped.fetch_add(1, Ordering::Relaxed);
             Ok(())
         }
-        Err(e) => Err(send_err(e)),
+        Err(SendFailure::Other(e)) => Err(send_err(e)),
     }
 }
 
@@ -260,7 +259,7 @@ enum Request {
     Retain(String, Vec<u8>),
 }
 
-fn send_on_connect(client: &Client, requests: Vec<Request>) {
+fn send_on_connect(client: &AnyClient, requests: Vec<Request>) {
     let client = client.clone();
     let spawned = std::thread::Builder::new().name("mqtt-connect".into()).spawn(move || {
         for r in requests {
@@ -279,7 +278,7 @@ fn send_on_connect(client: &Client, requests: Vec<Request>) {
 }
 
 impl Handler for OrchestratorHandler {
-    fn connected(&mut self, client: &Client) {
+    fn connected(&mut self, client: &AnyClient) {
         let requests = [
             (Topic::State, QoS::AtMostOnce),
             (Topic::Connection, QoS::AtLeastOnce),
@@ -312,7 +311,7 @@ impl Handler for OrchestratorHandler {
 /// The orchestrator's side over a broker.
 pub struct MqttOrchestratorLink {
     config: MqttConfig,
-    client: Client,
+    client: AnyClient,
     events: Receiver<OrchestratorEvent>,
     stats: LinkStats,
     received: Arc<AtomicU64>,
@@ -324,7 +323,7 @@ pub struct MqttOrchestratorLink {
 impl MqttOrchestratorLink {
     /// Connects (in the background: the link reconnects until the broker answers).
     pub fn open(config: MqttConfig) -> Result<MqttOrchestratorLink, TransportError> {
-        let (client, connection) = Client::new(config.options()?, config.queue.max(1));
+        let (client, connection) = AnyClient::new(&config, None)?;
         let (tx, events) = channel();
         let received = Arc::new(AtomicU64::new(0));
         let counters = Arc::new(MqttCounters::default());
@@ -425,7 +424,7 @@ struct AgentHandler {
 }
 
 impl Handler for AgentHandler {
-    fn connected(&mut self, client: &Client) {
+    fn connected(&mut self, client: &AnyClient) {
         let mut requests: Vec<Request> = [Topic::Order, Topic::InstantActions]
             .into_iter()
             .map(|topic| Request::Subscribe(self.config.topic(&self.vehicle, topic), QoS::AtLeastOnce))
@@ -459,7 +458,7 @@ impl Handler for AgentHandler {
 pub struct MqttAgentLink {
     config: MqttConfig,
     vehicle: VehicleId,
-    client: Client,
+    client: AnyClient,
     events: Receiver<AgentEvent>,
     stats: LinkStats,
     received: Arc<AtomicU64>,
@@ -478,15 +477,9 @@ impl MqttAgentLink {
         will: &ConnectionMessage,
     ) -> Result<MqttAgentLink, TransportError> {
         vehicle.key(Topic::Connection)?;
-        let mut options = config.options()?;
         let payload = FromVehicle::Connection(will.clone()).encode()?;
-        options.set_last_will(LastWill::new(
-            config.topic(&vehicle, Topic::Connection),
-            payload,
-            QoS::AtLeastOnce,
-            true,
-        ));
-        let (client, connection) = Client::new(options, config.queue.max(1));
+        let (client, connection) =
+            AnyClient::new(&config, Some((config.topic(&vehicle, Topic::Connection), payload)))?;
         let (tx, events) = channel();
         let received = Arc::new(AtomicU64::new(0));
         let counters = Arc::new(MqttCounters::default());
@@ -653,7 +646,7 @@ mod tests {
         assert_eq!((c.host.as_str(), c.port), ("broker.site", 8883));
         assert_eq!(c.credentials, Some(("agv".into(), "s3cret".into())));
         assert!(c.tls.is_some());
-        let e = c.options().err().expect("TLS without a CA is refused").to_string();
+        let e = c.transport().err().expect("TLS without a CA is refused").to_string();
         assert!(e.contains("--mqtt-ca"), "{e}");
         let v6 = MqttConfig::from_url("mqtt://[::1]:1884", "uagv", "ym").unwrap();
         assert_eq!((v6.host.as_str(), v6.port, v6.tls.is_some()), ("::1", 1884, false));
