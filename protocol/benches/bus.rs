@@ -23,7 +23,11 @@ const SESSIONS: usize = 4;
 
 fn main() {
     let bus = Bus {
-        name: "bus benchmark (Zenoh)",
+        name: if std::env::args().any(|a| a == "--tls") {
+            "bus benchmark (Zenoh over TLS, mutual authentication)"
+        } else {
+            "bus benchmark (Zenoh)"
+        },
         vehicles: arg("--vehicles", 1000.0) as usize,
         rate: arg("--rate", 25_000.0),
         seconds: arg("--seconds", 6.0),
@@ -38,9 +42,6 @@ fn main() {
         }
         Some(files) => files.configs(port),
     };
-    if tls.is_some() {
-        println!("over TLS with mutual authentication");
-    }
     let mut master = ZenohOrchestratorLink::open(&master_config).expect("orchestrator session");
     let open = move |ids: Vec<protocol::transport::VehicleId>| {
         // One session per publishing thread, shared by its vehicles.

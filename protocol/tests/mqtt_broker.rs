@@ -102,7 +102,10 @@ fn connections(events: &[OrchestratorEvent]) -> Vec<ConnectionState> {
 }
 
 fn orders_and_states_cross_a_real_broker_on_the_standards_topics_and_validate(version: Version) {
-    let Some(broker) = broker(&format!("protocol ({version:?}): the MQTT transport through a real broker")) else { return };
+    let Some(broker) = broker(&format!("protocol ({version:?}): the MQTT transport through a real broker"))
+    else {
+        return;
+    };
     let seen = observe(&broker);
     std::thread::sleep(Duration::from_millis(300));
     let mut master = MqttOrchestratorLink::open(config_v(&broker, "master", version)).unwrap();
@@ -176,7 +179,11 @@ fn orders_and_states_cross_a_real_broker_on_the_standards_topics_and_validate(ve
 }
 
 fn a_vehicle_that_vanishes_is_reported_connectionbroken_by_the_broker(version: Version) {
-    let Some(broker) = broker(&format!("protocol ({version:?}): the broker's last will for a vanished vehicle")) else { return };
+    let Some(broker) =
+        broker(&format!("protocol ({version:?}): the broker's last will for a vanished vehicle"))
+    else {
+        return;
+    };
     let mut master = MqttOrchestratorLink::open(config_v(&broker, "master", version)).unwrap();
     let mut agent = MqttAgentLink::open(
         config_v(&broker, "agent", version),
@@ -203,7 +210,11 @@ fn a_vehicle_that_vanishes_is_reported_connectionbroken_by_the_broker(version: V
 }
 
 fn a_master_control_that_starts_late_gets_every_retained_connection_and_factsheet_at_once(version: Version) {
-    let Some(broker) = broker(&format!("protocol ({version:?}): retained connection and factsheet over MQTT")) else { return };
+    let Some(broker) =
+        broker(&format!("protocol ({version:?}): retained connection and factsheet over MQTT"))
+    else {
+        return;
+    };
     let mut agents = Vec::new();
     for i in 0..3 {
         let v = VehicleId::new("acme", format!("AGV-{i}"));
@@ -242,7 +253,6 @@ fn a_master_control_that_starts_late_gets_every_retained_connection_and_factshee
     );
     master.close();
 }
-
 
 #[test]
 fn orders_and_states_cross_a_real_broker_and_validate_mqtt_3_1_1() {

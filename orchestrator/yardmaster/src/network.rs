@@ -42,16 +42,16 @@ pub struct SecureArgs {
 }
 
 fn host_port(what: &str, text: &str) -> anyhow::Result<(String, u16)> {
-    let (host, port) = text
-        .rsplit_once(':')
-        .with_context(|| format!("{what} {text:?}: expected HOST:PORT"))?;
+    let (host, port) =
+        text.rsplit_once(':').with_context(|| format!("{what} {text:?}: expected HOST:PORT"))?;
     let port = port.parse::<u16>().with_context(|| format!("{what} {text:?}: the port is not a number"))?;
     Ok((host.trim_start_matches('[').trim_end_matches(']').to_string(), port))
 }
 
 /// Writes the kit and says what it wrote.
 pub fn secure(args: &SecureArgs) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(&args.fleet).with_context(|| format!("reading {}", args.fleet.display()))?;
+    let text =
+        std::fs::read_to_string(&args.fleet).with_context(|| format!("reading {}", args.fleet.display()))?;
     let fleet: Vec<FleetEntry> = serde_json::from_str(&text)
         .with_context(|| format!("{}: expected serve's --fleet format", args.fleet.display()))?;
     let fleet = fleet
@@ -102,8 +102,13 @@ pub fn router(args: &RouterArgs) -> anyhow::Result<()> {
     if args.die_with_parent {
         live::die_with_parent().context("--die-with-parent")?;
     }
-    let config = ZenohConfig { config_file: Some(args.zenoh_config.clone()), mode: Mode::Router, ..ZenohConfig::default() };
-    let session = config.open().with_context(|| format!("starting the router of {}", args.zenoh_config.display()))?;
+    let config = ZenohConfig {
+        config_file: Some(args.zenoh_config.clone()),
+        mode: Mode::Router,
+        ..ZenohConfig::default()
+    };
+    let session =
+        config.open().with_context(|| format!("starting the router of {}", args.zenoh_config.display()))?;
     tracing::info!(zid = %session.zid(), config = %args.zenoh_config.display(), "router up");
     let stop = live::shutdown_flag().context("installing the signal handler")?;
     let started = std::time::Instant::now();

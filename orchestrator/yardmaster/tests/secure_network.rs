@@ -43,7 +43,8 @@ fn heard_rogue(heard: &Heard) -> usize {
 
 /// A Zenoh session with a kit's client configuration.
 fn zenoh_as(config: &Path) -> Result<zenoh::Session, protocol::transport::TransportError> {
-    ZenohConfig { config_file: Some(config.to_path_buf()), mode: Mode::Client, ..ZenohConfig::default() }.open()
+    ZenohConfig { config_file: Some(config.to_path_buf()), mode: Mode::Client, ..ZenohConfig::default() }
+        .open()
 }
 
 fn zenoh_spy(session: &zenoh::Session, key: &str) -> (zenoh::pubsub::Subscriber<()>, Heard) {
@@ -51,14 +52,21 @@ fn zenoh_spy(session: &zenoh::Session, key: &str) -> (zenoh::pubsub::Subscriber<
     let h = heard.clone();
     let sub = session
         .declare_subscriber(key.to_string())
-        .callback(move |s| h.lock().unwrap().push(String::from_utf8_lossy(&s.payload().to_bytes()).into_owned()))
+        .callback(move |s| {
+            h.lock().unwrap().push(String::from_utf8_lossy(&s.payload().to_bytes()).into_owned());
+        })
         .wait()
         .unwrap();
     (sub, heard)
 }
 
 /// An MQTT client with a certificate of the kit (or none: CA only).
-fn mqtt_as(kit: &Path, port: u16, client_id: &str, cert: Option<&str>) -> (rumqttc::Client, rumqttc::Connection) {
+fn mqtt_as(
+    kit: &Path,
+    port: u16,
+    client_id: &str,
+    cert: Option<&str>,
+) -> (rumqttc::Client, rumqttc::Connection) {
     let tls = MqttTls {
         ca: kit.join("pki/ca.pem"),
         identity: cert.map(|c| (kit.join(format!("pki/{c}.pem")), kit.join(format!("pki/{c}-key.pem")))),
@@ -80,10 +88,10 @@ fn mqtt_loop(mut connection: rumqttc::Connection) -> (Arc<std::sync::atomic::Ato
         for event in connection.iter() {
             match event {
                 Ok(rumqttc::Event::Incoming(rumqttc::Packet::ConnAck(_))) => {
-                    c.store(true, std::sync::atomic::Ordering::SeqCst)
+                    c.store(true, std::sync::atomic::Ordering::SeqCst);
                 }
                 Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
-                    h.lock().unwrap().push(String::from_utf8_lossy(&p.payload).into_owned())
+                    h.lock().unwrap().push(String::from_utf8_lossy(&p.payload).into_owned());
                 }
                 Ok(_) => {}
                 Err(rumqttc::ConnectionError::RequestsDone) => break,
@@ -147,7 +155,12 @@ fn start_site(mosquitto: &Path) -> Site {
     }
     std::fs::write(d.join("mosquitto.conf"), conf).unwrap();
     procs.push(Proc(
-        Command::new(mosquitto).arg("-c").arg(d.join("mosquitto.conf")).stderr(log("mosquitto.log")).spawn().unwrap(),
+        Command::new(mosquitto)
+            .arg("-c")
+            .arg(d.join("mosquitto.conf"))
+            .stderr(log("mosquitto.log"))
+            .spawn()
+            .unwrap(),
     ));
     procs.push(Proc(
         Command::new(&bin)
@@ -167,15 +180,23 @@ fn start_site(mosquitto: &Path) -> Site {
     let mqtt_url = format!("mqtts://127.0.0.1:{mqtt_port}");
     for (serial, transport, start) in FLEET {
         let mut agent = Command::new(&agent_bin);
-        agent
-            .args(["--layout", &grid.display().to_string(), "--serial", serial, "--start", start])
-            .args(["--state-interval-ms", "1000", "--duration", "170"]);
+        agent.args(["--layout", &grid.display().to_string(), "--serial", serial, "--start", start]).args([
+            "--state-interval-ms",
+            "1000",
+            "--duration",
+            "170",
+        ]);
         if transport == "zenoh" {
             agent.arg("--zenoh-config").arg(kit.join(format!("zenoh/vehicles/yardmaster/{serial}.json5")));
         } else {
             let me = format!("vehicles/yardmaster/{serial}");
             agent.args(["--mqtt", &mqtt_url, "--mqtt-ca", &pki("ca.pem")]);
-            agent.args(["--mqtt-cert", &pki(&format!("{me}.pem")), "--mqtt-key", &pki(&format!("{me}-key.pem"))]);
+            agent.args([
+                "--mqtt-cert",
+                &pki(&format!("{me}.pem")),
+                "--mqtt-key",
+                &pki(&format!("{me}-key.pem")),
+            ]);
             if serial == "M-02" {
                 // One vehicle speaks MQTT 5, the rest of the site 3.1.1.
                 agent.args(["--mqtt-version", "5"]);
@@ -207,7 +228,8 @@ fn start_site(mosquitto: &Path) -> Site {
 fn strangers_cannot_connect(site: &Site) {
     let ca_only = site.dir.path().join("ca-only.json5");
     let mut config: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(site.kit.join("zenoh/operator.json5")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(site.kit.join("zenoh/operator.json5")).unwrap())
+            .unwrap();
     let tls = &mut config["transport"]["link"]["tls"];
     tls.as_object_mut().unwrap().retain(|k, _| k == "root_ca_certificate" || k == "verify_name_on_connect");
     std::fs::write(&ca_only, config.to_string()).unwrap();
@@ -222,18 +244,24 @@ fn strangers_cannot_connect(site: &Site) {
     let (_client, connection) = mqtt_as(&site.kit, site.mqtt_port, "stranger", None);
     let (connected, _) = mqtt_loop(connection);
     std::thread::sleep(Duration::from_secs(3));
-    assert!(!connected.load(std::sync::atomic::Ordering::SeqCst), "an MQTT client without a certificate connected");
+    assert!(
+        !connected.load(std::sync::atomic::Ordering::SeqCst),
+        "an MQTT client without a certificate connected"
+    );
 }
 
 #[test]
 fn on_a_secured_site_only_the_orchestrator_gives_orders_and_the_fleet_delivers() {
-    let Some(mosquitto) = tests::program("mosquitto", "mosquitto", "yardmaster: the secured site network") else {
+    let Some(mosquitto) = tests::program("mosquitto", "mosquitto", "yardmaster: the secured site network")
+    else {
         return;
     };
     let site = start_site(&mosquitto);
     strangers_cannot_connect(&site);
     let base = site.base.clone();
-    let health = |serial: &str| http(&base, "GET", &format!("/api/v1/vehicles/{serial}"), TOKEN, None).1["health"].clone();
+    let health = |serial: &str| {
+        http(&base, "GET", &format!("/api/v1/vehicles/{serial}"), TOKEN, None).1["health"].clone()
+    };
     wait_for("every vehicle placed", Duration::from_secs(60), || {
         FLEET.iter().all(|(serial, _, _)| health(serial) == "ok").then_some(())
     });
@@ -254,7 +282,8 @@ fn on_a_secured_site_only_the_orchestrator_gives_orders_and_the_fleet_delivers()
 
     // The rogues: Z-01's and M-01's own certificates.
     let rogue = zenoh_as(&zenoh_config("vehicles/yardmaster/Z-01")).unwrap();
-    let (mrogue, connection) = mqtt_as(&site.kit, site.mqtt_port, "rogue-M-01", Some("vehicles/yardmaster/M-01"));
+    let (mrogue, connection) =
+        mqtt_as(&site.kit, site.mqtt_port, "rogue-M-01", Some("vehicles/yardmaster/M-01"));
     let (mrogue_up, _) = mqtt_loop(connection);
     let fake = json!({"orderId": ROGUE, "headerId": 1, "serialNumber": "Z-02"}).to_string();
     let act = || {
@@ -278,14 +307,20 @@ fn on_a_secured_site_only_the_orchestrator_gives_orders_and_the_fleet_delivers()
         .collect();
     let (status, batch) = http(&base, "POST", "/api/v1/orders", TOKEN, Some(&json!(orders).to_string()));
     assert_eq!(status, 200, "{batch}");
-    let ids: Vec<u64> = batch["items"].as_array().unwrap().iter().map(|i| i["order"]["id"].as_u64().unwrap()).collect();
+    let ids: Vec<u64> =
+        batch["items"].as_array().unwrap().iter().map(|i| i["order"]["id"].as_u64().unwrap()).collect();
     wait_for("every order delivered, rogues acting all along", Duration::from_secs(120), || {
         act();
         ids.iter()
-            .all(|id| http(&base, "GET", &format!("/api/v1/orders/{id}"), TOKEN, None).1["state"] == "delivered")
+            .all(|id| {
+                http(&base, "GET", &format!("/api/v1/orders/{id}"), TOKEN, None).1["state"] == "delivered"
+            })
             .then_some(())
     });
-    assert!(mrogue_up.load(std::sync::atomic::Ordering::SeqCst), "the MQTT rogue was connected (with its own certificate)");
+    assert!(
+        mrogue_up.load(std::sync::atomic::Ordering::SeqCst),
+        "the MQTT rogue was connected (with its own certificate)"
+    );
 
     // The API: a vehicle's certificate gets no answer; an operator's does.
     let ask = |session: &zenoh::Session, what: &str, body: String| {
@@ -298,14 +333,23 @@ fn on_a_secured_site_only_the_orchestrator_gives_orders_and_the_fleet_delivers()
         replies.iter().filter_map(|r| r.into_result().ok()).count()
     };
     let request = json!({"from": "1,1", "to": "8,1"}).to_string();
-    assert_eq!(ask(&rogue, "orders/add", request.clone()), 0, "a vehicle's order request was answered");
+    assert_eq!(ask(&rogue, "orders/add", request), 0, "a vehicle's order request was answered");
     assert_eq!(ask(&rogue, "status", String::new()), 0, "a vehicle read the API");
     let operator = zenoh_as(&zenoh_config("operator")).unwrap();
     assert_eq!(ask(&operator, "status", String::new()), 1, "the operator's certificate is answered");
     let (_, listed) = http(&base, "GET", "/api/v1/orders", TOKEN, None);
-    assert_eq!(listed["orders"].as_array().map(Vec::len), Some(ids.len()), "no order came in but ours: {listed}");
+    assert_eq!(
+        listed["orders"].as_array().map(Vec::len),
+        Some(ids.len()),
+        "no order came in but ours: {listed}"
+    );
 
-    for (what, heard) in [("Z-02's orders", &z_orders), ("Z-02's states", &z_states), ("M-02's orders", &m_orders), ("M-02's states", &m_states)] {
+    for (what, heard) in [
+        ("Z-02's orders", &z_orders),
+        ("Z-02's states", &z_states),
+        ("M-02's orders", &m_orders),
+        ("M-02's states", &m_states),
+    ] {
         assert!(heard_any(heard) > 0, "the spy on {what} heard nothing: the check would prove nothing");
         assert_eq!(heard_rogue(heard), 0, "a rogue message reached {what}");
     }

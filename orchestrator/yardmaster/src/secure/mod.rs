@@ -121,7 +121,10 @@ impl Kit {
                 self.zenoh_listen
             )));
         }
-        if self.site.is_empty() || self.site.contains(['/', '*', '$', '#', '?']) || self.site.contains(char::is_whitespace) {
+        if self.site.is_empty()
+            || self.site.contains(['/', '*', '$', '#', '?'])
+            || self.site.contains(char::is_whitespace)
+        {
             return Err(SecureError::Invalid(format!("the site {:?}: expected a plain name", self.site)));
         }
         let mut seen = std::collections::BTreeSet::new();
@@ -168,7 +171,11 @@ pub fn write(kit: &Kit, out: &Path, days: u32) -> Result<Vec<PathBuf>, SecureErr
     let operator = pki.issue("operator", &kit.operator_name(), Client, &[])?;
     let zenoh = out.join("zenoh");
     put(zenoh.join("router.json5"), &json5(&zenoh_acl::router_config(kit, &ca, &router)), &mut written)?;
-    put(zenoh.join("orchestrator.json5"), &json5(&zenoh_acl::client_config(kit, &ca, &orchestrator)), &mut written)?;
+    put(
+        zenoh.join("orchestrator.json5"),
+        &json5(&zenoh_acl::client_config(kit, &ca, &orchestrator)),
+        &mut written,
+    )?;
     put(zenoh.join("operator.json5"), &json5(&zenoh_acl::client_config(kit, &ca, &operator)), &mut written)?;
     for m in &kit.fleet {
         let identity = pki.issue(&m.file(), &m.common_name(), Client, &[])?;
@@ -212,7 +219,10 @@ mod tests {
             let path = dir.path().join(format!("zenoh/{file}.json5"));
             zenoh::Config::from_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         }
-        assert!(!dir.path().join("zenoh/vehicles/acme/m-1.json5").exists(), "an MQTT vehicle has no Zenoh client");
+        assert!(
+            !dir.path().join("zenoh/vehicles/acme/m-1.json5").exists(),
+            "an MQTT vehicle has no Zenoh client"
+        );
         let router = std::fs::read_to_string(dir.path().join("zenoh/router.json5")).unwrap();
         assert!(router.contains("\"acme/z-1\"") && !router.contains("acme/m-1"), "{router}");
         let acl = std::fs::read_to_string(dir.path().join("mosquitto/acl")).unwrap();

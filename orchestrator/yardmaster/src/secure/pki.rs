@@ -8,8 +8,8 @@
 use std::path::{Path, PathBuf};
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
+    KeyPair, KeyUsagePurpose,
 };
 
 use super::SecureError;
@@ -91,7 +91,8 @@ impl Pki {
             write(&cert, &ca.pem(), false)?;
             (ca.pem(), signing_key)
         };
-        let issuer = Issuer::from_ca_cert_pem(&ca_pem, signing_key).map_err(pki(cert.display().to_string()))?;
+        let issuer =
+            Issuer::from_ca_cert_pem(&ca_pem, signing_key).map_err(pki(cert.display().to_string()))?;
         Ok(Pki { dir: dir.to_path_buf(), ca_pem, issuer, days })
     }
 
@@ -108,9 +109,17 @@ impl Pki {
     /// The certificate `file`.pem (with `file`-key.pem) for `common_name`,
     /// issued now unless it exists. `names` are a server's DNS names and
     /// IP addresses.
-    pub fn issue(&self, file: &str, common_name: &str, role: Role, names: &[String]) -> Result<Identity, SecureError> {
-        let identity =
-            Identity { cert: self.dir.join(format!("{file}.pem")), key: self.dir.join(format!("{file}-key.pem")) };
+    pub fn issue(
+        &self,
+        file: &str,
+        common_name: &str,
+        role: Role,
+        names: &[String],
+    ) -> Result<Identity, SecureError> {
+        let identity = Identity {
+            cert: self.dir.join(format!("{file}.pem")),
+            key: self.dir.join(format!("{file}-key.pem")),
+        };
         if identity.cert.exists() && identity.key.exists() {
             return Ok(identity);
         }

@@ -39,9 +39,19 @@ fn vehicle_rules(subject: &str, m: &Member) -> Vec<Value> {
             &["put"],
             &[own("state"), own("connection"), own("factsheet"), own("visualization")],
         ),
-        rule(&format!("{subject}/retains"), "ingress", &["declare_queryable", "reply"], &[own("connection"), own("factsheet")]),
+        rule(
+            &format!("{subject}/retains"),
+            "ingress",
+            &["declare_queryable", "reply"],
+            &[own("connection"), own("factsheet")],
+        ),
         rule(&format!("{subject}/is-present"), "ingress", &["liveliness_token"], &[own("alive")]),
-        rule(&format!("{subject}/listens"), "ingress", &["declare_subscriber"], &[own("order"), own("instantActions")]),
+        rule(
+            &format!("{subject}/listens"),
+            "ingress",
+            &["declare_subscriber"],
+            &[own("order"), own("instantActions")],
+        ),
         rule(
             &format!("{subject}/watches-master"),
             "ingress",
@@ -91,9 +101,16 @@ pub fn access_control(kit: &Kit) -> Value {
 
     let api = vec![protocol::topic::api_keys(&kit.site)];
     rules.push(rule("operator/asks", "ingress", &["query", "declare_subscriber"], &api));
-    rules.push(rule("operator/hears", "egress", &["reply", "put", "declare_queryable", "declare_subscriber"], &api));
+    rules.push(rule(
+        "operator/hears",
+        "egress",
+        &["reply", "put", "declare_queryable", "declare_subscriber"],
+        &api,
+    ));
     subjects.push(json!({ "id": "operator", "cert_common_names": [kit.operator_name()] }));
-    policies.push(json!({ "id": "operator", "subjects": ["operator"], "rules": ["operator/asks", "operator/hears"] }));
+    policies.push(
+        json!({ "id": "operator", "subjects": ["operator"], "rules": ["operator/asks", "operator/hears"] }),
+    );
 
     for m in kit.fleet.iter().filter(|m| m.transport == orchestrator::fleet::Transport::Zenoh) {
         let subject = m.common_name();

@@ -40,8 +40,8 @@ pub(super) enum AnyClient {
 
 /// The event loop of either version.
 pub(super) enum AnyConnection {
-    V311(rumqttc::Connection),
-    V5(five::Connection),
+    V311(Box<rumqttc::Connection>),
+    V5(Box<five::Connection>),
 }
 
 /// What the event loop saw, whatever the version.
@@ -94,12 +94,14 @@ impl AnyClient {
                     o.set_last_will(rumqttc::LastWill::new(topic, payload, QoS::AtLeastOnce, true));
                 }
                 let (client, connection) = rumqttc::Client::new(o, cap);
-                (AnyClient::V311(client), AnyConnection::V311(connection))
+                (AnyClient::V311(client), AnyConnection::V311(Box::new(connection)))
             }
             Version::V5 => {
                 let mut o = five::MqttOptions::new(&config.client_id, &config.host, config.port);
                 // rumqttc's MQTT 5 client refuses (panics on) keep-alives under 5 s.
-                o.set_keep_alive(keep_alive.max(Duration::from_secs(5))).set_clean_start(true).set_max_packet_size(Some(1 << 20));
+                o.set_keep_alive(keep_alive.max(Duration::from_secs(5)))
+                    .set_clean_start(true)
+                    .set_max_packet_size(Some(1 << 20));
                 o.set_transport(transport);
                 if let Some((name, password)) = &config.credentials {
                     o.set_credentials(name, password);
@@ -109,13 +111,19 @@ impl AnyClient {
                     o.set_last_will(five::mqttbytes::v5::LastWill::new(topic, payload, qos, true, None));
                 }
                 let (client, connection) = five::Client::new(o, cap);
-                (AnyClient::V5(client), AnyConnection::V5(connection))
+                (AnyClient::V5(client), AnyConnection::V5(Box::new(connection)))
             }
         })
     }
 
     /// Queues a publish without blocking.
-    pub(super) fn try_publish(&self, topic: String, qos: QoS, retain: bool, payload: Vec<u8>) -> Result<(), SendFailure> {
+    pub(super) fn try_publish(
+        &self,
+        topic: String,
+        qos: QoS,
+        retain: bool,
+        payload: Vec<u8>,
+    ) -> Result<(), SendFailure> {
         match self {
             AnyClient::V311(c) => c.try_publish(topic, qos, retain, payload).map_err(|e| match e {
                 rumqttc::ClientError::TryRequest(_) => SendFailure::Full,
@@ -129,7 +137,13 @@ impl AnyClient {
     }
 
     /// Queues a publish, waiting for room.
-    pub(super) fn publish(&self, topic: String, qos: QoS, retain: bool, payload: Vec<u8>) -> Result<(), String> {
+    pub(super) fn publish(
+        &self,
+        topic: String,
+        qos: QoS,
+        retain: bool,
+        payload: Vec<u8>,
+    ) -> Result<(), String> {
         match self {
             AnyClient::V311(c) => c.publish(topic, qos, retain, payload).map_err(|e| e.to_string()),
             AnyClient::V5(c) => c.publish(topic, five_qos(qos), retain, payload).map_err(|e| e.to_string()),
@@ -178,11 +192,15 @@ impl AnyConnection {
             AnyConnection::V5(mut c) => {
                 for event in c.iter() {
                     let h = match event {
-                        Ok(five::Event::Incoming(five::mqttbytes::v5::Packet::ConnAck(_))) => Happening::Connected,
-                        Ok(five::Event::Incoming(five::mqttbytes::v5::Packet::Publish(p))) => Happening::Message {
-                            topic: String::from_utf8_lossy(&p.topic).into_owned(),
-                            payload: p.payload.to_vec(),
-                        },
+                        Ok(five::Event::Incoming(five::mqttbytes::v5::Packet::ConnAck(_))) => {
+                            Happening::Connected
+                        }
+                        Ok(five::Event::Incoming(five::mqttbytes::v5::Packet::Publish(p))) => {
+                            Happening::Message {
+                                topic: String::from_utf8_lossy(&p.topic).into_owned(),
+                                payload: p.payload.to_vec(),
+                            }
+                        }
                         Ok(five::Event::Outgoing(rumqttc::Outgoing::Disconnect)) => Happening::Done,
                         Ok(_) => Happening::Other,
                         Err(five::ConnectionError::RequestsDone) => Happening::Done,

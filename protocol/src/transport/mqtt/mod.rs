@@ -82,7 +82,9 @@ impl MqttConfig {
     /// broker's CA with [`MqttConfig::with_tls`] before opening).
     pub fn from_url(url: &str, interface: &str, client_id: &str) -> Result<MqttConfig, TransportError> {
         let bad = |why: &str| {
-            TransportError::Mqtt(format!("{url:?}: {why}; expected mqtt://[USER:PASSWORD@]HOST[:PORT] or mqtts://…"))
+            TransportError::Mqtt(format!(
+                "{url:?}: {why}; expected mqtt://[USER:PASSWORD@]HOST[:PORT] or mqtts://…"
+            ))
         };
         let (rest, secure) = match (url.strip_prefix("mqtt://"), url.strip_prefix("mqtts://")) {
             (Some(rest), _) => (rest, false),
@@ -110,7 +112,11 @@ impl MqttConfig {
             },
         };
         let port = match port {
-            Some(p) => p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| bad("the port is not a number from 1 to 65535"))?,
+            Some(p) => p
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p > 0)
+                .ok_or_else(|| bad("the port is not a number from 1 to 65535"))?,
             None => default_port,
         };
         if host.is_empty() || host.contains('/') {
@@ -651,7 +657,9 @@ mod tests {
         let v6 = MqttConfig::from_url("mqtt://[::1]:1884", "uagv", "ym").unwrap();
         assert_eq!((v6.host.as_str(), v6.port, v6.tls.is_some()), ("::1", 1884, false));
         assert_eq!(MqttConfig::from_url("mqtt://[::1]", "uagv", "ym").unwrap().port, 1883);
-        for (url, expected) in [("mqtt://@h", "empty user"), ("mqtts://h:0", "port"), ("mqtt://[::1]x", "port")] {
+        for (url, expected) in
+            [("mqtt://@h", "empty user"), ("mqtts://h:0", "port"), ("mqtt://[::1]x", "port")]
+        {
             let err = MqttConfig::from_url(url, "uagv", "ym").unwrap_err().to_string();
             assert!(err.contains(expected), "{url}: {err}");
         }

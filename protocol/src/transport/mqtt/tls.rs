@@ -47,15 +47,17 @@ impl MqttTls {
         for cert in certificates(&self.ca)? {
             roots.add(cert).map_err(|e| tls_err(&self.ca, "not a CA certificate", e))?;
         }
-        let builder = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| TransportError::Mqtt(format!("TLS: {e}")))?
-            .with_root_certificates(roots);
+        let builder =
+            rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .map_err(|e| TransportError::Mqtt(format!("TLS: {e}")))?
+                .with_root_certificates(roots);
         match &self.identity {
             None => Ok(builder.with_no_client_auth()),
             Some((cert, key)) => {
                 let chain = certificates(cert)?;
-                let key = PrivateKeyDer::from_pem_file(key).map_err(|e| tls_err(key, "expected a PEM private key", e))?;
+                let key = PrivateKeyDer::from_pem_file(key)
+                    .map_err(|e| tls_err(key, "expected a PEM private key", e))?;
                 builder.with_client_auth_cert(chain, key).map_err(|e| tls_err(cert, "certificate and key", e))
             }
         }
