@@ -272,3 +272,18 @@ impl PresenceTracker {
         }
     }
 }
+
+/// What a link's event queue holds: waits up to `first_within` for the
+/// first event (not at all if `None`), then takes every event queued.
+#[cfg(any(feature = "zenoh", feature = "mqtt"))]
+fn drain<T>(events: &std::sync::mpsc::Receiver<T>, first_within: Option<std::time::Duration>) -> Vec<T> {
+    let mut out = Vec::new();
+    if let Some(timeout) = first_within {
+        match events.recv_timeout(timeout) {
+            Ok(e) => out.push(e),
+            Err(_) => return out,
+        }
+    }
+    out.extend(events.try_iter());
+    out
+}

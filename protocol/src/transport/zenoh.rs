@@ -146,18 +146,6 @@ impl Shared {
     }
 }
 
-fn drain<T>(events: &Receiver<T>, first_within: Option<Duration>) -> Vec<T> {
-    let mut out = Vec::new();
-    if let Some(timeout) = first_within {
-        match events.recv_timeout(timeout) {
-            Ok(e) => out.push(e),
-            Err(_) => return out,
-        }
-    }
-    out.extend(events.try_iter());
-    out
-}
-
 /// Decodes a vehicle's message (published, or a retained one answered to
 /// a query) and queues it.
 fn deliver(shared: &Shared, tx: &Sender<OrchestratorEvent>, key: &str, bytes: &[u8]) {

@@ -129,47 +129,44 @@ pub fn access_control(kit: &Kit) -> Value {
     })
 }
 
+/// What every configuration of the kit shares: its mode and endpoints,
+/// no scouting, TLS links only with these TLS settings.
+fn config(mode: &str, listen: &[&str], connect: &[&str], tls: Value) -> Value {
+    json!({
+        "mode": mode,
+        "listen": { "endpoints": listen },
+        "connect": { "endpoints": connect },
+        "scouting": { "multicast": { "enabled": false }, "gossip": { "enabled": false } },
+        "transport": { "link": { "protocols": ["tls"], "tls": tls } },
+    })
+}
+
 /// The router's whole configuration: listens on the kit's endpoint, TLS
 /// links only, clients must present a certificate of the CA.
 pub fn router_config(kit: &Kit, ca: &str, router: &Identity) -> Value {
-    json!({
-        "mode": "router",
-        "listen": { "endpoints": [kit.zenoh_listen] },
-        "connect": { "endpoints": [] },
-        "scouting": { "multicast": { "enabled": false }, "gossip": { "enabled": false } },
-        "transport": { "link": {
-            "protocols": ["tls"],
-            "tls": {
-                "root_ca_certificate": ca,
-                "listen_certificate": router.cert.display().to_string(),
-                "listen_private_key": router.key.display().to_string(),
-                "enable_mtls": true,
-                "close_link_on_expiration": true,
-            },
-        } },
-        "access_control": access_control(kit),
-    })
+    let tls = json!({
+        "root_ca_certificate": ca,
+        "listen_certificate": router.cert.display().to_string(),
+        "listen_private_key": router.key.display().to_string(),
+        "enable_mtls": true,
+        "close_link_on_expiration": true,
+    });
+    let mut config = config("router", &[&kit.zenoh_listen], &[], tls);
+    config["access_control"] = access_control(kit);
+    config
 }
 
 /// A client's configuration: connects to the router only, over TLS, with
 /// its own certificate, and checks the router's name.
 pub fn client_config(kit: &Kit, ca: &str, identity: &Identity) -> Value {
-    json!({
-        "mode": "client",
-        "connect": { "endpoints": [kit.zenoh_listen] },
-        "listen": { "endpoints": [] },
-        "scouting": { "multicast": { "enabled": false }, "gossip": { "enabled": false } },
-        "transport": { "link": {
-            "protocols": ["tls"],
-            "tls": {
-                "root_ca_certificate": ca,
-                "connect_certificate": identity.cert.display().to_string(),
-                "connect_private_key": identity.key.display().to_string(),
-                // Present the certificate (without it the client sends none).
-                "enable_mtls": true,
-                "verify_name_on_connect": true,
-                "close_link_on_expiration": true,
-            },
-        } },
-    })
+    let tls = json!({
+        "root_ca_certificate": ca,
+        "connect_certificate": identity.cert.display().to_string(),
+        "connect_private_key": identity.key.display().to_string(),
+        // Present the certificate (without it the client sends none).
+        "enable_mtls": true,
+        "verify_name_on_connect": true,
+        "close_link_on_expiration": true,
+    });
+    config("client", &[], &[&kit.zenoh_listen], tls)
 }

@@ -359,11 +359,7 @@ impl MqttOrchestratorLink {
 
     /// Waits up to `timeout` for the first event, then takes every event queued.
     pub fn poll_timeout(&mut self, timeout: Duration) -> Vec<OrchestratorEvent> {
-        let mut out = Vec::new();
-        if let Ok(first) = self.events.recv_timeout(timeout) {
-            out.push(first);
-        }
-        out.extend(self.events.try_iter());
+        let out = super::drain(&self.events, Some(timeout));
         self.count(&out);
         out
     }
@@ -521,11 +517,7 @@ impl MqttAgentLink {
 
     /// Waits up to `timeout` for the first event, then takes every event queued.
     pub fn poll_timeout(&mut self, timeout: Duration) -> Vec<AgentEvent> {
-        let mut out = Vec::new();
-        if let Ok(first) = self.events.recv_timeout(timeout) {
-            out.push(first);
-        }
-        out.extend(self.events.try_iter());
+        let out = super::drain(&self.events, Some(timeout));
         self.stats.received = self.received.load(Ordering::Relaxed);
         out
     }
