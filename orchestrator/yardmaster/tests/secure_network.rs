@@ -184,7 +184,7 @@ fn start_site(mosquitto: &Path) -> Site {
             "--state-interval-ms",
             "1000",
             "--duration",
-            "170",
+            "260",
         ]);
         if transport == "zenoh" {
             agent.arg("--zenoh-config").arg(kit.join(format!("zenoh/vehicles/yardmaster/{serial}.json5")));
