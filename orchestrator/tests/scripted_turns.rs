@@ -15,7 +15,13 @@ use orchestrator::scripted::{Activity, ScriptedVehicle};
 /// `to` and back to `from`; `hold` = (tick, ticks). Returns one letter a tick.
 fn drive(from: &str, to: &str, hold: Option<(u64, u64)>, ticks: u64) -> String {
     let map = grid(&["...", "...", "..."]);
-    let config = FleetConfig { park_after_ms: None, quarter_turn_ms: 2_000, ..FleetConfig::grid() };
+    // No grain: the shortest ways are the straight ones this test counts turns on.
+    let config = FleetConfig {
+        park_after_ms: None,
+        quarter_turn_ms: 2_000,
+        grain: orchestrator::traffic::routing::Grain::NONE,
+        ..FleetConfig::grid()
+    };
     let mut core = Orchestrator::new(map.clone(), vec![VehicleSpec::new(vid(0), "default")], config).unwrap();
     let mut v = ScriptedVehicle::new(vid(0), &map, from, 0.5).unwrap().with_turns(2_000, 0.0);
     v.action_ms = 0;

@@ -17,6 +17,7 @@ use orchestrator::fleet::{FleetConfig, Orchestrator, VehicleSpec};
 use orchestrator::input::{Input, PlaceId, Reply};
 use orchestrator::mapf::rng::Rng;
 use orchestrator::orders::{Millis, OrderRequest};
+use orchestrator::traffic::routing::Grain;
 
 use crate::Ms;
 use protocol::messages::{AgvPosition, ConnectionState, Node};
@@ -365,7 +366,7 @@ impl<'s> Sim<'s> {
         let start_nodes = starts(&layout, &groups, &mut rng)?;
         let footprint = footprint_for(&layout);
         let (specs, mut vehicles, startup) = fleet(sc, &layout, &start_nodes)?;
-        let fleet_config = fleet_config(sc, footprint);
+        let fleet_config = fleet_config(sc, footprint, layout.grid.is_some());
         let store_dir = tempfile::tempdir().context("creating the order store's directory")?;
         let store = OrderStore::open(&store_dir.path().join("orders.redb"))?;
         let core = Orchestrator::new(layout.clone(), specs.clone(), fleet_config.clone())?;
@@ -710,8 +711,8 @@ fn fleet(
 }
 
 /// The core's configuration for a scenario.
-fn fleet_config(sc: &Scenario, footprint: Footprint) -> FleetConfig {
-    let defaults = FleetConfig::default();
+fn fleet_config(sc: &Scenario, footprint: Footprint, grid: bool) -> FleetConfig {
+    let defaults = if grid { FleetConfig::grid() } else { FleetConfig::default() };
     FleetConfig {
         footprint,
         battery_low: sc.orchestrator.battery_low.unwrap_or(defaults.battery_low),
@@ -725,6 +726,7 @@ fn fleet_config(sc: &Scenario, footprint: Footprint) -> FleetConfig {
             .orchestrator
             .quarter_turn_s
             .map_or(defaults.quarter_turn_ms, |s| (s.max(0.0) * 1000.0) as u64),
+        grain: sc.orchestrator.grain.map_or(defaults.grain, |factor| Grain { factor }),
         ..defaults
     }
 }

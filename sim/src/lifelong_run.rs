@@ -51,6 +51,8 @@ pub struct LifelongRun {
     pub seed: Option<u64>,
     /// Show a progress bar.
     pub progress: bool,
+    /// The grid's one-way grain (`None`: the grid configuration's).
+    pub grain: Option<f64>,
 }
 
 /// Planning time per tick, ms.
@@ -194,7 +196,7 @@ pub fn run_lifelong(run: &LifelongRun) -> anyhow::Result<(LifelongResult, Output
     let started = Instant::now();
     let problem = crate::lifelong::load(&run.problem)?;
     let n = problem.agents.len();
-    let (mut core, mut vehicles, by_serial) = fleet_for(&problem)?;
+    let (mut core, mut vehicles, by_serial) = fleet_for(&problem, run.grain)?;
     let node_loc = problem.node_locations();
     let mut delays = Delays::new(&problem.delays, run.seed, n)?;
     let pool = problem.pool_size();
@@ -297,6 +299,7 @@ pub fn run_lifelong(run: &LifelongRun) -> anyhow::Result<(LifelongResult, Output
 /// vehicle per agent, with the agents' serial numbers.
 fn fleet_for(
     problem: &Problem,
+    grain: Option<f64>,
 ) -> anyhow::Result<(Orchestrator, Vec<ScriptedVehicle>, BTreeMap<String, usize>)> {
     let n = problem.agents.len();
     let m = u64::from(problem.agent_counter);
@@ -304,7 +307,9 @@ fn fleet_for(
     let ids: Vec<VehicleId> = (0..n).map(|i| VehicleId::new("lorr", format!("agent{i:05}"))).collect();
     let specs = ids.iter().map(|id| VehicleSpec::new(id.clone(), movingai::GRID_VEHICLE_TYPE)).collect();
     // The vehicles turn in place, a quarter turn taking as long as a move.
-    let config = FleetConfig { park_after_ms: None, quarter_turn_ms: m * TICK_MS, ..FleetConfig::grid() };
+    let grid = FleetConfig::grid();
+    let grain = grain.map_or(grid.grain, |factor| orchestrator::traffic::routing::Grain { factor });
+    let config = FleetConfig { park_after_ms: None, quarter_turn_ms: m * TICK_MS, grain, ..grid };
     let core = Orchestrator::new(map.clone(), specs, config)?;
     let mut vehicles = Vec::with_capacity(n);
     for (i, &loc) in problem.agents.iter().enumerate() {

@@ -220,6 +220,10 @@ enum BenchCommand {
         /// How long the vehicle that breaks a cycle gives way, ms.
         #[arg(long, default_value_t = 20_000)]
         yield_ms: u64,
+        /// What a move against the grid's one-way grain costs, as a
+        /// multiple of its time (1: no grain; default: the grid configuration's).
+        #[arg(long)]
+        grain: Option<f64>,
     },
     /// The orchestrator core on a League of Robot Runners lifelong problem
     /// (MAPF_T vehicles, seeded delays, tasks as orders): prints one JSON
@@ -236,6 +240,10 @@ enum BenchCommand {
         /// Write the run in the competition's output format here.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// What a move against the grid's one-way grain costs, as a
+        /// multiple of its time (1: no grain; default: the grid configuration's).
+        #[arg(long)]
+        grain: Option<f64>,
     },
     /// Checks a lifelong output file (ours or the reference's) against its
     /// problem with our own validator: prints one JSON line; exit 1 if invalid.
@@ -356,21 +364,32 @@ fn bench(command: BenchCommand) -> anyhow::Result<ExitCode> {
             }
             Ok(if rows.iter().all(|r| r.solved) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
-        BenchCommand::Tick { map, vehicles, ticks, seed, release_ahead, deadlock_after_ms, yield_ms } => {
+        BenchCommand::Tick {
+            map,
+            vehicles,
+            ticks,
+            seed,
+            release_ahead,
+            deadlock_after_ms,
+            yield_ms,
+            grain,
+        } => {
+            let grid = orchestrator::fleet::FleetConfig::grid();
             let config = orchestrator::fleet::FleetConfig {
                 park_after_ms: None,
                 release_ahead,
                 deadlock_after_ms,
                 yield_ms,
-                ..orchestrator::fleet::FleetConfig::grid()
+                grain: grain.map_or(grid.grain, |factor| orchestrator::traffic::routing::Grain { factor }),
+                ..grid
             };
             let run = sim::tick_bench::TickRun { map, vehicles, ticks, seed, progress: true, config };
             let result = sim::tick_bench::run_tick(&run)?;
             sim::say!("{}", serde_json::to_string(&result)?);
             Ok(ExitCode::SUCCESS)
         }
-        BenchCommand::Lifelong { problem, ticks, seed, out } => {
-            let run = sim::lifelong_run::LifelongRun { problem, ticks, seed, progress: true };
+        BenchCommand::Lifelong { problem, ticks, seed, out, grain } => {
+            let run = sim::lifelong_run::LifelongRun { problem, ticks, seed, progress: true, grain };
             let (result, output) = sim::lifelong_run::run_lifelong(&run)?;
             if let Some(out) = out {
                 let file =

@@ -390,6 +390,11 @@ pub struct OrchestratorSettings {
     /// they drive corners as curves); above 0 traffic control counts turns.
     #[serde(default)]
     pub quarter_turn_s: Option<f64>,
+    /// On a grid map, what a move against the one-way grain costs routing,
+    /// as a multiple of its time (1: no grain; default: the grid
+    /// configuration's, as `yardmaster serve` runs grids). Ignored elsewhere.
+    #[serde(default)]
+    pub grain: Option<f64>,
 }
 
 /// What a run must show; absent means not checked.
@@ -498,6 +503,9 @@ pub const MAX_PER_HOUR: f64 = 1_000_000.0;
 /// The most orders a run may draw (explicit ones plus the flows' expected arrivals).
 pub const MAX_ORDERS: f64 = 10_000_000.0;
 
+/// The dearest move against a grid's grain a scenario may ask for.
+const MAX_GRAIN: f64 = 1_000.0;
+
 fn check(s: &Scenario, name: &str) -> Result<(), ScenarioError> {
     let bad = |field: &str, message: String| {
         Err(ScenarioError::Value { path: name.to_string(), field: field.to_string(), message })
@@ -514,6 +522,14 @@ fn check(s: &Scenario, name: &str) -> Result<(), ScenarioError> {
                 ),
             );
         }
+    }
+    if let Some(g) = s.orchestrator.grain
+        && !(g.is_finite() && (1.0..=MAX_GRAIN).contains(&g))
+    {
+        return bad(
+            "orchestrator.grain",
+            format!("found {g:?}; expected a factor from 1 (no grain) to {MAX_GRAIN}"),
+        );
     }
     let n_vehicles: usize = s.fleet.iter().map(|g| g.count).fold(0, usize::saturating_add);
     if n_vehicles > MAX_VEHICLES {
@@ -743,6 +759,8 @@ mod tests {
                 "found 1e300",
             ),
             (format!("{GOOD}[ci]\nduration_s = -1\n"), "ci.duration_s", "found -1"),
+            (format!("{GOOD}[orchestrator]\ngrain = 0.5\n"), "orchestrator.grain", "found 0.5"),
+            (format!("{GOOD}[orchestrator]\ngrain = inf\n"), "orchestrator.grain", "found inf"),
         ];
         for (text, place, what) in cases {
             let err = parse(&text, "t.toml").unwrap_err().to_string();

@@ -11,7 +11,8 @@ fn maze() -> Option<PathBuf> {
 }
 
 fn run(problem: PathBuf, ticks: u64, seed: Option<u64>) -> (sim::lifelong_run::LifelongResult, String) {
-    let (result, output) = run_lifelong(&LifelongRun { problem, ticks, seed, progress: false }).unwrap();
+    let (result, output) =
+        run_lifelong(&LifelongRun { problem, ticks, seed, progress: false, grain: None }).unwrap();
     (result, serde_json::to_string(&output).unwrap())
 }
 

@@ -5,6 +5,7 @@ use layout::conflicts::Footprint;
 use protocol::transport::VehicleId;
 
 use crate::assign::AssignConfig;
+use crate::traffic::routing::Grain;
 
 /// How the orchestrator behaves.
 #[derive(Clone, Debug)]
@@ -49,6 +50,8 @@ pub struct FleetConfig {
     /// on, and it follows a vehicle driving on ahead of it rather than
     /// turning off (a turn would cost as much as the wait).
     pub quarter_turn_ms: u64,
+    /// One-way conventions routing prefers on grid maps (see [`Grain`]).
+    pub grain: Grain,
     /// Memory for distance tables, bytes.
     pub distance_cache_bytes: usize,
     /// Finished orders kept in the core for queries (the latest ones; the
@@ -77,6 +80,7 @@ impl Default for FleetConfig {
             load_fault_timeout_ms: 600_000,
             assign: AssignConfig::default(),
             quarter_turn_ms: 0,
+            grain: Grain::NONE,
             distance_cache_bytes: 512 << 20,
             finished_kept: 1_000,
         }
@@ -84,9 +88,16 @@ impl Default for FleetConfig {
 }
 
 impl FleetConfig {
-    /// Settings for 1 m grid maps (cell-sized footprint).
+    /// Settings for 1 m grid maps: a cell-sized footprint, and a grain
+    /// whose moves against it cost 10 times their time (measured in
+    /// docs/benchmarks.md: on the warehouse grid it lifts 500 vehicles'
+    /// deliveries 3.5-fold and 1,000 vehicles' 6.6-fold).
     pub fn grid() -> FleetConfig {
-        FleetConfig { footprint: Footprint::GRID_CELL, ..FleetConfig::default() }
+        FleetConfig {
+            footprint: Footprint::GRID_CELL,
+            grain: Grain { factor: 10.0 },
+            ..FleetConfig::default()
+        }
     }
 }
 

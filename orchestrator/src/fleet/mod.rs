@@ -141,7 +141,12 @@ impl Orchestrator {
         let per_type = config.distance_cache_bytes / types.len().max(1);
         let tables = types
             .iter()
-            .map(|t| DistanceTables::new(RoadGraph::build(&layout, t, config.speed), per_type))
+            .map(|t| {
+                DistanceTables::new(
+                    RoadGraph::build_with_grain(&layout, t, config.speed, config.grain),
+                    per_type,
+                )
+            })
             .collect();
         let mut map_ids: BTreeSet<String> = layout.levels.iter().map(|l| l.id.clone()).collect();
         map_ids.extend(layout.nodes.iter().filter_map(|n| n.map_id.clone()));

@@ -28,6 +28,9 @@ pub struct RoadGraph {
     in_start: Vec<u32>,
     inc: Vec<(NodeIdx, EdgeIdx, u32)>,
     uniform: Option<u32>,
+    /// The greatest common divisor of the edges' times: tables are kept
+    /// as counts of it where they fit.
+    unit: u32,
 }
 
 /// Whether `vehicle_type` may use `edge` (edges that name no type are open to all).
@@ -45,10 +48,63 @@ pub fn edge_ms(layout: &Layout, edge: EdgeIdx, vehicle_type: &str, speed: f64) -
     if ms.is_finite() { (ms as u32).max(1) } else { u32::MAX / 4 }
 }
 
+/// The grain of a grid: one-way conventions that routing prefers without
+/// forbidding anything else ("crisscross" highways). Rows alternate east
+/// and west, columns south and north; a move along its row or column's
+/// direction takes its time, a move against it `factor` times as long. In
+/// one-cell aisles it sorts vehicles into streams that flow one way
+/// instead of meeting head-on; every move stays allowed (a vehicle that
+/// must go against the grain still can).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Grain {
+    /// What a move against the grain costs, as a multiple of its time (1: no grain).
+    pub factor: f64,
+}
+
+impl Grain {
+    /// No grain: every direction costs the same.
+    pub const NONE: Grain = Grain { factor: 1.0 };
+
+    /// Whether the move from grid cell `a` to the neighbouring cell `b`
+    /// (column, row; rows counted from the top) goes against the grain:
+    /// even rows run east, odd rows west, even columns south, odd columns north.
+    pub fn against(a: (u32, u32), b: (u32, u32)) -> bool {
+        if a.1 == b.1 {
+            (b.0 > a.0) != a.1.is_multiple_of(2)
+        } else if a.0 == b.0 {
+            (b.1 > a.1) != a.0.is_multiple_of(2)
+        } else {
+            false
+        }
+    }
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
 impl RoadGraph {
     /// The roads of `vehicle_type` driving at most `speed` m/s.
     pub fn build(layout: &Layout, vehicle_type: &str, speed: f64) -> RoadGraph {
+        RoadGraph::build_with_grain(layout, vehicle_type, speed, Grain::NONE)
+    }
+
+    /// The roads of `vehicle_type` driving at most `speed` m/s, with
+    /// `grain` on a grid layout (other layouts carry their one-way rules
+    /// in their edges and get none).
+    pub fn build_with_grain(layout: &Layout, vehicle_type: &str, speed: f64, grain: Grain) -> RoadGraph {
         let n = layout.nodes.len();
+        let cells = layout.grid.as_ref().filter(|_| grain.factor > 1.0).map(|g| &g.cells);
+        let weight = |e: EdgeIdx, from: NodeIdx, to: NodeIdx| {
+            let ms = edge_ms(layout, e, vehicle_type, speed);
+            match cells.and_then(|c| Some((c.get(from.index())?, c.get(to.index())?))) {
+                Some((&a, &b)) if Grain::against(a, b) => {
+                    let scaled = (f64::from(ms) * grain.factor).round();
+                    if scaled < f64::from(u32::MAX / 4) { scaled as u32 } else { u32::MAX / 4 }
+                }
+                _ => ms,
+            }
+        };
         let mut out_start = Vec::with_capacity(n + 1);
         let mut out = Vec::new();
         let mut incoming: Vec<Vec<(NodeIdx, EdgeIdx, u32)>> = vec![Vec::new(); n];
@@ -57,7 +113,7 @@ impl RoadGraph {
             for &e in layout.out_edges(NodeIdx(i as u32)) {
                 if edge_allows(layout, e, vehicle_type) {
                     let to = layout.edge(e).to;
-                    let ms = edge_ms(layout, e, vehicle_type, speed);
+                    let ms = weight(e, NodeIdx(i as u32), to);
                     out.push((e, to, ms));
                     incoming[to.index()].push((NodeIdx(i as u32), e, ms));
                 }
@@ -73,7 +129,8 @@ impl RoadGraph {
         in_start.push(inc.len() as u32);
         let first = out.first().map(|o| o.2);
         let uniform = first.filter(|&w| out.iter().all(|o| o.2 == w));
-        RoadGraph { out_start, out, in_start, inc, uniform }
+        let unit = out.iter().fold(0, |g, o| gcd(g, o.2));
+        RoadGraph { out_start, out, in_start, inc, uniform, unit }
     }
 
     /// Number of nodes.
@@ -120,6 +177,10 @@ impl RoadGraph {
             }
             return dist;
         }
+        if self.max_units() <= MAX_BUCKETS {
+            self.dial(goal, &mut dist, is_blocked, edge_closed);
+            return dist;
+        }
         let mut heap = BinaryHeap::from([Reverse((0u32, goal.0))]);
         while let Some(Reverse((d, v))) = heap.pop() {
             let v = NodeIdx(v);
@@ -135,6 +196,60 @@ impl RoadGraph {
             }
         }
         dist
+    }
+}
+
+/// Dial's bucket queue is used when the longest edge is at most this many units.
+const MAX_BUCKETS: u32 = 1024;
+
+impl RoadGraph {
+    /// The longest edge in units of [`RoadGraph::unit`].
+    fn max_units(&self) -> u32 {
+        self.out.iter().map(|o| o.2 / self.unit.max(1)).max().unwrap_or(0)
+    }
+
+    /// Dijkstra with Dial's bucket queue, for edges of a few whole units
+    /// (a grid with its grain): a ring of buckets, one per unit of
+    /// distance, each node settled once. `dist` holds the goal's 0.
+    fn dial(
+        &self,
+        goal: NodeIdx,
+        dist: &mut [u32],
+        is_blocked: impl Fn(NodeIdx) -> bool,
+        edge_closed: impl Fn(EdgeIdx) -> bool,
+    ) {
+        let unit = self.unit.max(1);
+        let ring = self.max_units() as usize + 1;
+        // Distances in units while searching (no division per edge).
+        let mut units = vec![u32::MAX; dist.len()];
+        units[goal.index()] = 0;
+        let mut buckets: Vec<Vec<u32>> = vec![Vec::new(); ring];
+        buckets[0].push(goal.0);
+        let (mut at, mut pending) = (0u32, 1usize);
+        while pending > 0 {
+            let mut bucket = std::mem::take(&mut buckets[at as usize % ring]);
+            pending -= bucket.len();
+            for v in bucket.drain(..) {
+                if units[v as usize] != at {
+                    continue; // settled earlier at a shorter distance
+                }
+                for &(u, e, w) in self.incoming(NodeIdx(v)) {
+                    let nd = at + w / unit;
+                    if nd < units[u.index()] && !is_blocked(u) && !edge_closed(e) {
+                        units[u.index()] = nd;
+                        buckets[nd as usize % ring].push(u.0);
+                        pending += 1;
+                    }
+                }
+            }
+            buckets[at as usize % ring] = bucket;
+            at += 1;
+        }
+        for (d, &u) in dist.iter_mut().zip(&units) {
+            if u != u32::MAX {
+                *d = u.saturating_mul(unit);
+            }
+        }
     }
 }
 
@@ -155,13 +270,13 @@ pub enum Table {
 }
 
 impl Table {
-    /// Compacts a table of times (edges of `uniform` ms each, if uniform).
-    fn new(dist: Vec<u32>, uniform: Option<u32>) -> Table {
+    /// Compacts a table of times (whole multiples of `unit` ms, if given).
+    fn new(dist: Vec<u32>, unit: Option<u32>) -> Table {
         let fits = |unit: u32| {
             unit > 0
                 && dist.iter().all(|&d| d == UNREACHABLE || (d % unit == 0 && d / unit < u32::from(u16::MAX)))
         };
-        match uniform {
+        match unit {
             Some(unit) if fits(unit) => Table::Narrow {
                 counts: dist
                     .iter()
@@ -268,7 +383,7 @@ impl DistanceTables {
             None => {
                 let dist = Table::new(
                     self.roads.distances(goal, &self.blocked, &self.blocked_edges),
-                    self.roads.uniform,
+                    Some(self.roads.unit),
                 );
                 // At least 16 tables, whatever the budget.
                 if self.tables.len() >= 16 && self.bytes + dist.bytes() > self.max_bytes {
@@ -357,6 +472,31 @@ mod tests {
         tables.set_blocked(&[id("1,0")], &[]);
         assert_eq!(tables.distance(id("0,0"), id("2,0")), 6000);
         assert_eq!(tables.path(id("0,0"), id("2,2"), 10).len(), 4);
+    }
+
+    #[test]
+    fn the_grain_makes_moves_against_it_dearer_and_routes_round_them() {
+        // Even rows run east, odd rows west; even columns south, odd north.
+        assert!(!Grain::against((0, 0), (1, 0)) && Grain::against((1, 0), (0, 0)));
+        assert!(Grain::against((0, 1), (1, 1)) && !Grain::against((1, 1), (0, 1)));
+        assert!(!Grain::against((0, 0), (0, 1)) && Grain::against((0, 1), (0, 0)));
+        assert!(Grain::against((1, 0), (1, 1)) && !Grain::against((1, 1), (1, 0)));
+        let map = grid("type octile\nheight 2\nwidth 3\nmap\n...\n...\n");
+        let id = |s: &str| map.node_by_id(s).unwrap();
+        let grain = Grain { factor: 10.0 };
+        let mut tables =
+            DistanceTables::new(RoadGraph::build_with_grain(&map, "default", 1.0, grain), 1 << 20);
+        // With the grain: two moves east along row 0.
+        assert_eq!(tables.distance(id("0,0"), id("2,0")), 2000);
+        // Against it, west along row 0 would take 2 × 10 s; round by row 1
+        // (south along column 2, west along row 1, north against column 0)
+        // takes 1 + 2 + 10 s.
+        assert_eq!(tables.distance(id("2,0"), id("0,0")), 13_000);
+        // Kept in 16 bits all the same (counts of the edges' common unit).
+        assert!(matches!(tables.shared(id("0,0")), Table::Narrow { unit: 1000, .. }));
+        // Without the grain both ways are alike, and layouts that are not grids never get one.
+        let mut plain = DistanceTables::new(RoadGraph::build(&map, "default", 1.0), 1 << 20);
+        assert_eq!(plain.distance(id("2,0"), id("0,0")), 2000);
     }
 
     #[test]
