@@ -309,15 +309,7 @@ fn fleet_for(
     // The vehicles turn in place, a quarter turn taking as long as a move.
     let grid = FleetConfig::grid();
     let grain = grain.map_or(grid.grain, |factor| orchestrator::traffic::routing::Grain { factor });
-    // Routing in the vehicles' own time (a cell per move), so that a turn
-    // and a move weigh alike.
-    let config = FleetConfig {
-        park_after_ms: None,
-        quarter_turn_ms: m * TICK_MS,
-        speed: 1.0 / m as f64,
-        grain,
-        ..grid
-    };
+    let config = FleetConfig { park_after_ms: None, quarter_turn_ms: m * TICK_MS, grain, ..grid };
     let core = Orchestrator::new(map.clone(), specs, config)?;
     let mut vehicles = Vec::with_capacity(n);
     for (i, &loc) in problem.agents.iter().enumerate() {

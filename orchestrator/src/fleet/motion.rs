@@ -138,11 +138,6 @@ pub(super) fn plan(
         .zip(&goals)
         .map(|(&i, &goal)| {
             let (vehicle, report, _, _, drive, _) = &items[i];
-            let facing = if config.0.quarter_turn_ms > 0 {
-                ahead_and_behind(&site.layout, routes.tables[vehicle.road].roads(), drive, report)
-            } else {
-                (None, None)
-            };
             Mover {
                 vehicle: vehicle.idx,
                 at: drive.end().unwrap_or(NodeIdx(0)),
@@ -152,9 +147,9 @@ pub(super) fn plan(
                 closed_edges: &blocked.applied.1,
                 tail: drive.tail.iter().map(|t| t.0).collect(),
                 pushable: vehicle.tail_m <= 0.0,
-                straight: facing.0,
-                behind: facing.1,
-                quarter_turn_ms: u32::try_from(config.0.quarter_turn_ms).unwrap_or(u32::MAX),
+                straight: (config.0.quarter_turn_ms > 0)
+                    .then(|| straight_ahead(&site.layout, routes.tables[vehicle.road].roads(), drive, report))
+                    .flatten(),
             }
         })
         .collect();
@@ -182,35 +177,29 @@ pub(super) fn plan(
     }
 }
 
-/// The nodes straight ahead of a vehicle's decision point and straight
-/// behind it, facing as it will there: along the last edge of its base,
-/// or as it reports (each within 10°).
-fn ahead_and_behind(
+/// The node straight ahead of a vehicle's decision point, facing as it
+/// will there: along the last edge of its base, or as it reports (within
+/// 10°).
+fn straight_ahead(
     layout: &layout::Layout,
     roads: &crate::traffic::routing::RoadGraph,
     drive: &Drive,
     report: &Report,
-) -> (Option<NodeIdx>, Option<NodeIdx>) {
-    let Some(at) = drive.end() else { return (None, None) };
+) -> Option<NodeIdx> {
+    let at = drive.end()?;
     let here = layout.node(at).position;
     let facing = match drive.edges.back() {
         Some(&e) => {
             let from = layout.node(layout.edge(e).from).position;
             (here.y - from.y).atan2(here.x - from.x)
         }
-        None => match report.position {
-            Some(p) => p.2,
-            None => return (None, None),
-        },
+        None => report.position?.2,
     };
-    let toward = |aim: f64| {
-        roads.out(at).iter().find_map(|&(_, to, _)| {
-            let p = layout.node(to).position;
-            let off = ((p.y - here.y).atan2(p.x - here.x) - aim).rem_euclid(std::f64::consts::TAU);
-            (off.min(std::f64::consts::TAU - off) < 10f64.to_radians()).then_some(to)
-        })
-    };
-    (toward(facing), toward(facing + std::f64::consts::PI))
+    roads.out(at).iter().find_map(|&(_, to, _)| {
+        let p = layout.node(to).position;
+        let off = ((p.y - here.y).atan2(p.x - here.x) - facing).rem_euclid(std::f64::consts::TAU);
+        (off.min(std::f64::consts::TAU - off) < 10f64.to_radians()).then_some(to)
+    })
 }
 
 /// System 5: add decided moves to the bases (opening a new order where

@@ -53,31 +53,6 @@ pub struct Mover<'r> {
     /// turning (a turn in place costs time; on a grid, of the many shortest
     /// ways, the one with the fewest turns).
     pub straight: Option<NodeIdx>,
-    /// The node straight behind `at` as the vehicle will face there, if
-    /// any (turning round to it takes two quarter turns).
-    pub behind: Option<NodeIdx>,
-    /// What a quarter turn in place costs it, in the distance tables'
-    /// time (0: it turns freely). Among moves that bring it no nearer
-    /// (a pushed vehicle stepping aside), and among those that do, it
-    /// picks the one that costs least with its turns counted: stepping
-    /// aside (one quarter turn) rather than backing away (two).
-    pub quarter_turn_ms: u32,
-}
-
-impl Mover<'_> {
-    /// Quarter turns before it can leave `at` towards `to`: 0 straight on,
-    /// 2 straight back, 1 otherwise; 0 for a vehicle that turns freely.
-    fn turns(&self, to: NodeIdx) -> u32 {
-        if self.quarter_turn_ms == 0 || (self.straight.is_none() && self.behind.is_none()) {
-            0
-        } else if self.straight == Some(to) {
-            0
-        } else if self.behind == Some(to) {
-            2
-        } else {
-            1
-        }
-    }
 }
 
 /// What a ready vehicle does.
@@ -98,19 +73,6 @@ pub enum Decision {
 
 /// A candidate next step: time-to-goal, tie-break, and the move (`None`: stay).
 type Candidate = (u32, u64, Option<(layout::EdgeIdx, NodeIdx)>);
-
-/// The order candidates are tried in: moves that bring the vehicle nearer
-/// first, then staying, then the other moves; within each, by time to
-/// goal with the turns counted, then the tie-break.
-fn try_order(m: &Mover<'_>, here: u32, &(cost, tie, mv): &Candidate) -> (u8, u32, u64) {
-    match mv {
-        None => (1, here, 0),
-        Some((_, to)) => {
-            let class = if cost < here { 0 } else { 2 };
-            (class, cost.saturating_add(m.turns(to).saturating_mul(m.quarter_turn_ms)), tie)
-        }
-    }
-}
 
 struct Planner<'a, 'r> {
     movers: &'a [Mover<'r>],
@@ -208,7 +170,7 @@ impl Planner<'_, '_> {
         if !must_move {
             candidates.push((here, 0, None));
         }
-        candidates.sort_unstable_by_key(|c| try_order(m, here, c));
+        candidates.sort_unstable_by_key(|&(cost, tie, mv)| (cost, mv.is_some(), tie));
         let best_move = candidates.iter().filter(|c| c.2.is_some()).map(|c| c.0).min();
         // A pushed vehicle that cannot leave waits for its pusher to go.
         let mut first_block =
@@ -350,8 +312,6 @@ mod tests {
                 tail: Vec::new(),
                 pushable: true,
                 straight: None,
-                behind: None,
-                quarter_turn_ms: 0,
             },
             Mover {
                 vehicle: b,
@@ -363,8 +323,6 @@ mod tests {
                 tail: Vec::new(),
                 pushable: true,
                 straight: None,
-                behind: None,
-                quarter_turn_ms: 0,
             },
         ];
         let mut tables = DistanceTables::new(roads.clone(), 1 << 20);
