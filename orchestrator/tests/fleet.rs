@@ -241,6 +241,22 @@ fn head_on_vehicles_in_a_corridor_pass_by_the_siding() {
 }
 
 #[test]
+fn two_vehicles_on_an_open_grid_with_its_grain_deliver_a_batch() {
+    // The live MQTT test's yard: 10 × 3 open cells, two vehicles at
+    // opposite corners, six orders criss-crossing it; the grain makes
+    // half the moves dear, none impossible.
+    let map = grid(&["..........", "..........", ".........."]);
+    let mut h = Harness::new(&map, "default", &["0,0", "9,2"], FleetConfig::grid());
+    for k in 0..6 {
+        let from = format!("{},{}", k, k % 3);
+        let to = format!("{},{}", 9 - k, (k + 1) % 3);
+        h.submit_at(0, OrderRequest::new(from, to)).unwrap();
+    }
+    assert!(h.run_until(600, |h| h.all_ended()), "{:?}", h.core.vehicles());
+    assert!(h.all_delivered());
+}
+
+#[test]
 fn every_wait_names_its_reason_and_deadlocks_are_broken() {
     // A ring of four cells fully occupied by four vehicles that each want the next cell.
     let map = grid(&["..", ".."]);

@@ -71,7 +71,7 @@ pub use config::{Body, FleetConfig, FleetEntry, HITCH_M, SetupError, Trailer, Tr
 pub use events::{Event, EventKind};
 pub use queries::{VehicleStatus, describe_wait};
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use bevy_ecs::prelude::*;
@@ -194,7 +194,7 @@ impl Orchestrator {
             fleet.len() + 1,
         )));
         world.insert_resource(Site { layout, spatial, bodies, map_ids });
-        world.insert_resource(Routes { types, tables });
+        world.insert_resource(Routes { types, tables, loaded: BTreeMap::new() });
         world.insert_resource(Clock::default());
         world.insert_resource(Config(config));
         world.insert_resource(Inbox::default());

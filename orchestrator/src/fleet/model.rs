@@ -306,6 +306,11 @@ pub struct Routes {
     pub types: Vec<String>,
     /// Tables by road index.
     pub tables: Vec<DistanceTables>,
+    /// The loaded legs' time of queued orders (pickup, stops, drop), ms,
+    /// by (order, road), with the tables' generation it was computed at:
+    /// assignment prices every queued order every tick, and its legs do
+    /// not change while the roads do not.
+    pub loaded: BTreeMap<(u64, usize), (u64, Option<u64>)>,
 }
 
 /// Who holds which place.

@@ -1,8 +1,6 @@
 //! Systems 2 and 3: update tasks from what vehicles report, and assign
 //! work (transport orders, charging, parking) to free vehicles.
 
-use std::collections::BTreeMap;
-
 use bevy_ecs::prelude::*;
 use layout::{Layout, NodeIdx, StationIdx, StationKind};
 use protocol::messages::{ActionStatus, action_types};
@@ -303,6 +301,9 @@ pub(super) fn assign(
     queued.sort_by_key(|o| {
         (std::cmp::Reverse(tier_of(o)), o.request.deadline.unwrap_or(Millis(u64::MAX)), o.id)
     });
+    let Routes { tables: road_tables, loaded: loaded_cache, .. } = &mut *routes;
+    let queued_ids: std::collections::BTreeSet<u64> = queued.iter().map(|o| o.id).collect();
+    loaded_cache.retain(|(id, _), _| queued_ids.contains(id));
     let mut taken = vec![false; items.len()];
     let mut assignments: Vec<(u64, usize)> = Vec::new();
     let mut start = 0;
@@ -316,36 +317,45 @@ pub(super) fn assign(
         // Bound the matrix: a tier larger than the free fleet waits its turn.
         let rows: Vec<&TransportOrder> =
             queued[start..end].iter().copied().take(candidates.len() * 2 + config.0.assign.window).collect();
-        let costs: Vec<Vec<Option<u32>>> =
-            rows.iter()
-                .map(|o| {
-                    // The loaded legs' time depends on the order and the roads only: once per road.
-                    let mut loaded: BTreeMap<usize, Option<u64>> = BTreeMap::new();
-                    candidates
-                        .iter()
-                        .map(|&v| {
-                            let (vehicle, ..) = &items[v];
-                            let drive = &items[v].4;
-                            let fits_type =
-                                o.request.vehicle_type.as_ref().is_none_or(|t| *t == vehicle.vehicle_type);
-                            let fits_load = o.request.load_type.as_ref().is_none_or(|t| {
+        let costs: Vec<Vec<Option<u32>>> = rows
+            .iter()
+            .map(|o| {
+                candidates
+                    .iter()
+                    .map(|&v| {
+                        let (vehicle, ..) = &items[v];
+                        let drive = &items[v].4;
+                        let fits_type =
+                            o.request.vehicle_type.as_ref().is_none_or(|t| *t == vehicle.vehicle_type);
+                        let fits_load =
+                            o.request.load_type.as_ref().is_none_or(|t| {
                                 vehicle.load_types.is_empty() || vehicle.load_types.contains(t)
                             });
-                            let from = drive.end()?;
-                            if !fits_type || !fits_load {
-                                return None;
+                        let from = drive.end()?;
+                        if !fits_type || !fits_load {
+                            return None;
+                        }
+                        let tables = road_tables.get_mut(vehicle.road)?;
+                        let to_pick = tables.distance(from, o.pickup);
+                        // The loaded legs depend on the order and the roads only.
+                        let generation = tables.generation();
+                        let cached = loaded_cache.get(&(o.id, vehicle.road)).filter(|c| c.0 == generation);
+                        let legs = match cached {
+                            Some(&(_, legs)) => legs,
+                            None => {
+                                let legs = loaded_ms(o, tables);
+                                loaded_cache.insert((o.id, vehicle.road), (generation, legs));
+                                legs
                             }
-                            let tables = routes.tables.get_mut(vehicle.road)?;
-                            let to_pick = tables.distance(from, o.pickup);
-                            let legs = *loaded.entry(vehicle.road).or_insert_with(|| loaded_ms(o, tables));
-                            // The whole order's time: the empty drive and the loaded legs (shortest first
-                            // finishes the most orders; overdue ones go first, above).
-                            let whole = u64::from(to_pick) + legs?;
-                            (to_pick != UNREACHABLE).then_some((whole / 100).min(u64::from(u32::MAX)) as u32)
-                        })
-                        .collect()
-                })
-                .collect();
+                        };
+                        // The whole order's time: the empty drive and the loaded legs (shortest first
+                        // finishes the most orders; overdue ones go first, above).
+                        let whole = u64::from(to_pick) + legs?;
+                        (to_pick != UNREACHABLE).then_some((whole / 100).min(u64::from(u32::MAX)) as u32)
+                    })
+                    .collect()
+            })
+            .collect();
         for (o, c) in match_orders(&costs, &config.0.assign) {
             let v = candidates[c];
             taken[v] = true;

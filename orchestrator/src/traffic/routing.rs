@@ -156,10 +156,26 @@ impl RoadGraph {
     /// marked in `blocked` (the goal itself may be blocked) nor driving an
     /// edge marked in `blocked_edges`.
     pub fn distances(&self, goal: NodeIdx, blocked: &[bool], blocked_edges: &[bool]) -> Vec<u32> {
+        let mut dist = Vec::new();
+        self.distances_into(goal, blocked, blocked_edges, &mut dist);
+        dist
+    }
+
+    /// [`RoadGraph::distances`] into `dist`, reusing its memory (a table
+    /// of a large map is megabytes: fresh memory for each costs the
+    /// kernel's zeroing of every page).
+    pub fn distances_into(
+        &self,
+        goal: NodeIdx,
+        blocked: &[bool],
+        blocked_edges: &[bool],
+        dist: &mut Vec<u32>,
+    ) {
         let n = self.n_nodes();
-        let mut dist = vec![UNREACHABLE; n];
+        dist.clear();
+        dist.resize(n, UNREACHABLE);
         if goal.index() >= n {
-            return dist;
+            return;
         }
         dist[goal.index()] = 0;
         let is_blocked = |v: NodeIdx| blocked.get(v.index()).copied().unwrap_or(false);
@@ -175,11 +191,11 @@ impl RoadGraph {
                     }
                 }
             }
-            return dist;
+            return;
         }
         if self.max_units() <= MAX_BUCKETS {
-            self.dial(goal, &mut dist, is_blocked, edge_closed);
-            return dist;
+            self.dial(goal, dist, is_blocked, edge_closed);
+            return;
         }
         let mut heap = BinaryHeap::from([Reverse((0u32, goal.0))]);
         while let Some(Reverse((d, v))) = heap.pop() {
@@ -195,7 +211,6 @@ impl RoadGraph {
                 }
             }
         }
-        dist
     }
 }
 
@@ -220,8 +235,9 @@ impl RoadGraph {
     ) {
         let unit = self.unit.max(1);
         let ring = self.max_units() as usize + 1;
-        // Distances in units while searching (no division per edge).
-        let mut units = vec![u32::MAX; dist.len()];
+        // Distances in units while searching (no division per edge), in
+        // place: `UNREACHABLE` stays itself.
+        let units = dist;
         units[goal.index()] = 0;
         let mut buckets: Vec<Vec<u32>> = vec![Vec::new(); ring];
         buckets[0].push(goal.0);
@@ -245,10 +261,8 @@ impl RoadGraph {
             buckets[at as usize % ring] = bucket;
             at += 1;
         }
-        for (d, &u) in dist.iter_mut().zip(&units) {
-            if u != u32::MAX {
-                *d = u.saturating_mul(unit);
-            }
+        for d in units.iter_mut().filter(|d| **d != UNREACHABLE) {
+            *d = d.saturating_mul(unit);
         }
     }
 }
@@ -271,7 +285,7 @@ pub enum Table {
 
 impl Table {
     /// Compacts a table of times (whole multiples of `unit` ms, if given).
-    fn new(dist: Vec<u32>, unit: Option<u32>) -> Table {
+    fn new(dist: &[u32], unit: Option<u32>) -> Table {
         let fits = |unit: u32| {
             unit > 0
                 && dist.iter().all(|&d| d == UNREACHABLE || (d % unit == 0 && d / unit < u32::from(u16::MAX)))
@@ -324,6 +338,9 @@ pub struct DistanceTables {
     bytes: usize,
     clock: u64,
     computed: u64,
+    generation: u64,
+    /// The table being computed (its memory reused from one to the next).
+    scratch: Vec<u32>,
 }
 
 impl DistanceTables {
@@ -339,6 +356,8 @@ impl DistanceTables {
             bytes: 0,
             clock: 0,
             computed: 0,
+            generation: 0,
+            scratch: Vec::new(),
         }
     }
 
@@ -365,6 +384,7 @@ impl DistanceTables {
             self.blocked_edges = edge_mask;
             self.tables.clear();
             self.bytes = 0;
+            self.generation += 1;
         }
     }
 
@@ -381,10 +401,8 @@ impl DistanceTables {
         match self.tables.get_mut(&goal) {
             Some((used, _)) => *used = clock,
             None => {
-                let dist = Table::new(
-                    self.roads.distances(goal, &self.blocked, &self.blocked_edges),
-                    Some(self.roads.unit),
-                );
+                self.roads.distances_into(goal, &self.blocked, &self.blocked_edges, &mut self.scratch);
+                let dist = Table::new(&self.scratch, Some(self.roads.unit));
                 // At least 16 tables, whatever the budget.
                 if self.tables.len() >= 16 && self.bytes + dist.bytes() > self.max_bytes {
                     self.evict();
@@ -400,6 +418,13 @@ impl DistanceTables {
     pub fn distance(&mut self, from: NodeIdx, goal: NodeIdx) -> u32 {
         self.touch(goal);
         self.tables.get(&goal).map_or(UNREACHABLE, |(_, t)| t.get(from.index()))
+    }
+
+    /// Which set of blocked places the tables answer for: it changes
+    /// whenever [`DistanceTables::set_blocked`] drops them, so that a
+    /// figure derived from them can tell it is stale.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// How many tables have been computed so far.
@@ -502,7 +527,7 @@ mod tests {
     #[test]
     fn grid_tables_are_kept_in_16_bits_and_read_the_same() {
         let dist = vec![0, 1000, 3000, UNREACHABLE];
-        let narrow = Table::new(dist.clone(), Some(1000));
+        let narrow = Table::new(&dist, Some(1000));
         assert!(matches!(narrow, Table::Narrow { .. }));
         assert_eq!(narrow.bytes(), 8);
         assert_eq!(
@@ -510,9 +535,9 @@ mod tests {
             [0, 1000, 3000, UNREACHABLE, UNREACHABLE]
         );
         // Times that are not whole edges, too far for 16 bits, or not uniform stay wide.
-        assert!(matches!(Table::new(vec![0, 1500], Some(1000)), Table::Wide(_)));
-        assert!(matches!(Table::new(vec![0, 1000 * 70_000], Some(1000)), Table::Wide(_)));
-        let wide = Table::new(dist, None);
+        assert!(matches!(Table::new(&[0, 1500], Some(1000)), Table::Wide(_)));
+        assert!(matches!(Table::new(&[0, 1000 * 70_000], Some(1000)), Table::Wide(_)));
+        let wide = Table::new(&dist, None);
         assert_eq!(wide.get(2), 3000);
         assert_eq!(wide.get(3), UNREACHABLE);
     }
