@@ -524,6 +524,63 @@ mod tests {
         assert_eq!(plain.distance(id("2,0"), id("0,0")), 2000);
     }
 
+    /// Bellman–Ford over the layout's own edges, times from `edge_ms`
+    /// and `Grain::against`: knows nothing of the road graph's rows, BFS,
+    /// buckets or heap.
+    fn brute_force(map: &Layout, goal: NodeIdx, factor: f64, blocked: &[bool]) -> Vec<u32> {
+        let cells = &map.grid.as_ref().unwrap().cells;
+        let mut dist = vec![UNREACHABLE; map.nodes.len()];
+        dist[goal.index()] = 0;
+        loop {
+            let mut changed = false;
+            for (i, e) in map.edges.iter().enumerate() {
+                let (a, b) = (e.from.index(), e.to.index());
+                if dist[b] == UNREACHABLE || blocked[a] {
+                    continue;
+                }
+                let ms = edge_ms(map, EdgeIdx(i as u32), "default", 1.0);
+                let w = if factor > 1.0 && Grain::against(cells[a], cells[b]) {
+                    (f64::from(ms) * factor).round() as u32
+                } else {
+                    ms
+                };
+                if dist[b] + w < dist[a] {
+                    dist[a] = dist[b] + w;
+                    changed = true;
+                }
+            }
+            if !changed {
+                return dist;
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn tables_with_and_without_the_grain_are_exact(
+            cells in proptest::collection::vec(proptest::bool::weighted(0.8), 48),
+            factor in 1u32..=25,
+            goal in 0usize..48,
+            blocked in proptest::collection::vec(proptest::bool::weighted(0.1), 48),
+        ) {
+            // An 8 × 6 grid with random walls; the goal and blocked cells among the free ones.
+            let rows: Vec<String> = cells
+                .chunks(8)
+                .map(|r| r.iter().map(|&free| if free { '.' } else { '@' }).collect())
+                .collect();
+            let map = grid(&format!("type octile\nheight 6\nwidth 8\nmap\n{}\n", rows.join("\n")));
+            proptest::prop_assume!(!map.nodes.is_empty());
+            let n = map.nodes.len();
+            let goal = NodeIdx((goal % n) as u32);
+            let blocked: Vec<bool> = (0..n).map(|i| blocked[i] && i != goal.index()).collect();
+            let grain = Grain { factor: f64::from(factor) };
+            let roads = RoadGraph::build_with_grain(&map, "default", 1.0, grain);
+            let got = roads.distances(goal, &blocked, &[]);
+            proptest::prop_assert_eq!(got, brute_force(&map, goal, grain.factor, &blocked));
+        }
+    }
+
     #[test]
     fn grid_tables_are_kept_in_16_bits_and_read_the_same() {
         let dist = vec![0, 1000, 3000, UNREACHABLE];
