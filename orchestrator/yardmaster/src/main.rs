@@ -557,11 +557,8 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
                 let inputs = batch.inputs();
                 let out = run(&mut core, now, inputs.clone())?;
                 let answers = batch.answers(&inputs, &out.replies, Millis(now));
-                commit(&store, &out, answers)?;
+                commit(&store, &out, answers, || refresh_closed(http.as_ref(), &core))?;
                 dispatch(&out, &mut link, &events, http.as_ref(), &mut board);
-                if let Some(server) = &http {
-                    server.refresh_closed(core.closed());
-                }
             }
             continue;
         }
@@ -596,7 +593,9 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         let tick_ms = t0.elapsed().as_secs_f64() * 1000.0;
         // Durable before anything is answered or sent.
         let replies = out.replies.get(offset..offset + from_http.len()).unwrap_or_default();
-        commit(&store, &out, batch.answers(&from_http, replies, Millis(now)))?;
+        commit(&store, &out, batch.answers(&from_http, replies, Millis(now)), || {
+            refresh_closed(http.as_ref(), &core)
+        })?;
         if let Some((ticks, latency)) = figures.tick(tick_ms) {
             tracing::info!(
                 ticks = figures.ticks(),
@@ -661,9 +660,17 @@ const HTTP_POLL: Duration = Duration::from_millis(2);
 
 /// Commits a step's records and the idempotency keys its HTTP commands
 /// used, then answers them (or tells them the commit failed).
-fn commit(store: &OrderStore, out: &Outbound, answers: Answers) -> anyhow::Result<()> {
+fn commit(
+    store: &OrderStore,
+    out: &Outbound,
+    answers: Answers,
+    before_answering: impl FnOnce(),
+) -> anyhow::Result<()> {
     match store.apply_remembering(&out.records, &answers.remember) {
         Ok(()) => {
+            // What the answered commands changed is visible to the
+            // requester's next read (read-your-writes).
+            before_answering();
             answers.send();
             Ok(())
         }
@@ -671,6 +678,13 @@ fn commit(store: &OrderStore, out: &Outbound, answers: Answers) -> anyhow::Resul
             answers.fail("the order store failed; nothing of this request was kept");
             Err(e.into())
         }
+    }
+}
+
+/// The API's list of closed places, as the core has them now.
+fn refresh_closed(http: Option<&yardmaster::http::Server>, core: &Orchestrator) {
+    if let Some(server) = http {
+        server.refresh_closed(core.closed());
     }
 }
 
