@@ -594,7 +594,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         // Durable before anything is answered or sent.
         let replies = out.replies.get(offset..offset + from_http.len()).unwrap_or_default();
         commit(&store, &out, batch.answers(&from_http, replies, Millis(now)), || {
-            refresh_closed(http.as_ref(), &core)
+            refresh_closed(http.as_ref(), &core);
         })?;
         if let Some((ticks, latency)) = figures.tick(tick_ms) {
             tracing::info!(
