@@ -726,7 +726,7 @@ fn fleet_config(sc: &Scenario, footprint: Footprint, grid: bool) -> FleetConfig 
             .orchestrator
             .quarter_turn_s
             .map_or(defaults.quarter_turn_ms, |s| (s.max(0.0) * 1000.0) as u64),
-        grain: sc.orchestrator.grain.map_or(defaults.grain, |factor| Grain { factor }),
+        grain: Grain::factor_or(sc.orchestrator.grain, defaults.grain),
         ..defaults
     }
 }

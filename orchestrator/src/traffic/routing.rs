@@ -31,6 +31,8 @@ pub struct RoadGraph {
     /// The greatest common divisor of the edges' times: tables are kept
     /// as counts of it where they fit.
     unit: u32,
+    /// The longest edge in `unit`s (Dial's bucket queue needs as many buckets).
+    max_units: u32,
 }
 
 /// Whether `vehicle_type` may use `edge` (edges that name no type are open to all).
@@ -64,6 +66,12 @@ pub struct Grain {
 impl Grain {
     /// No grain: every direction costs the same.
     pub const NONE: Grain = Grain { factor: 1.0 };
+
+    /// The grain of `factor` if one is given, else `default` (a command
+    /// line's or a scenario's override of a configuration).
+    pub fn factor_or(factor: Option<f64>, default: Grain) -> Grain {
+        factor.map_or(default, |factor| Grain { factor })
+    }
 
     /// Whether the move from grid cell `a` to the neighbouring cell `b`
     /// (column, row; rows counted from the top) goes against the grain:
@@ -130,7 +138,8 @@ impl RoadGraph {
         let first = out.first().map(|o| o.2);
         let uniform = first.filter(|&w| out.iter().all(|o| o.2 == w));
         let unit = out.iter().fold(0, |g, o| gcd(g, o.2));
-        RoadGraph { out_start, out, in_start, inc, uniform, unit }
+        let max_units = out.iter().map(|o| o.2 / unit.max(1)).max().unwrap_or(0);
+        RoadGraph { out_start, out, in_start, inc, uniform, unit, max_units }
     }
 
     /// Number of nodes.
@@ -193,7 +202,7 @@ impl RoadGraph {
             }
             return;
         }
-        if self.max_units() <= MAX_BUCKETS {
+        if self.max_units <= MAX_BUCKETS {
             self.dial(goal, dist, is_blocked, edge_closed);
             return;
         }
@@ -212,16 +221,6 @@ impl RoadGraph {
             }
         }
     }
-}
-
-/// Dial's bucket queue is used when the longest edge is at most this many units.
-const MAX_BUCKETS: u32 = 1024;
-
-impl RoadGraph {
-    /// The longest edge in units of [`RoadGraph::unit`].
-    fn max_units(&self) -> u32 {
-        self.out.iter().map(|o| o.2 / self.unit.max(1)).max().unwrap_or(0)
-    }
 
     /// Dijkstra with Dial's bucket queue, for edges of a few whole units
     /// (a grid with its grain): a ring of buckets, one per unit of
@@ -234,9 +233,9 @@ impl RoadGraph {
         edge_closed: impl Fn(EdgeIdx) -> bool,
     ) {
         let unit = self.unit.max(1);
-        let ring = self.max_units() as usize + 1;
-        // Distances in units while searching (no division per edge), in
-        // place: `UNREACHABLE` stays itself.
+        let ring = self.max_units as usize + 1;
+        // Distances in units while searching, in place (`UNREACHABLE`
+        // stays itself), times in ms once done.
         let units = dist;
         units[goal.index()] = 0;
         let mut buckets: Vec<Vec<u32>> = vec![Vec::new(); ring];
@@ -267,16 +266,20 @@ impl RoadGraph {
     }
 }
 
-/// Travel times to one goal from every node. On a road graph whose edges
-/// all take the same time (a grid) they are kept as edge counts in 16 bits
-/// where they fit — half the memory — else as 32-bit times.
+/// Dial's bucket queue is used when the longest edge is at most this many units.
+const MAX_BUCKETS: u32 = 1024;
+
+/// Travel times to one goal from every node. Where every time is a whole
+/// number of the road graph's unit (on a grid, with or without its grain)
+/// and the counts fit, they are kept as counts in 16 bits — half the
+/// memory — else as 32-bit times.
 #[derive(Clone, Debug)]
 pub enum Table {
-    /// Edge counts (`u16::MAX`: unreachable) of `unit` ms each.
+    /// Counts (`u16::MAX`: unreachable) of `unit` ms each.
     Narrow {
         /// The counts, by node.
         counts: Arc<[u16]>,
-        /// One edge's time, ms.
+        /// The road graph's unit of time, ms.
         unit: u32,
     },
     /// Times, ms, by node.
