@@ -130,8 +130,15 @@ fn scenario_with(
     let name = |c: (usize, usize)| format!("{},{}", c.0, c.1);
     let starts: Vec<String> = order.iter().take(n_vehicles).map(|&i| name(cells[i])).collect();
     let start_refs: Vec<&str> = starts.iter().map(String::as_str).collect();
-    let config = FleetConfig { park_after_ms: Some(5_000), ..FleetConfig::grid() };
+    // Every other case's vehicles turn in place (MAPF_T: a quarter turn
+    // takes as long as a move), and traffic control counts the turns.
+    let turns = vehicle_seed & 2 != 0;
+    let quarter_turn_ms = if turns { 1_000 } else { 0 };
+    let config = FleetConfig { park_after_ms: Some(5_000), quarter_turn_ms, ..FleetConfig::grid() };
     let mut h = Harness::new(&map, "default", &start_refs, config);
+    if turns {
+        h.vehicles = std::mem::take(&mut h.vehicles).into_iter().map(|v| v.with_turns(1_000, 0.0)).collect();
+    }
     h.loss = loss;
     h.reorder = reorder;
     let mut requests: Vec<(u64, OrderRequest)> = picks

@@ -82,9 +82,11 @@ pub struct DelayConfig {
     /// Chance per agent per tick that a delay starts (bernoulli).
     #[serde(default)]
     pub p_delay: f64,
-    /// Mean delays per tick (poisson).
+    /// Mean delays per tick (poisson); absent, `pDelay` × the team size,
+    /// as the reference draws them (room-150 at `pDelay` 0.01: 1,464
+    /// delays in 1,000 ticks, 1.5 a tick).
     #[serde(default)]
-    pub poisson_lambda: f64,
+    pub poisson_lambda: Option<f64>,
     /// `uniform` or `gaussian`.
     pub duration_model: String,
     /// Gaussian mean as a share of the range.

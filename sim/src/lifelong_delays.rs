@@ -8,8 +8,9 @@
 //! - `bernoulli`: every tick, each agent not already delayed starts a
 //!   delay with probability `pDelay`;
 //! - `poisson`: every tick, a Poisson(`poissonLambda`) number of delays
-//!   start, each on an agent drawn at random (one already delayed is
-//!   skipped);
+//!   start, each on an agent drawn at random among those not delayed; a
+//!   problem without `poissonLambda` (every example) gets `pDelay` × the
+//!   team size, as the reference does;
 //! - a delay lasts `minDelay..=maxDelay` ticks, `uniform`, or `gaussian`
 //!   around `minDelay + gaussMeanRatio × range` with deviation
 //!   `gaussStdRatio × range`, rounded and kept within the range.
@@ -51,6 +52,23 @@ pub struct Delays {
     ticks: u64,
 }
 
+/// The Poisson model's mean delays per tick: `poissonLambda`, or when the
+/// problem gives none, `pDelay` × the team size (what the reference draws).
+fn poisson_rate(config: &DelayConfig, agents: usize) -> Result<f64, DelayError> {
+    let (lambda, field) = match config.poisson_lambda {
+        Some(l) => (l, "poissonLambda"),
+        None => (config.p_delay * agents as f64, "pDelay"),
+    };
+    if !(lambda.is_finite() && lambda >= 0.0) || (field == "pDelay" && config.p_delay > 1.0) {
+        return Err(DelayError {
+            field,
+            found: if field == "pDelay" { config.p_delay.to_string() } else { lambda.to_string() },
+            expected: if field == "pDelay" { "a probability in [0, 1]" } else { "a finite rate ≥ 0" },
+        });
+    }
+    Ok(lambda.min(agents as f64))
+}
+
 impl Delays {
     /// The generator for `agents` agents (`seed` overrides the problem's).
     pub fn new(config: &DelayConfig, seed: Option<u64>, agents: usize) -> Result<Delays, DelayError> {
@@ -63,16 +81,7 @@ impl Delays {
                     expected: "a probability in [0, 1]",
                 });
             }
-            "poisson" if config.poisson_lambda.is_finite() && config.poisson_lambda >= 0.0 => {
-                Model::Poisson(config.poisson_lambda.min(agents as f64))
-            }
-            "poisson" => {
-                return Err(DelayError {
-                    field: "poissonLambda",
-                    found: config.poisson_lambda.to_string(),
-                    expected: "a finite rate ≥ 0",
-                });
-            }
+            "poisson" => Model::Poisson(poisson_rate(config, agents)?),
             other => {
                 return Err(DelayError {
                     field: "eventModel",
@@ -124,10 +133,15 @@ impl Delays {
                 }
             }
             Model::Poisson(lambda) => {
+                // Each delay falls on an agent drawn among those not
+                // delayed (a few tries each, so that a busy tick ends).
                 for _ in 0..self.poisson(lambda) {
-                    let agent = self.rng.below(n.max(1));
-                    if agent < n && self.until[agent] <= tick && !hit.contains(&agent) {
-                        hit.push(agent);
+                    for _ in 0..32 {
+                        let agent = self.rng.below(n.max(1));
+                        if agent < n && self.until[agent] <= tick && !hit.contains(&agent) {
+                            hit.push(agent);
+                            break;
+                        }
                     }
                 }
                 hit.sort_unstable();
@@ -188,7 +202,7 @@ mod tests {
             max_delay: 4,
             event_model: model.into(),
             p_delay: 0.01,
-            poisson_lambda: 2.0,
+            poisson_lambda: Some(2.0),
             duration_model: "uniform".into(),
             gauss_mean_ratio: 0.5,
             gauss_std_ratio: 0.22,
@@ -215,6 +229,19 @@ mod tests {
     }
 
     #[test]
+    fn without_a_poisson_rate_the_team_size_times_p_delay_is_drawn() {
+        // 150 agents at pDelay 0.01: 1.5 delays a tick, whether or not
+        // many agents are already delayed (here 10–30 ticks each).
+        let c = DelayConfig { poisson_lambda: None, min_delay: 10, max_delay: 30, ..config("poisson") };
+        let mut d = Delays::new(&c, None, 150).unwrap();
+        for tick in 0..2_000 {
+            d.draw(tick);
+        }
+        let (count, _) = d.totals();
+        assert!((count as f64 - 3_000.0).abs() < 300.0, "{count} delays");
+    }
+
+    #[test]
     fn the_same_seed_draws_the_same_delays_and_another_does_not() {
         let run = |seed| {
             let mut d = Delays::new(&config("bernoulli"), seed, 50).unwrap();
@@ -229,7 +256,8 @@ mod tests {
         for (mut c, field) in [
             (config("sometimes"), "eventModel"),
             (DelayConfig { p_delay: 1.5, ..config("bernoulli") }, "pDelay"),
-            (DelayConfig { poisson_lambda: f64::NAN, ..config("poisson") }, "poissonLambda"),
+            (DelayConfig { poisson_lambda: Some(f64::NAN), ..config("poisson") }, "poissonLambda"),
+            (DelayConfig { poisson_lambda: None, p_delay: -0.5, ..config("poisson") }, "pDelay"),
             (DelayConfig { min_delay: 5, ..config("bernoulli") }, "maxDelay"),
             (DelayConfig { duration_model: "zipf".into(), ..config("bernoulli") }, "durationModel"),
         ] {

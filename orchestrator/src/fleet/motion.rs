@@ -150,13 +150,17 @@ pub(super) fn plan(
                 straight: (config.0.quarter_turn_ms > 0)
                     .then(|| straight_ahead(&site.layout, routes.tables[vehicle.road].roads(), drive, report))
                     .flatten(),
+                turns_in_place: config.0.quarter_turn_ms > 0,
             }
         })
         .collect();
     let mut dist = |m: usize, node: NodeIdx| {
         dists[m].as_ref().map_or(crate::traffic::routing::UNREACHABLE, |d| d.get(node.index()))
     };
-    let driving: Vec<bool> = items.iter().map(|item| item.1.driving).collect();
+    // Driving on: moving, healthy and not paused (a vehicle that broke
+    // down while driving may still say it drives).
+    let driving: Vec<bool> =
+        items.iter().map(|item| item.1.driving && *item.2 == Health::Ok && !item.1.paused).collect();
     let decisions = plan_step(&movers, table, &site.bodies, &mut dist, clock.tick, &driving);
     deadlocks.must_move.clear();
     for ((&i, decision), goal) in ready_idx.iter().zip(decisions).zip(goals) {

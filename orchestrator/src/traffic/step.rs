@@ -15,6 +15,10 @@
 //!   may not wait, nor take the pusher's node), and if it can, the pusher
 //!   waits for the node to clear (priority inheritance); if it cannot, the
 //!   pusher tries its next candidate (backtracking);
+//! - but where vehicles turn in place, a ready vehicle queued behind one
+//!   that is driving on (its best way on is held by it) is not pushed:
+//!   the pusher waits, since the queue is about to move and sending it
+//!   back costs it two about-turns, a way back and a way on again;
 //! - a vehicle with nothing better than staying waits, and says for whom.
 //!
 //! Reserving before moving keeps vehicles apart whatever the timing, and
@@ -53,6 +57,9 @@ pub struct Mover<'r> {
     /// turning (a turn in place costs time; on a grid, of the many shortest
     /// ways, the one with the fewest turns).
     pub straight: Option<NodeIdx>,
+    /// It turns in place to change direction (a turn costs time: MAPF_T),
+    /// so being pushed back costs it two about-turns.
+    pub turns_in_place: bool,
 }
 
 /// What a ready vehicle does.
@@ -252,6 +259,14 @@ impl Planner<'_, '_> {
                             && self.movers[j].at == to
                             && b.held == Place::Node(to)
                     });
+                    // A vehicle queued behind one driving on is about to
+                    // follow it: the pusher waits for it rather than
+                    // sending it back (a way back and a way on again cost
+                    // it far more than the wait costs the pusher).
+                    if !must_move && pushable.is_some_and(|j| self.follows_a_driver(j)) {
+                        self.out[i] = Decision::Wait(Some(b));
+                        return true;
+                    }
                     if let Some(j) = pushable
                         && self.plan(j, Some((at, vehicle)))
                     {
@@ -263,6 +278,25 @@ impl Planner<'_, '_> {
         }
         self.out[i] = Decision::Wait(first_block);
         false
+    }
+
+    /// Whether mover `j`, a vehicle that turns in place, has its best way on (nearest its goal, straight on
+    /// first) held by a vehicle that is driving: `j` is queued behind it
+    /// and will move as soon as it has.
+    fn follows_a_driver(&mut self, j: usize) -> bool {
+        let m = &self.movers[j];
+        if m.goal.is_none() || !m.turns_in_place {
+            return false;
+        }
+        let (roads, at, straight) = (m.roads, m.at, m.straight);
+        let best = roads.out(at).iter().map(|&(_, to, _)| (self.cost(j, to), Some(to) != straight, to)).min();
+        best.is_some_and(|(cost, _, to)| {
+            cost < self.cost(j, at)
+                && self
+                    .table
+                    .holder(Place::Node(to))
+                    .is_some_and(|h| self.driving.get(h.0 as usize).copied().unwrap_or(false))
+        })
     }
 
     /// Time-to-goal of mover `i` from `node`; an idle vehicle prefers where it is.
@@ -312,6 +346,7 @@ mod tests {
                 tail: Vec::new(),
                 pushable: true,
                 straight: None,
+                turns_in_place: false,
             },
             Mover {
                 vehicle: b,
@@ -323,6 +358,7 @@ mod tests {
                 tail: Vec::new(),
                 pushable: true,
                 straight: None,
+                turns_in_place: false,
             },
         ];
         let mut tables = DistanceTables::new(roads.clone(), 1 << 20);
@@ -342,5 +378,50 @@ mod tests {
         t2.try_reserve(&conflicts, b, &[Place::Node(id("2,1"))]).unwrap();
         let out = plan_step(&movers[1..], &mut t2, &conflicts, &mut dist, 7, &[]);
         assert_eq!(out, vec![Decision::Stay]);
+    }
+
+    #[test]
+    fn a_vehicle_queued_behind_a_driving_one_is_not_pushed_back() {
+        // a → b → k in the corridor, all bound east; k holds the node ahead
+        // of b. Pushed, b would have to back into the siding.
+        let map = corridor();
+        let id = |s: &str| map.node_by_id(s).unwrap();
+        let roads = RoadGraph::build(&map, "default", 1.0);
+        let conflicts = Bodies::uniform(layout::conflicts::FootprintConflicts::compute(
+            &map,
+            &layout::spatial::SpatialIndex::build(&map),
+            layout::conflicts::Footprint::GRID_CELL,
+        ));
+        let (a, b, k) = (VehicleIdx(0), VehicleIdx(1), VehicleIdx(2));
+        let goal = id("4,1");
+        let mover = |vehicle, at: &str, straight: &str| Mover {
+            vehicle,
+            at: id(at),
+            goal: Some(goal),
+            must_move: false,
+            roads: &roads,
+            closed_edges: &[],
+            tail: Vec::new(),
+            pushable: true,
+            straight: Some(id(straight)),
+            turns_in_place: true,
+        };
+        let movers = [mover(a, "1,1", "2,1"), mover(b, "2,1", "3,1")];
+        let mut tables = DistanceTables::new(roads.clone(), 1 << 20);
+        let mut dist = |_: usize, n: NodeIdx| tables.distance(n, goal);
+        let mut run = |k_driving: bool| {
+            let mut table = ReservationTable::new(map.nodes.len(), map.edges.len(), 3);
+            for (v, n) in [(a, "1,1"), (b, "2,1"), (k, "3,1")] {
+                table.try_reserve(&conflicts, v, &[Place::Node(id(n))]).unwrap();
+            }
+            plan_step(&movers, &mut table, &conflicts, &mut dist, 7, &[false, false, k_driving])
+        };
+        // k drives on: b waits to follow it, and a waits for b.
+        let out = run(true);
+        assert!(matches!(out[1], Decision::Wait(Some(Blocked { by, .. })) if by == k), "{out:?}");
+        assert!(matches!(out[0], Decision::Wait(Some(Blocked { by, .. })) if by == b), "{out:?}");
+        // k stands: PIBT pushes b into the siding, out of a's way.
+        let out = run(false);
+        assert!(matches!(out[1], Decision::Move { to, .. } if to == id("2,0")), "{out:?}");
     }
 }
