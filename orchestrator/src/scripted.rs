@@ -492,7 +492,8 @@ impl ScriptedVehicle {
             zone_set_id: None,
             last_node_id: here.id.clone(),
             last_node_sequence_id: self.seq,
-            driving: self.leg.is_some(),
+            // Held (a delay), it stands still: not driving.
+            driving: self.leg.is_some() && self.held_until <= now,
             paused: Some(false),
             new_base_request: None,
             distance_since_last_node: None,
