@@ -30,6 +30,7 @@ const CASES: &[(&str, IssueCode, &str)] = &[
     ),
     ("coordinate-not-numeric.lif.json", IssueCode::NotANumber, "$.layouts[0].nodes[1].nodePosition.x"),
     ("coordinate-boolean.lif.json", IssueCode::WrongType, "$.layouts[0].nodes[2].nodePosition.y"),
+    ("coordinate-too-far.lif.json", IssueCode::OutOfRange, "$.layouts[0].nodes[1].nodePosition.x"),
     ("coordinate-missing.lif.json", IssueCode::MissingField, "$.layouts[0].nodes[2].nodePosition.y"),
     ("node-id-missing.lif.json", IssueCode::MissingField, "$.layouts[0].nodes[1].nodeId"),
     ("zero-length-edge.lif.json", IssueCode::ZeroLengthEdge, "$.layouts[0].edges[0]"),

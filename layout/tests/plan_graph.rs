@@ -136,15 +136,17 @@ fn bad_configurations_are_rejected() {
 #[test]
 fn absurd_distances_are_refused_not_allocated() {
     // Regression: a fuzzed layout with a coordinate of 1e12 m asked for a
-    // trillion intermediate plan nodes.
+    // trillion intermediate plan nodes. The importer now refuses coordinates
+    // past 1,000 km; one at the limit still asks for a million nodes.
     let text = r#"{"metaInformation": {"projectIdentification": "p", "creator": "c", "exportTimestamp": "t", "lifVersion": "0.11.0"},
       "layouts": [{"layoutId": "L", "layoutVersion": "1", "stations": [],
         "nodes": [{"nodeId": "A", "nodePosition": {"x": 0, "y": 0}, "vehicleTypeNodeProperties": [{"vehicleTypeId": "T"}]},
-                  {"nodeId": "B", "nodePosition": {"x": 1e12, "y": 0}, "vehicleTypeNodeProperties": [{"vehicleTypeId": "T"}]}],
+                  {"nodeId": "B", "nodePosition": {"x": 1e6, "y": 0}, "vehicleTypeNodeProperties": [{"vehicleTypeId": "T"}]}],
         "edges": [{"edgeId": "A-B", "startNodeId": "A", "endNodeId": "B",
           "vehicleTypeEdgeProperties": [{"vehicleTypeId": "T", "rotationAllowed": false}]}]}]}"#;
     let site = layout::load_str(text, "far.lif.json", LoadOptions::default()).unwrap().value;
-    let err = PlanGraph::build(&site, &PlanGraphConfig::default()).unwrap_err();
+    let config = PlanGraphConfig { max_nodes: 100_000, ..Default::default() };
+    let err = PlanGraph::build(&site, &config).unwrap_err();
     assert!(matches!(err, PlanGraphError::TooLarge { .. }), "{err}");
     assert!(err.to_string().contains("distances"), "{err}");
 }

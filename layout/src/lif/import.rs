@@ -14,6 +14,10 @@ use crate::model::*;
 
 /// Positions closer than this (m) count as the same point.
 const SAME_POINT: f64 = 1e-6;
+/// The largest coordinate accepted, in metres: a thousand kilometres from
+/// the origin holds any site, and keeps every distance between two accepted
+/// points finite (a coordinate of 1e200 would square to infinity).
+const MAX_COORDINATE: f64 = 1e6;
 
 type Obj = Map<String, Value>;
 
@@ -206,9 +210,14 @@ impl Importer<'_> {
     fn point(&mut self, obj: &Obj, path: &str, key: &str, need: Need) -> Option<Point2<f64>> {
         let p = self.r.object_field(obj, path, key, need)?;
         let ppath = child(path, key);
-        let x = self.r.number(p, &ppath, "x", Need::Required);
-        let y = self.r.number(p, &ppath, "y", Need::Required);
+        let x = self.coordinate(p, &ppath, "x");
+        let y = self.coordinate(p, &ppath, "y");
         Some(Point2::new(x?, y?))
+    }
+
+    /// A required coordinate, within [`MAX_COORDINATE`] of the origin.
+    fn coordinate(&mut self, obj: &Obj, path: &str, key: &str) -> Option<f64> {
+        self.r.number_in(obj, path, key, Need::Required, -MAX_COORDINATE, MAX_COORDINATE)
     }
 
     fn node(&mut self, value: &Value, path: &str, level: LevelIdx) -> Option<Node> {
@@ -526,8 +535,8 @@ impl Importer<'_> {
         for (i, v) in self.r.array_field(t, &tpath, "controlPoints", Need::Required)?.iter().enumerate() {
             let ipath = item(&cpath, i);
             let c = self.r.object(v, &ipath)?;
-            let x = self.r.number(c, &ipath, "x", Need::Required);
-            let y = self.r.number(c, &ipath, "y", Need::Required);
+            let x = self.coordinate(c, &ipath, "x");
+            let y = self.coordinate(c, &ipath, "y");
             let weight = self.r.number_in(c, &ipath, "weight", Need::Optional, 1.0, f64::INFINITY);
             control_points.push(ControlPoint { position: Point2::new(x?, y?), weight });
         }
@@ -559,8 +568,8 @@ impl Importer<'_> {
         let height = self.r.number_in(obj, path, "stationHeight", Need::Optional, 0.0, f64::INFINITY);
         let position = self.r.object_field(obj, path, "stationPosition", Need::Optional).and_then(|p| {
             let ppath = child(path, "stationPosition");
-            let x = self.r.number(p, &ppath, "x", Need::Required);
-            let y = self.r.number(p, &ppath, "y", Need::Required);
+            let x = self.coordinate(p, &ppath, "x");
+            let y = self.coordinate(p, &ppath, "y");
             let theta = self.r.number(p, &ppath, "theta", Need::Optional);
             Some(StationPosition { position: Point2::new(x?, y?), theta })
         });
