@@ -16,6 +16,9 @@ use std::sync::Arc;
 
 use layout::{EdgeIdx, Layout, NodeIdx};
 
+pub use super::grain::Grain;
+use super::grain::Lanes;
+
 /// "Cannot reach the goal".
 pub const UNREACHABLE: u32 = u32::MAX;
 
@@ -50,43 +53,6 @@ pub fn edge_ms(layout: &Layout, edge: EdgeIdx, vehicle_type: &str, speed: f64) -
     if ms.is_finite() { (ms as u32).max(1) } else { u32::MAX / 4 }
 }
 
-/// The grain of a grid: one-way conventions that routing prefers without
-/// forbidding anything else ("crisscross" highways). Rows alternate east
-/// and west, columns south and north; a move along its row or column's
-/// direction takes its time, a move against it `factor` times as long. In
-/// one-cell aisles it sorts vehicles into streams that flow one way
-/// instead of meeting head-on; every move stays allowed (a vehicle that
-/// must go against the grain still can).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Grain {
-    /// What a move against the grain costs, as a multiple of its time (1: no grain).
-    pub factor: f64,
-}
-
-impl Grain {
-    /// No grain: every direction costs the same.
-    pub const NONE: Grain = Grain { factor: 1.0 };
-
-    /// The grain of `factor` if one is given, else `default` (a command
-    /// line's or a scenario's override of a configuration).
-    pub fn factor_or(factor: Option<f64>, default: Grain) -> Grain {
-        factor.map_or(default, |factor| Grain { factor })
-    }
-
-    /// Whether the move from grid cell `a` to the neighbouring cell `b`
-    /// (column, row; rows counted from the top) goes against the grain:
-    /// even rows run east, odd rows west, even columns south, odd columns north.
-    pub fn against(a: (u32, u32), b: (u32, u32)) -> bool {
-        if a.1 == b.1 {
-            (b.0 > a.0) != a.1.is_multiple_of(2)
-        } else if a.0 == b.0 {
-            (b.1 > a.1) != a.0.is_multiple_of(2)
-        } else {
-            false
-        }
-    }
-}
-
 fn gcd(a: u32, b: u32) -> u32 {
     if b == 0 { a } else { gcd(b, a % b) }
 }
@@ -102,15 +68,14 @@ impl RoadGraph {
     /// in their edges and get none).
     pub fn build_with_grain(layout: &Layout, vehicle_type: &str, speed: f64, grain: Grain) -> RoadGraph {
         let n = layout.nodes.len();
-        let cells = layout.grid.as_ref().filter(|_| grain.factor > 1.0).map(|g| &g.cells);
+        let lanes = layout.grid.as_ref().filter(|_| grain.factor > 1.0).map(Lanes::new);
         let weight = |e: EdgeIdx, from: NodeIdx, to: NodeIdx| {
             let ms = edge_ms(layout, e, vehicle_type, speed);
-            match cells.and_then(|c| Some((c.get(from.index())?, c.get(to.index())?))) {
-                Some((&a, &b)) if Grain::against(a, b) => {
-                    let scaled = (f64::from(ms) * grain.factor).round();
-                    if scaled < f64::from(u32::MAX / 4) { scaled as u32 } else { u32::MAX / 4 }
-                }
-                _ => ms,
+            if lanes.as_ref().is_some_and(|l| l.against(from, to)) {
+                let scaled = (f64::from(ms) * grain.factor).round();
+                if scaled < f64::from(u32::MAX / 4) { scaled as u32 } else { u32::MAX / 4 }
+            } else {
+                ms
             }
         };
         let mut out_start = Vec::with_capacity(n + 1);
@@ -504,11 +469,7 @@ mod tests {
 
     #[test]
     fn the_grain_makes_moves_against_it_dearer_and_routes_round_them() {
-        // Even rows run east, odd rows west; even columns south, odd north.
-        assert!(!Grain::against((0, 0), (1, 0)) && Grain::against((1, 0), (0, 0)));
-        assert!(Grain::against((0, 1), (1, 1)) && !Grain::against((1, 1), (0, 1)));
-        assert!(!Grain::against((0, 0), (0, 1)) && Grain::against((0, 1), (0, 0)));
-        assert!(Grain::against((1, 0), (1, 1)) && !Grain::against((1, 1), (1, 0)));
+        // Open space: row 0 runs east, row 1 west; column 0 south, column 2 north.
         let map = grid("type octile\nheight 2\nwidth 3\nmap\n...\n...\n");
         let id = |s: &str| map.node_by_id(s).unwrap();
         let grain = Grain { factor: 10.0 };
@@ -528,10 +489,10 @@ mod tests {
     }
 
     /// Bellman–Ford over the layout's own edges, times from `edge_ms`
-    /// and `Grain::against`: knows nothing of the road graph's rows, BFS,
+    /// and the grain's `Lanes`: knows nothing of the road graph's rows, BFS,
     /// buckets or heap.
     fn brute_force(map: &Layout, goal: NodeIdx, factor: f64, blocked: &[bool]) -> Vec<u32> {
-        let cells = &map.grid.as_ref().unwrap().cells;
+        let lanes = Lanes::new(map.grid.as_ref().unwrap());
         let mut dist = vec![UNREACHABLE; map.nodes.len()];
         dist[goal.index()] = 0;
         loop {
@@ -542,7 +503,7 @@ mod tests {
                     continue;
                 }
                 let ms = edge_ms(map, EdgeIdx(i as u32), "default", 1.0);
-                let w = if factor > 1.0 && Grain::against(cells[a], cells[b]) {
+                let w = if factor > 1.0 && lanes.against(e.from, e.to) {
                     (f64::from(ms) * factor).round() as u32
                 } else {
                     ms
