@@ -674,3 +674,46 @@ fn a_milk_run_calls_at_every_stop_in_order_and_survives_a_restart() {
     }
     assert!(h.vehicles.iter().all(|v| v.refused() == 0));
 }
+
+/// When each of `orders` was first assigned, ms.
+fn assigned_at(h: &Harness, order: u64) -> u64 {
+    let history = &h.core.order(order).expect("a known order").history;
+    history
+        .iter()
+        .find_map(|(t, s)| matches!(s, OrderStatus::Assigned { .. }).then_some(t.0))
+        .unwrap_or_else(|| panic!("order {order} was never assigned: {history:?}"))
+}
+
+/// One vehicle on a 30-cell corridor delivers a long order while two more
+/// wait: a far one queued at once, a near one queued late. Returns when
+/// each of the far and the near one was assigned.
+fn far_and_near_assigned_at(overdue_ms: u64) -> (u64, u64) {
+    let map = grid(&["..............................", "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@."]);
+    let mut config = FleetConfig::grid();
+    config.assign.overdue_ms = overdue_ms;
+    let mut h = Harness::new(&map, "default", &["0,0"], config);
+    let long = h.submit_at(0, OrderRequest::new("0,0", "29,0")).unwrap();
+    assert!(h.run_until(10, |h| h.core.order(long).is_some_and(|o| o.history.len() > 1)));
+    // The far order: its pickup is at the corridor's other end from the drop.
+    let far = h.submit_at(h.now, OrderRequest::new("0,0", "1,0")).unwrap();
+    assert!(h.run_until(120, |h| h.core.order(long).is_some_and(|o| *o.status() == OrderStatus::ToDrop)));
+    for _ in 0..20 {
+        h.tick();
+    }
+    // The near order: picked up where the long one is dropped.
+    let near = h.submit_at(h.now, OrderRequest::new("29,0", "28,0")).unwrap();
+    assert!(h.run_until(300, |h| h.all_ended()), "{:?}", h.core.vehicles());
+    assert!(h.all_delivered());
+    (assigned_at(&h, far), assigned_at(&h, near))
+}
+
+#[test]
+fn the_shortest_order_goes_first_until_one_is_overdue() {
+    // Nothing overdue: the near order is the shorter whole and goes first.
+    let (far, near) = far_and_near_assigned_at(3_600_000);
+    assert!(near < far, "near assigned at {near} ms, far at {far} ms");
+    // The far order has waited past the bound when the vehicle is free,
+    // the near one not: the far one goes first.
+    let (far, near) = far_and_near_assigned_at(20_000);
+    assert!(far < near, "far assigned at {far} ms, near at {near} ms");
+}
