@@ -321,16 +321,22 @@ mod tests {
             .value
     }
 
+    /// The map's road graph and grid-cell bodies.
+    fn roads_and_bodies(map: &layout::Layout) -> (RoadGraph, Bodies) {
+        let roads = RoadGraph::build(map, "default", 1.0);
+        let conflicts = Bodies::uniform(layout::conflicts::FootprintConflicts::compute(
+            map,
+            &layout::spatial::SpatialIndex::build(map),
+            layout::conflicts::Footprint::GRID_CELL,
+        ));
+        (roads, conflicts)
+    }
+
     #[test]
     fn a_pushed_vehicle_steps_aside_and_the_pusher_waits_for_it() {
         let map = corridor();
         let id = |s: &str| map.node_by_id(s).unwrap();
-        let roads = RoadGraph::build(&map, "default", 1.0);
-        let conflicts = Bodies::uniform(layout::conflicts::FootprintConflicts::compute(
-            &map,
-            &layout::spatial::SpatialIndex::build(&map),
-            layout::conflicts::Footprint::GRID_CELL,
-        ));
+        let (roads, conflicts) = roads_and_bodies(&map);
         let mut table = ReservationTable::new(map.nodes.len(), map.edges.len(), 2);
         let (a, b) = (VehicleIdx(0), VehicleIdx(1));
         table.try_reserve(&conflicts, a, &[Place::Node(id("1,1"))]).unwrap();
@@ -386,12 +392,7 @@ mod tests {
         // of b. Pushed, b would have to back into the siding.
         let map = corridor();
         let id = |s: &str| map.node_by_id(s).unwrap();
-        let roads = RoadGraph::build(&map, "default", 1.0);
-        let conflicts = Bodies::uniform(layout::conflicts::FootprintConflicts::compute(
-            &map,
-            &layout::spatial::SpatialIndex::build(&map),
-            layout::conflicts::Footprint::GRID_CELL,
-        ));
+        let (roads, conflicts) = roads_and_bodies(&map);
         let (a, b, k) = (VehicleIdx(0), VehicleIdx(1), VehicleIdx(2));
         let goal = id("4,1");
         let mover = |vehicle, at: &str, straight: &str| Mover {
