@@ -1,8 +1,8 @@
 //! Traffic control building blocks: the reservation table that keeps
 //! vehicles apart ("safety by reservation") with every vehicle's own body
 //! (conflict sets per pair of bodies), routing tables per vehicle
-//! type (on grids with a one-way grain), one step of asynchronous PIBT, and the reasons of waits with the
-//! deadlocks among them.
+//! type (on grids with a one-way grain), one step of asynchronous PIBT,
+//! and the reasons of waits with the deadlocks among them.
 
 pub mod bodies;
 pub mod grain;
