@@ -10,7 +10,8 @@ use std::path::PathBuf;
 use criterion::{Criterion, criterion_group, criterion_main};
 use layout::NodeIdx;
 use layout::movingai::{self, GridOptions};
-use orchestrator::traffic::routing::{Grain, RoadGraph};
+use orchestrator::traffic::grain::Grain;
+use orchestrator::traffic::routing::RoadGraph;
 
 fn data(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/bench").join(rel)

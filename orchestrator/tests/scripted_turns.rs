@@ -19,7 +19,7 @@ fn drive(from: &str, to: &str, hold: Option<(u64, u64)>, ticks: u64) -> String {
     let config = FleetConfig {
         park_after_ms: None,
         quarter_turn_ms: 2_000,
-        grain: orchestrator::traffic::routing::Grain::NONE,
+        grain: orchestrator::traffic::grain::Grain::NONE,
         ..FleetConfig::grid()
     };
     let mut core = Orchestrator::new(map.clone(), vec![VehicleSpec::new(vid(0), "default")], config).unwrap();

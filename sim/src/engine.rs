@@ -17,7 +17,7 @@ use orchestrator::fleet::{FleetConfig, Orchestrator, VehicleSpec};
 use orchestrator::input::{Input, PlaceId, Reply};
 use orchestrator::mapf::rng::Rng;
 use orchestrator::orders::{Millis, OrderRequest};
-use orchestrator::traffic::routing::Grain;
+use orchestrator::traffic::grain::Grain;
 
 use crate::Ms;
 use protocol::messages::{AgvPosition, ConnectionState, Node};

@@ -308,7 +308,7 @@ fn fleet_for(
     let specs = ids.iter().map(|id| VehicleSpec::new(id.clone(), movingai::GRID_VEHICLE_TYPE)).collect();
     // The vehicles turn in place, a quarter turn taking as long as a move.
     let grid = FleetConfig::grid();
-    let grain = orchestrator::traffic::routing::Grain::factor_or(grain, grid.grain);
+    let grain = orchestrator::traffic::grain::Grain::factor_or(grain, grid.grain);
     let config = FleetConfig { park_after_ms: None, quarter_turn_ms: m * TICK_MS, grain, ..grid };
     let core = Orchestrator::new(map.clone(), specs, config)?;
     let mut vehicles = Vec::with_capacity(n);

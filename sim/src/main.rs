@@ -380,7 +380,7 @@ fn bench(command: BenchCommand) -> anyhow::Result<ExitCode> {
                 release_ahead,
                 deadlock_after_ms,
                 yield_ms,
-                grain: orchestrator::traffic::routing::Grain::factor_or(grain, grid.grain),
+                grain: orchestrator::traffic::grain::Grain::factor_or(grain, grid.grain),
                 ..grid
             };
             let run = sim::tick_bench::TickRun { map, vehicles, ticks, seed, progress: true, config };

@@ -6,8 +6,8 @@
 //! as a warning naming the JSON path. [`LifOptions::strict`] turns every such
 //! leniency into an error, so that strict mode rejects what the LIF schema
 //! rejects. Semantic problems (unknown or duplicate ids, non-finite
-//! coordinates or ones more than 1,000 km from the origin, self-loops, zero-length edges, unusable trajectories) are
-//! errors in both modes.
+//! coordinates or ones more than 1,000 km from the origin, self-loops,
+//! zero-length edges, unusable trajectories) are errors in both modes.
 
 mod export;
 mod import;

@@ -5,7 +5,7 @@ use layout::conflicts::Footprint;
 use protocol::transport::VehicleId;
 
 use crate::assign::AssignConfig;
-use crate::traffic::routing::Grain;
+use crate::traffic::grain::Grain;
 
 /// How the orchestrator behaves.
 #[derive(Clone, Debug)]

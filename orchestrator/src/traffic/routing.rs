@@ -16,8 +16,7 @@ use std::sync::Arc;
 
 use layout::{EdgeIdx, Layout, NodeIdx};
 
-pub use super::grain::Grain;
-use super::grain::Lanes;
+use super::grain::{Grain, Lanes};
 
 /// "Cannot reach the goal".
 pub const UNREACHABLE: u32 = u32::MAX;
