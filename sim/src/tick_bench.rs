@@ -62,6 +62,10 @@ pub struct TickResult {
     pub delivered_last_quarter: u64,
     /// Wait-for cycles detected.
     pub deadlocks: u64,
+    /// Vehicles held by wait-for cycles (the cycles' members and the
+    /// chains of waits behind them), mean of samples every 10 ticks over
+    /// the last quarter of the run: what jams, not what queues.
+    pub jammed_last_quarter: f64,
     /// Peak resident memory, MB.
     pub peak_rss_mb: Option<f64>,
     /// At the end: how many vehicles wait, by reason, and how many move.
@@ -193,6 +197,7 @@ pub fn run_tick(run: &TickRun) -> anyhow::Result<TickResult> {
     bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} ticks {msg}")?);
     let mut times = Vec::with_capacity(run.ticks as usize);
     let (mut submitted, mut delivered, mut late, mut deadlocks) = (0u64, 0u64, 0u64, 0u64);
+    let mut jammed = Vec::new();
     for tick in 0..run.ticks {
         let t = fleet.tick(tick * 1000)?;
         times.push(t.step_ms);
@@ -201,6 +206,9 @@ pub fn run_tick(run: &TickRun) -> anyhow::Result<TickResult> {
         deadlocks += t.deadlocks;
         if tick >= run.ticks * 3 / 4 {
             late += t.delivered;
+            if tick % 10 == 0 {
+                jammed.push(orchestrator::traffic::waits::held_by_cycles(&fleet.core.waits()) as f64);
+            }
         }
         bar.inc(1);
         bar.set_message(format!("{delivered} delivered"));
@@ -239,6 +247,7 @@ pub fn run_tick(run: &TickRun) -> anyhow::Result<TickResult> {
         orders_delivered: delivered,
         delivered_last_quarter: late,
         deadlocks,
+        jammed_last_quarter: jammed.iter().sum::<f64>() / jammed.len().max(1) as f64,
         peak_rss_mb: peak_rss_mb(),
         end_state,
     })

@@ -90,6 +90,35 @@ pub fn wait_for_cycles(waits: &BTreeMap<VehicleIdx, WaitReason>) -> Vec<Vec<Vehi
     cycles
 }
 
+/// How many vehicles of `waits` are held by a wait-for cycle: its
+/// members, and those that wait, down a chain of waits, on one of them
+/// (what a jam holds; a chain that ends at a vehicle that moves or runs
+/// an action is a queue, not a jam).
+pub fn held_by_cycles(waits: &BTreeMap<VehicleIdx, WaitReason>) -> usize {
+    let mut held: BTreeMap<VehicleIdx, bool> =
+        wait_for_cycles(waits).into_iter().flatten().map(|v| (v, true)).collect();
+    for &start in waits.keys() {
+        let mut walk = Vec::new();
+        let mut v = start;
+        // Every chain ends at a vehicle that is not waiting, or in a cycle
+        // (whose members are known), so the walk ends.
+        let answer = loop {
+            if let Some(&known) = held.get(&v) {
+                break known;
+            }
+            walk.push(v);
+            match waits.get(&v) {
+                Some(WaitReason::Reservation { holder, .. }) => v = *holder,
+                _ => break false,
+            }
+        };
+        for w in walk {
+            held.insert(w, answer);
+        }
+    }
+    held.into_iter().filter(|&(v, h)| h && waits.contains_key(&v)).count()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +145,16 @@ mod tests {
             wait_for_cycles(&waits(&[(5, 6), (6, 5), (7, 8), (8, 7)])),
             vec![vec![v(5), v(6)], vec![v(7), v(8)]]
         );
+    }
+
+    #[test]
+    fn a_jam_holds_its_cycle_and_the_chains_behind_it_but_not_a_queue() {
+        // 1 ⇄ 2 is a head-on pair, 3 and 4 queue behind it; 5 waits for 6,
+        // which moves (it is not waiting).
+        let w = waits(&[(1, 2), (2, 1), (3, 1), (4, 3), (5, 6)]);
+        assert_eq!(held_by_cycles(&w), 4);
+        assert_eq!(held_by_cycles(&waits(&[(5, 6), (7, 5)])), 0);
+        assert_eq!(held_by_cycles(&BTreeMap::new()), 0);
     }
 
     #[test]
